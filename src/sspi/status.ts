@@ -101,7 +101,7 @@ export const STATUS_SUCCESS = 0;
 /** NTSTATUS: the async context is invalid (freed or not an async context). */
 export const STATUS_INVALID_HANDLE = s(0xc0000008);
 /** NTSTATUS: the async context still has a call in progress. */
-export const STATUS_DEVICE_BUSY = s(0x80000011);
+export const STATUS_INVALID_DEVICE_STATE = s(0xc0000184);
 
 const NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries({

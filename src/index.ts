@@ -1,0 +1,69 @@
+/**
+ * async-sspi: Microsoft's asynchronous SSPI for Node.js.
+ *
+ * - The SSPI surface: statuses, flags, buffer types, handles, `SecBuffer`/`SecBufferDesc`,
+ *   package functions and the synchronous per-message and attribute functions.
+ * - Asynchronous contexts and the `Sspi*Async` entry points, plus their promise forms
+ *   (`promises.*`).
+ *
+ * @packageDocumentation
+ */
+export * from "./sspi/status.js";
+export * from "./sspi/buffer-types.js";
+export * from "./sspi/context-flags.js";
+export * from "./sspi/attributes.js";
+export * from "./sspi/package-constants.js";
+export * from "./sspi/schannel-constants.js";
+export * from "./sspi/types.js";
+export * from "./sspi/timestamp.js";
+export * from "./sspi/handles.js";
+export type {
+  AcquireCredentialsRequest,
+  AcquireCredentialsResult,
+  ContextRequest,
+  ContextResult,
+  FailureDetails,
+  InputBuffer,
+  Outcome,
+  OutputData,
+  PackageObject,
+  SecurityPackage,
+} from "./sspi/security-package.js";
+export {
+  EnumerateSecurityPackages,
+  FreeContextBuffer,
+  QuerySecurityPackageInfo,
+  registerSecurityPackage,
+  unregisterSecurityPackage,
+} from "./sspi/package-registry.js";
+export { handleStatistics } from "./sspi/handle-table.js";
+export { SspiGetLastErrorInfo, type SspiErrorInfo } from "./sspi/last-error.js";
+export { SspiError } from "./sspi/sspi-error.js";
+export {
+  ApplyControlToken,
+  DecryptMessage,
+  EncryptMessage,
+  QueryContextAttributes,
+  QueryCredentialsAttributes,
+  SetContextAttributes,
+  SetCredentialsAttributes,
+} from "./sspi/context-functions.js";
+export {
+  asyncContextStatistics,
+  SspiAsyncContext,
+  type SspiAsyncNotifyCallback,
+  SspiAsyncContextRequiresNotify,
+  SspiCreateAsyncContext,
+  SspiFreeAsyncContext,
+  SspiGetAsyncCallStatus,
+  SspiReinitAsyncContext,
+  SspiSetAsyncNotifyCallback,
+} from "./async/async-context.js";
+export {
+  SspiAcceptSecurityContextAsync,
+  SspiAcquireCredentialsHandleAsync,
+  SspiDeleteSecurityContextAsync,
+  SspiFreeCredentialsHandleAsync,
+  SspiInitializeSecurityContextAsync,
+} from "./async/entry-points.js";
+export * as promises from "./async/promises.js";

@@ -1,0 +1,220 @@
+/**
+ * The synchronous SSPI functions that never wait on an engine: per-message protection
+ * (`EncryptMessage`, `DecryptMessage`), attributes (`QueryContextAttributes`,
+ * `SetContextAttributes`, `QueryCredentialsAttributes`, `SetCredentialsAttributes`) and
+ * `ApplyControlToken`. They validate handles and descriptors, then dispatch to the package.
+ * Every function can return `SEC_E_INVALID_HANDLE` for a stale, deleted, foreign or wrong-kind
+ * handle and `SEC_E_UNSUPPORTED_FUNCTION` when the package does not implement it.
+ *
+ * @module
+ */
+import { validateBufferDesc } from "./buffer-validation.js";
+import { type ContextEntry, type CredentialEntry, lookupHandle } from "./handle-table.js";
+import type { SecHandle } from "./handles.js";
+import { recordError } from "./last-error.js";
+import type { Outcome } from "./security-package.js";
+import {
+  FAILED,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_OK,
+  SEC_E_QOP_NOT_SUPPORTED,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  type SECURITY_STATUS,
+} from "./status.js";
+import type { Box, SecBufferDesc } from "./types.js";
+
+function finish(
+  operation: string,
+  outcome: Outcome,
+  entry?: ContextEntry | CredentialEntry,
+): SECURITY_STATUS {
+  if (FAILED(outcome.status)) {
+    const error = { operation, ...outcome };
+    if (entry) entry.lastError = error;
+    recordError(error);
+  }
+  return outcome.status;
+}
+
+function invalidHandle(operation: string, what: string): SECURITY_STATUS {
+  return finish(operation, { status: SEC_E_INVALID_HANDLE, reason: `${what} is not a live handle` });
+}
+
+function unsupported(operation: string, entry: ContextEntry | CredentialEntry): SECURITY_STATUS {
+  return finish(
+    operation,
+    { status: SEC_E_UNSUPPORTED_FUNCTION, reason: `${entry.pkg.info.Name} does not support ${operation}` },
+    entry,
+  );
+}
+
+function isBox(value: unknown): value is Box<unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * Encrypts one message in place. Schannel layout: `[SECBUFFER_STREAM_HEADER,
+ * SECBUFFER_DATA (≤ cbMaximumMessage), SECBUFFER_STREAM_TRAILER, SECBUFFER_EMPTY]` sized from
+ * `SECPKG_ATTR_STREAM_SIZES`.
+ *
+ * @param fQOP 0 (or `SECQOP_WRAP_OOB_DATA` where the package supports it).
+ * @param MessageSeqNo must be 0 for Schannel.
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN` (malformed descriptor);
+ *   `SEC_E_QOP_NOT_SUPPORTED`; the package's failures (`SEC_E_BUFFER_TOO_SMALL`,
+ *   `SEC_E_CONTEXT_EXPIRED`, `SEC_E_INCOMPLETE_MESSAGE`, …).
+ */
+export function EncryptMessage(
+  phContext: SecHandle,
+  fQOP: number,
+  pMessage: SecBufferDesc,
+  MessageSeqNo: number,
+): SECURITY_STATUS {
+  const op = "EncryptMessage";
+  const entry = lookupHandle(phContext, "context");
+  if (entry === undefined) return invalidHandle(op, "phContext");
+  if (!entry.pkg.encryptMessage) return unsupported(op, entry);
+  if (MessageSeqNo !== 0)
+    return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
+  const desc = validateBufferDesc(pMessage, "input");
+  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+  return finish(op, entry.pkg.encryptMessage(entry.context, fQOP >>> 0, pMessage), entry);
+}
+
+/**
+ * Decrypts one record in place: `[SECBUFFER_DATA (received bytes), SECBUFFER_EMPTY ×3]` becomes
+ * `[SECBUFFER_STREAM_HEADER, SECBUFFER_DATA (plaintext view), SECBUFFER_STREAM_TRAILER,
+ * SECBUFFER_EXTRA (unconsumed tail)]`.
+ *
+ * @param MessageSeqNo must be 0 for Schannel.
+ * @param pfQOP receives the QOP (0), or null.
+ * @returns `SEC_E_OK`; `SEC_E_INCOMPLETE_MESSAGE` (a `SECBUFFER_MISSING` says how many bytes);
+ *   `SEC_I_CONTEXT_EXPIRED` (close_notify); `SEC_I_RENEGOTIATE` (bytes to send: call ISC/ASC);
+ *   `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN`; the package's failures
+ *   (`SEC_E_MESSAGE_ALTERED`, `SEC_E_DECRYPT_FAILURE`, `SEC_E_CONTEXT_EXPIRED`, …).
+ */
+export function DecryptMessage(
+  phContext: SecHandle,
+  pMessage: SecBufferDesc,
+  MessageSeqNo: number,
+  pfQOP: Box<number> | null,
+): SECURITY_STATUS {
+  const op = "DecryptMessage";
+  const entry = lookupHandle(phContext, "context");
+  if (entry === undefined) return invalidHandle(op, "phContext");
+  if (!entry.pkg.decryptMessage) return unsupported(op, entry);
+  if (MessageSeqNo !== 0)
+    return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
+  const desc = validateBufferDesc(pMessage, "input");
+  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+  return finish(
+    op,
+    entry.pkg.decryptMessage(entry.context, pMessage, isBox(pfQOP) ? (pfQOP as Box<number>) : null),
+    entry,
+  );
+}
+
+/**
+ * Reads a context attribute into `pBuffer.value` (a typed object; see the package's docs for
+ * each `SECPKG_ATTR_*`). Answered from the context's state, never waiting on an engine.
+ *
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_PARAMETER` (`pBuffer` not a box);
+ *   `SEC_E_UNSUPPORTED_FUNCTION` (attribute not supported); package failures such as
+ *   `SEC_E_NO_CREDENTIALS` (no such certificate) or `SEC_E_CONTEXT_EXPIRED`.
+ */
+export function QueryContextAttributes(
+  phContext: SecHandle,
+  ulAttribute: number,
+  pBuffer: Box<unknown>,
+): SECURITY_STATUS {
+  const op = "QueryContextAttributes";
+  const entry = lookupHandle(phContext, "context");
+  if (entry === undefined) return invalidHandle(op, "phContext");
+  if (!isBox(pBuffer))
+    return finish(op, { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" }, entry);
+  if (!entry.pkg.queryContextAttributes) return unsupported(op, entry);
+  return finish(op, entry.pkg.queryContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+}
+
+/**
+ * Sets a context attribute (e.g. `SECPKG_ATTR_KEYING_MATERIAL_INFO`).
+ *
+ * @param pBuffer the attribute's value (a typed object).
+ * @param cbBuffer accepted for C parity and ignored.
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_UNSUPPORTED_FUNCTION`;
+ *   `SEC_E_INVALID_PARAMETER` (malformed value); package failures.
+ */
+export function SetContextAttributes(
+  phContext: SecHandle,
+  ulAttribute: number,
+  pBuffer: unknown,
+  cbBuffer = 0,
+): SECURITY_STATUS {
+  void cbBuffer;
+  const op = "SetContextAttributes";
+  const entry = lookupHandle(phContext, "context");
+  if (entry === undefined) return invalidHandle(op, "phContext");
+  if (!entry.pkg.setContextAttributes) return unsupported(op, entry);
+  return finish(op, entry.pkg.setContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+}
+
+/**
+ * Reads a credential attribute into `pBuffer.value` (Schannel: `SECPKG_ATTR_SUPPORTED_PROTOCOLS`,
+ * `SECPKG_ATTR_SUPPORTED_ALGS`, `SECPKG_ATTR_CIPHER_STRENGTHS`).
+ *
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_PARAMETER`; `SEC_E_UNSUPPORTED_FUNCTION`.
+ */
+export function QueryCredentialsAttributes(
+  phCredential: SecHandle,
+  ulAttribute: number,
+  pBuffer: Box<unknown>,
+): SECURITY_STATUS {
+  const op = "QueryCredentialsAttributes";
+  const entry = lookupHandle(phCredential, "credential");
+  if (entry === undefined) return invalidHandle(op, "phCredential");
+  if (!isBox(pBuffer))
+    return finish(op, { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" }, entry);
+  if (!entry.pkg.queryCredentialsAttributes) return unsupported(op, entry);
+  return finish(
+    op,
+    entry.pkg.queryCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
+    entry,
+  );
+}
+
+/**
+ * Sets a credential attribute (Schannel: `SECPKG_ATTR_SESSION_TICKET_KEYS`).
+ *
+ * @param cbBuffer accepted for C parity and ignored.
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_UNSUPPORTED_FUNCTION`; `SEC_E_INVALID_PARAMETER`.
+ */
+export function SetCredentialsAttributes(
+  phCredential: SecHandle,
+  ulAttribute: number,
+  pBuffer: unknown,
+  cbBuffer = 0,
+): SECURITY_STATUS {
+  void cbBuffer;
+  const op = "SetCredentialsAttributes";
+  const entry = lookupHandle(phCredential, "credential");
+  if (entry === undefined) return invalidHandle(op, "phCredential");
+  if (!entry.pkg.setCredentialsAttributes) return unsupported(op, entry);
+  return finish(op, entry.pkg.setCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer), entry);
+}
+
+/**
+ * Applies a control token (Schannel: `SCHANNEL_SHUTDOWN`, `SCHANNEL_ALERT`, `SCHANNEL_SESSION`,
+ * as a 4-byte little-endian token type in a `SECBUFFER_TOKEN`, followed by its fields). The
+ * next ISC/ASC call produces the resulting record.
+ *
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN`; `SEC_E_UNSUPPORTED_FUNCTION`.
+ */
+export function ApplyControlToken(phContext: SecHandle, pInput: SecBufferDesc): SECURITY_STATUS {
+  const op = "ApplyControlToken";
+  const entry = lookupHandle(phContext, "context");
+  if (entry === undefined) return invalidHandle(op, "phContext");
+  if (!entry.pkg.applyControlToken) return unsupported(op, entry);
+  const desc = validateBufferDesc(pInput, "input");
+  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+  return finish(op, entry.pkg.applyControlToken(entry.context, pInput), entry);
+}
