@@ -141,6 +141,8 @@ export interface Session {
   nodeData(length: number): Promise<Buffer>;
   /** Errors the Node peer reported (its `'error'`/`'_tlsError'` events). */
   readonly nodeErrors: Error[];
+  /** Resolves with the Node peer's first error (immediately if there already is one). */
+  nodeError(): Promise<Error>;
   readonly keylog: Keylog;
   readonly serverRandom: Buffer;
   /** Tickets the replaced TLS 1.3 client did not see: the layer decrypts them. */
@@ -181,6 +183,11 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
     ...(version === "TLSv1.3" ? { ciphers: suite.opensslName } : { ciphers: suite.opensslName }),
   });
   const nodeErrors: Error[] = [];
+  const errorWaiters: Array<(e: Error) => void> = [];
+  const recordError = (e: Error) => {
+    nodeErrors.push(e);
+    for (const w of errorWaiters.splice(0)) w(e);
+  };
   const serverSocket = new Promise<tls.TLSSocket>((resolve, reject) => {
     server.once("secureConnection", resolve);
     server.once("tlsClientError", reject);
@@ -195,7 +202,7 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
     ciphers: suite.opensslName,
   });
   client.on("keylog", (line) => parseKeylog(keylog, line));
-  client.on("error", (e) => nodeErrors.push(e));
+  client.on("error", recordError);
   let sessions = 0;
   client.on("session", () => sessions++);
   if (options.role === "client") {
@@ -204,8 +211,8 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
     });
   }
   const [serverTls] = await Promise.all([serverSocket, once(client, "secureConnect")]);
-  serverTls.on("error", (e) => nodeErrors.push(e));
-  serverTls.on("_tlsError", (e: Error) => nodeErrors.push(e));
+  serverTls.on("error", recordError);
+  serverTls.on("_tlsError", recordError);
   const cipher = client.getCipher();
   if (cipher.name !== suite.opensslName || client.getProtocol() !== version) {
     throw new Error(
@@ -272,6 +279,11 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
       return out;
     },
     nodeErrors,
+    nodeError() {
+      const first = nodeErrors[0];
+      if (first) return Promise.resolve(first);
+      return new Promise((resolve) => errorWaiters.push(resolve));
+    },
     keylog,
     serverRandom: Buffer.from(serverRandom),
     close() {
