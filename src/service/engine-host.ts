@@ -1,0 +1,107 @@
+/**
+ * The interface between the Schannel package (caller's thread) and the TLS engines (the security
+ * service). Message-shaped: every argument and result is plain structured-clone data and every
+ * handle is a number, so the in-thread host and a worker-pool host implement the same contract.
+ *
+ * Credentials (private keys) and engines live behind the host; the caller's side only sees ids,
+ * statuses, tokens and, at `SEC_E_OK`, the handshake summary (including the traffic secrets for the
+ * direct record layer; the package zeroes them when the context is deleted).
+ *
+ * @module
+ */
+import type { SECURITY_STATUS } from "../sspi/status.js";
+import type {
+  EngineContextOptions,
+  EngineCredentialConfig,
+  EngineCredentialSummary,
+  EngineStepResult,
+  PostHandshakeResult,
+} from "../schannel/engine/engine-types.js";
+
+export type {
+  EngineContextOptions,
+  EngineCredentialConfig,
+  EngineCredentialSummary,
+  EngineStepResult,
+  PostHandshakeResult,
+} from "../schannel/engine/engine-types.js";
+
+/** Result of {@link EngineHost.acquireCredential}. */
+export interface AcquireCredentialResult {
+  /** `SEC_E_OK`, or why the configuration cannot be used. */
+  status: SECURITY_STATUS;
+  /** Present with `SEC_E_OK`. */
+  credentialId?: number;
+  reason?: string;
+  summary?: EngineCredentialSummary;
+}
+
+/** Result of {@link EngineHost.createContext}. */
+export interface CreateContextResult {
+  status: SECURITY_STATUS;
+  /** Present with `SEC_E_OK`. */
+  contextId?: number;
+  reason?: string;
+}
+
+/** A security service hosting credentials and TLS engines. */
+export interface EngineHost {
+  /**
+   * Checks the configuration and builds the credential (certificates, keys, SecureContexts).
+   *
+   * @returns `SEC_E_OK` with a new credential id; `SEC_E_NO_CREDENTIALS` (server without
+   *   certificate), `SEC_E_UNKNOWN_CREDENTIALS` (unreadable certificate/key, wrong passphrase, key
+   *   not matching), `SEC_E_INVALID_PARAMETER` (bad configuration), `SEC_E_ALGORITHM_MISMATCH`
+   *   (cipher/group lists OpenSSL rejects), `SEC_E_INTERNAL_ERROR` (host disposed).
+   */
+  acquireCredential(config: EngineCredentialConfig): Promise<AcquireCredentialResult>;
+
+  /**
+   * Frees a credential. Contexts created from it keep working until deleted.
+   *
+   * @returns `SEC_E_OK`, or `SEC_E_INVALID_HANDLE` for an unknown id.
+   */
+  freeCredential(credentialId: number): Promise<SECURITY_STATUS>;
+
+  /**
+   * Creates an engine for a new security context.
+   *
+   * @returns `SEC_E_OK` with a context id; `SEC_E_INVALID_HANDLE` (unknown credential),
+   *   `SEC_E_WRONG_CREDENTIAL_HANDLE` (client options with a server credential or the reverse),
+   *   `SEC_E_INTERNAL_ERROR` (host disposed).
+   */
+  createContext(credentialId: number, options: EngineContextOptions): Promise<CreateContextResult>;
+
+  /**
+   * Runs one handshake step (see `TlsEngine.step` for every status). Steps of all contexts are
+   * scheduled by the host; steps of one context run in call order.
+   *
+   * @returns the step result; `SEC_E_INVALID_HANDLE` for an unknown context.
+   */
+  step(contextId: number, input: Uint8Array): Promise<EngineStepResult>;
+
+  /**
+   * Client: delivers post-handshake records (re-sealed tickets) to a living engine.
+   *
+   * @returns the sessions produced; `SEC_E_INVALID_HANDLE` for an unknown or non-client context.
+   */
+  deliverPostHandshake(contextId: number, records: Uint8Array): Promise<PostHandshakeResult>;
+
+  /**
+   * Produces close_notify through the engine (only while no record-layer record was written) and
+   * releases the engine.
+   *
+   * @returns the bytes to send (possibly empty); an empty array for an unknown context.
+   */
+  close(contextId: number): Promise<Uint8Array>;
+
+  /**
+   * Releases the engine of a context (no output). Unknown ids are ignored.
+   *
+   * @returns `SEC_E_OK`, or `SEC_E_INVALID_HANDLE` for an unknown id.
+   */
+  deleteContext(contextId: number): Promise<SECURITY_STATUS>;
+
+  /** Releases every engine and credential; later calls fail with `SEC_E_INTERNAL_ERROR`. */
+  dispose(): Promise<void>;
+}
