@@ -27,6 +27,8 @@ export class PeerLog {
   errors: string[] = [];
   sockets: TLSSocket[] = [];
   received: Buffer[] = [];
+  /** Set by a client at `'secureConnect'`. */
+  secure = false;
   private waiters: Array<() => void> = [];
 
   note(): void {
@@ -131,7 +133,10 @@ export function nodeTlsClient(port: number, options: ConnectionOptions): { socke
     log.received.push(d);
     log.note();
   });
-  socket.on("secureConnect", () => log.note());
+  socket.on("secureConnect", () => {
+    log.secure = true;
+    log.note();
+  });
   return { socket, log };
 }
 
