@@ -156,6 +156,8 @@ export function streamSizes(suite: CipherSuite, version: TlsVersion = suite.vers
 }
 
 const AUTH_TAG = { authTagLength: 16 } as const;
+/** Up to this size a TLS 1.3 inner plaintext is copied once to save an update() call (measured in bench/record-micro.ts). */
+const SMALL_RECORD = 2048;
 const TYPE_BYTES: readonly Buffer[] = Array.from({ length: 256 }, (_, i) => Buffer.of(i));
 
 /**
@@ -252,8 +254,15 @@ export class RecordProtection {
     const out = Buffer.allocUnsafe(RECORD_HEADER_LENGTH + fragmentLength);
     const cipher = this.#beginSeal(contentType, fragmentLength, n, out);
     let offset = this.#headerLength;
-    offset += cipher.update(plaintext).copy(out, offset);
-    if (this.#tls13) offset += cipher.update(TYPE_BYTES[contentType & 0xff]!).copy(out, offset);
+    if (this.#tls13 && n <= SMALL_RECORD) {
+      // inner plaintext = plaintext || type, built in the output buffer: one update() instead of two
+      out.set(plaintext, offset);
+      out[offset + n] = contentType;
+      offset += cipher.update(out.subarray(offset, offset + n + 1)).copy(out, offset);
+    } else {
+      offset += cipher.update(plaintext).copy(out, offset);
+      if (this.#tls13) offset += cipher.update(TYPE_BYTES[contentType & 0xff]!).copy(out, offset);
+    }
     cipher.final();
     cipher.getAuthTag().copy(out, offset);
     this.#advance();
