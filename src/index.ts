@@ -8,6 +8,8 @@
  *
  * @packageDocumentation
  */
+import "./schannel/register.js";
+
 export * from "./sspi/status.js";
 export * from "./sspi/buffer-types.js";
 export * from "./sspi/context-flags.js";
@@ -67,3 +69,26 @@ export {
   SspiInitializeSecurityContextAsync,
 } from "./async/entry-points.js";
 export * as promises from "./async/promises.js";
+export type {
+  CRYPTO_SETTINGS,
+  SCH_CREDENTIALS,
+  SchannelCertificate,
+  TLS_PARAMETERS,
+} from "./schannel/sch-credentials.js";
+export { applicationProtocolsBuffer, parseApplicationProtocols } from "./schannel/application-protocols.js";
+export {
+  alertToken,
+  keyUpdateToken,
+  SCHANNEL_KEY_UPDATE,
+  sessionToken,
+  shutdownToken,
+} from "./schannel/control-tokens.js";
+export type { CertContext, SecPkgContext_KeyingMaterialInfo } from "./schannel/context-attributes.js";
+export {
+  CALG_AES_128,
+  CALG_AES_256,
+  CALG_ECDH_EPHEM,
+  CALG_SHA_256,
+  CALG_SHA_384,
+} from "./schannel/context-attributes.js";
+export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";

@@ -1,0 +1,258 @@
+/**
+ * The Schannel security package: TLS 1.2 and 1.3 clients (`SECPKG_CRED_OUTBOUND`) and servers
+ * (`SECPKG_CRED_INBOUND`) on OpenSSL through Node's `tls`, selected by the names "Schannel",
+ * "Microsoft Unified Security Protocol Provider" and "Default TLS SSP".
+ *
+ * @module
+ */
+import { securityService } from "../service/security-service.js";
+import {
+  SECPKG_ATTR_CIPHER_STRENGTHS,
+  SECPKG_ATTR_KEYING_MATERIAL_INFO,
+  SECPKG_ATTR_SUPPORTED_ALGS,
+  SECPKG_ATTR_SUPPORTED_PROTOCOLS,
+} from "../sspi/attributes.js";
+import { bufferKind, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import {
+  SECPKG_FLAG_ACCEPT_WIN32_NAME,
+  SECPKG_FLAG_CONNECTION,
+  SECPKG_FLAG_EXTENDED_ERROR,
+  SECPKG_FLAG_IMPERSONATION,
+  SECPKG_FLAG_INTEGRITY,
+  SECPKG_FLAG_MULTI_REQUIRED,
+  SECPKG_FLAG_MUTUAL_AUTH,
+  SECPKG_FLAG_PRIVACY,
+  SECPKG_FLAG_STREAM,
+} from "../sspi/package-constants.js";
+import {
+  DEFAULT_TLS_SSP_NAME,
+  SCHANNEL_NAME,
+  SP_PROT_TLS1_2_CLIENT,
+  SP_PROT_TLS1_2_SERVER,
+  SP_PROT_TLS1_3_CLIENT,
+  SP_PROT_TLS1_3_SERVER,
+  UNISP_NAME,
+  UNISP_RPC_ID,
+} from "../sspi/schannel-constants.js";
+import type {
+  AcquireCredentialsRequest,
+  AcquireCredentialsResult,
+  ContextRequest,
+  ContextResult,
+  Outcome,
+  PackageObject,
+  SecurityPackage,
+} from "../sspi/security-package.js";
+import {
+  SEC_E_CONTEXT_EXPIRED,
+  SEC_E_INCOMPLETE_MESSAGE,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_QOP_NOT_SUPPORTED,
+  SEC_E_OK,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  SEC_E_WRONG_CREDENTIAL_HANDLE,
+} from "../sspi/status.js";
+import { TIMESTAMP_NEVER, timeStampFromDate } from "../sspi/timestamp.js";
+import type { Box, SecBufferDesc, SecPkgInfo } from "../sspi/types.js";
+import { X509Certificate } from "node:crypto";
+import { parseKeyingMaterialInfo, queryEstablishedAttribute } from "./context-attributes.js";
+import { parseControlToken } from "./control-tokens.js";
+import { decryptMessage, encryptMessage } from "./message-protection.js";
+import { CIPHER_SUITES } from "./record/cipher-suites.js";
+import { type CredentialPolicy, credentialPolicy, SUPPORTED_GROUPS } from "./sch-credentials.js";
+import { SchannelContext } from "./schannel-context.js";
+import { engineConfig, releaseIfUnused, type SchannelCredential } from "./schannel-credential.js";
+
+/** Schannel's `cbMaxToken` on Windows (24 KiB): enough for any handshake flight we produce. */
+export const SCHANNEL_MAX_TOKEN = 0x6000;
+
+export class SchannelPackage implements SecurityPackage {
+  readonly info: Readonly<SecPkgInfo> = Object.freeze({
+    fCapabilities:
+      SECPKG_FLAG_INTEGRITY |
+      SECPKG_FLAG_PRIVACY |
+      SECPKG_FLAG_CONNECTION |
+      SECPKG_FLAG_MULTI_REQUIRED |
+      SECPKG_FLAG_EXTENDED_ERROR |
+      SECPKG_FLAG_IMPERSONATION |
+      SECPKG_FLAG_ACCEPT_WIN32_NAME |
+      SECPKG_FLAG_STREAM |
+      SECPKG_FLAG_MUTUAL_AUTH,
+    wVersion: 1,
+    wRPCID: UNISP_RPC_ID,
+    cbMaxToken: SCHANNEL_MAX_TOKEN,
+    Name: SCHANNEL_NAME,
+    Comment: "TLS 1.2 and 1.3 (Schannel role) on OpenSSL through Node's tls",
+  });
+  readonly aliases = [UNISP_NAME, DEFAULT_TLS_SSP_NAME] as const;
+
+  prepareCredentials(
+    _principal: string | null,
+    credentialUse: number,
+    authData: unknown,
+  ): Outcome & { authData?: unknown } {
+    const { policy, ...outcome } = credentialPolicy(authData, credentialUse);
+    return policy ? { ...outcome, authData: policy } : outcome;
+  }
+
+  async acquireCredentials(request: AcquireCredentialsRequest): Promise<AcquireCredentialsResult> {
+    const policy = request.authData as CredentialPolicy;
+    const host = securityService();
+    const acquired = await host.acquireCredential(engineConfig(policy));
+    if (
+      acquired.status !== SEC_E_OK ||
+      acquired.credentialId === undefined ||
+      acquired.summary === undefined
+    ) {
+      return {
+        status: acquired.status,
+        reason: acquired.reason ?? "the security service refused the credential",
+        expiry: 0n,
+      };
+    }
+    const credential: SchannelCredential = {
+      role: policy.role,
+      policy,
+      host,
+      engineCredentialId: acquired.credentialId,
+      summary: acquired.summary,
+      liveContexts: 0,
+      freed: false,
+    };
+    return { status: SEC_E_OK, credential, expiry: credentialExpiry(credential) };
+  }
+
+  async freeCredentials(credential: PackageObject): Promise<Outcome> {
+    const c = credential as SchannelCredential;
+    c.freed = true;
+    await releaseIfUnused(c);
+    return { status: SEC_E_OK };
+  }
+
+  async processContext(request: ContextRequest): Promise<ContextResult> {
+    let context = request.context as SchannelContext | null;
+    const created = context === null;
+    if (context === null) {
+      const credential = request.credential as SchannelCredential;
+      const wanted = request.role === "initiator" ? "client" : "server";
+      if (credential.role !== wanted) {
+        return {
+          status: SEC_E_WRONG_CREDENTIAL_HANDLE,
+          reason: `${request.role === "initiator" ? "InitializeSecurityContext" : "AcceptSecurityContext"} needs a ${wanted} (${wanted === "client" ? "SECPKG_CRED_OUTBOUND" : "SECPKG_CRED_INBOUND"}) credential`,
+          outputs: [],
+          extra: 0,
+          missing: 0,
+          contextAttr: 0,
+          expiry: 0n,
+        };
+      }
+      context = new SchannelContext(credential, this.info);
+    }
+    return context.process(request, created);
+  }
+
+  async deleteContext(context: PackageObject): Promise<Outcome> {
+    return (context as SchannelContext).delete();
+  }
+
+  queryContextAttributes(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {
+    const ctx = context as SchannelContext;
+    return queryEstablishedAttribute(ctx.snapshot, attribute, pBuffer, null);
+  }
+
+  setContextAttributes(context: PackageObject, attribute: number, value: unknown): Outcome {
+    const ctx = context as SchannelContext;
+    if (attribute !== SECPKG_ATTR_KEYING_MATERIAL_INFO) {
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: `attribute 0x${attribute.toString(16)} cannot be set on Schannel contexts`,
+      };
+    }
+    const info = parseKeyingMaterialInfo(value);
+    if ("error" in info) return { status: SEC_E_INVALID_PARAMETER, reason: info.error };
+    if (ctx.snapshot === null)
+      return { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" };
+    ctx.snapshot.keyingMaterialInfo = info;
+    return { status: SEC_E_OK };
+  }
+
+  queryCredentialsAttributes(credential: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {
+    const c = credential as SchannelCredential;
+    const client = c.role === "client";
+    switch (attribute) {
+      case SECPKG_ATTR_SUPPORTED_PROTOCOLS: {
+        let bits = 0;
+        if (c.policy.minVersion === "TLSv1.2") bits |= client ? SP_PROT_TLS1_2_CLIENT : SP_PROT_TLS1_2_SERVER;
+        if (c.policy.maxVersion === "TLSv1.3") bits |= client ? SP_PROT_TLS1_3_CLIENT : SP_PROT_TLS1_3_SERVER;
+        pBuffer.value = { grbitProtocol: bits };
+        return { status: SEC_E_OK };
+      }
+      case SECPKG_ATTR_SUPPORTED_ALGS: {
+        const names = new Set([...c.policy.cipherSuites13, ...c.policy.ciphers12]);
+        const suites = CIPHER_SUITES.filter((s) => names.has(s.opensslName));
+        pBuffer.value = {
+          cSupportedAlgs: suites.length,
+          palgSupportedAlgs: suites.map((s) => s.id),
+          suites: suites.map((s) => ({
+            id: s.id,
+            ianaName: s.ianaName,
+            opensslName: s.opensslName,
+            version: s.version,
+          })),
+          groups: SUPPORTED_GROUPS.filter((g) => c.policy.groups.includes(g.name)).map((g) => g.name),
+        };
+        return { status: SEC_E_OK };
+      }
+      case SECPKG_ATTR_CIPHER_STRENGTHS:
+        pBuffer.value = { dwMinimumCipherStrength: 128, dwMaximumCipherStrength: 256 };
+        return { status: SEC_E_OK };
+      default:
+        return {
+          status: SEC_E_UNSUPPORTED_FUNCTION,
+          reason: `credential attribute 0x${attribute.toString(16)} is not supported`,
+        };
+    }
+  }
+
+  applyControlToken(context: PackageObject, input: SecBufferDesc): Outcome {
+    const token = input.pBuffers
+      .slice(0, input.cBuffers)
+      .find((b) => bufferKind(b.BufferType) === SECBUFFER_TOKEN);
+    if (!token?.pvBuffer)
+      return { status: SEC_E_INVALID_TOKEN, reason: "ApplyControlToken needs a SECBUFFER_TOKEN buffer" };
+    const parsed = parseControlToken(token.pvBuffer.subarray(0, token.cbBuffer));
+    if ("error" in parsed) return { status: SEC_E_INVALID_TOKEN, reason: parsed.error };
+    return (context as SchannelContext).applyControl(parsed);
+  }
+
+  encryptMessage(context: PackageObject, fQOP: number, message: SecBufferDesc): Outcome {
+    const ctx = context as SchannelContext;
+    if (fQOP !== 0) return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "fQOP must be 0" };
+    if (ctx.records === null) return notEstablished(ctx);
+    return encryptMessage(ctx.records, message);
+  }
+
+  decryptMessage(context: PackageObject, message: SecBufferDesc, pfQOP: Box<number> | null): Outcome {
+    const ctx = context as SchannelContext;
+    if (ctx.records === null) return notEstablished(ctx);
+    const events = { tickets: [] as Uint8Array[] };
+    const outcome = decryptMessage(ctx.records, message, events);
+    if (events.tickets.length > 0) ctx.deliverTickets(events.tickets);
+    if (pfQOP) pfQOP.value = 0;
+    return outcome;
+  }
+}
+
+function notEstablished(ctx: SchannelContext): Outcome {
+  return ctx.phase === "handshake"
+    ? { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" }
+    : { status: SEC_E_CONTEXT_EXPIRED, reason: `the connection is ${ctx.phase}` };
+}
+
+function credentialExpiry(credential: SchannelCredential): bigint {
+  const ders = credential.summary.certificates.map((c) => c.der).filter((d): d is Uint8Array => d !== null);
+  if (ders.length === 0) return TIMESTAMP_NEVER;
+  const earliest = Math.min(...ders.map((d) => Date.parse(new X509Certificate(d).validTo)));
+  return timeStampFromDate(new Date(earliest));
+}

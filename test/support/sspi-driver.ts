@@ -1,0 +1,293 @@
+/**
+ * Drives the SSPI-shaped API over a real socket the way a ported C program would: the
+ * handshake loop of sspi.md §4.5 (accumulate, ISC/ASC, send, EXTRA, INCOMPLETE), then
+ * EncryptMessage/DecryptMessage with the Schannel buffer layouts.
+ */
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import {
+  ASC_REQ_ALLOCATE_MEMORY,
+  ASC_REQ_CONFIDENTIALITY,
+  ASC_REQ_EXTENDED_ERROR,
+  ASC_REQ_STREAM,
+  box,
+  CtxtHandle,
+  DecryptMessage,
+  EncryptMessage,
+  FreeContextBuffer,
+  ISC_REQ_ALLOCATE_MEMORY,
+  ISC_REQ_CONFIDENTIALITY,
+  ISC_REQ_EXTENDED_ERROR,
+  ISC_REQ_STREAM,
+  promises as sspi,
+  QueryContextAttributes,
+  SEC_E_INCOMPLETE_MESSAGE,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  SECBUFFER_ALERT,
+  SECBUFFER_DATA,
+  SECBUFFER_EMPTY,
+  SECBUFFER_EXTRA,
+  SECBUFFER_STREAM_HEADER,
+  SECBUFFER_STREAM_TRAILER,
+  SECBUFFER_TOKEN,
+  SECPKG_ATTR_STREAM_SIZES,
+  type SecBuffer,
+  type SecBufferDesc,
+  secBuffer,
+  secBufferDesc,
+  type SECURITY_STATUS,
+  type SecHandle,
+} from "../../src/index.js";
+
+/** Buffers what a socket receives; `more()` waits for the next chunk (false at end). */
+export class SocketReader {
+  private chunks: Buffer[] = [];
+  private waiter: (() => void) | null = null;
+  ended = false;
+
+  constructor(readonly socket: Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.chunks.push(d);
+      this.wake();
+    });
+    socket.on("end", () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on("close", () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on("error", () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** Takes everything received so far (may be empty). */
+  take(): Uint8Array {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [];
+    return all;
+  }
+
+  /** Resolves true when new bytes arrived, false at end of stream. */
+  async more(timeoutMs = 10_000): Promise<boolean> {
+    if (this.chunks.length > 0) return true;
+    if (this.ended) return false;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for the peer")), timeoutMs);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return this.chunks.length > 0;
+  }
+}
+
+export interface HandshakeOutcome {
+  status: SECURITY_STATUS;
+  handle: CtxtHandle;
+  /** Bytes received after the handshake (application or post-handshake records). */
+  leftover: Uint8Array;
+  /** Alert the last call reported in SECBUFFER_ALERT, if any. */
+  alert: number[] | null;
+  /** ISC/ASC calls made. */
+  calls: number;
+}
+
+function outputDesc(): SecBufferDesc {
+  return secBufferDesc(secBuffer(SECBUFFER_TOKEN), secBuffer(SECBUFFER_ALERT, 2), secBuffer(SECBUFFER_EMPTY));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.byteLength === 0 ? b : b.byteLength === 0 ? a : Buffer.concat([a, b]);
+}
+
+/**
+ * Runs a whole handshake as client (`initiator`) or server (`acceptor`) over `reader.socket`.
+ * `firstInput` is an optional extra input buffer for the first call (ALPN).
+ */
+export async function handshake(
+  role: "initiator" | "acceptor",
+  reader: SocketReader,
+  credential: SecHandle,
+  options: { target?: string | null; flags?: number; firstInput?: SecBuffer } = {},
+): Promise<HandshakeOutcome> {
+  const handle = new CtxtHandle();
+  const attr = box(0);
+  const flags =
+    options.flags ??
+    (role === "initiator"
+      ? ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM | ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY
+      : ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM | ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY);
+  let acc: Uint8Array = new Uint8Array(0);
+  let first = true;
+  let status: SECURITY_STATUS = SEC_I_CONTINUE_NEEDED;
+  let alert: number[] | null = null;
+  let calls = 0;
+  if (role === "acceptor") {
+    assert.ok(await reader.more(), "the client sent nothing");
+    acc = reader.take();
+  }
+  for (;;) {
+    const input =
+      role === "initiator" && first
+        ? options.firstInput
+          ? secBufferDesc(options.firstInput)
+          : null
+        : secBufferDesc(secBuffer(SECBUFFER_TOKEN, acc), secBuffer(SECBUFFER_EMPTY));
+    const output = outputDesc();
+    const previous = first ? null : handle;
+    status =
+      role === "initiator"
+        ? await sspi.InitializeSecurityContext(
+            credential,
+            previous,
+            options.target ?? null,
+            flags,
+            0,
+            0,
+            input,
+            0,
+            handle,
+            output,
+            attr,
+            null,
+          )
+        : await sspi.AcceptSecurityContext(credential, previous, input, flags, 0, handle, output, attr, null);
+    calls++;
+    first = false;
+    const token = output.pBuffers[0]!;
+    if (token.cbBuffer > 0 && token.pvBuffer) {
+      if (!reader.socket.destroyed)
+        reader.socket.write(Buffer.from(token.pvBuffer.subarray(0, token.cbBuffer)));
+      FreeContextBuffer(token.pvBuffer);
+    }
+    const alertBuffer = output.pBuffers[1]!;
+    alert =
+      alertBuffer.cbBuffer === 2 && alertBuffer.pvBuffer ? [...alertBuffer.pvBuffer.subarray(0, 2)] : null;
+    const extra = input && input.cBuffers >= 2 ? input.pBuffers[1] : undefined;
+    if (status !== SEC_E_INCOMPLETE_MESSAGE) {
+      acc =
+        extra?.BufferType === SECBUFFER_EXTRA
+          ? acc.slice(acc.byteLength - extra.cbBuffer)
+          : new Uint8Array(0);
+    }
+    if (status === SEC_E_OK) return { status, handle, leftover: concat(acc, reader.take()), alert, calls };
+    if (status !== SEC_I_CONTINUE_NEEDED && status !== SEC_E_INCOMPLETE_MESSAGE)
+      return { status, handle, leftover: acc, alert, calls };
+    if (acc.byteLength > 0 && status === SEC_I_CONTINUE_NEEDED) continue;
+    if (!(await reader.more())) return { status, handle, leftover: acc, alert, calls };
+    acc = concat(acc, reader.take());
+  }
+}
+
+/** EncryptMessage of `plaintext` (≤ cbMaximumMessage), returning the record bytes. */
+export function encrypt(handle: SecHandle, plaintext: Uint8Array): Uint8Array {
+  const sizes = box<{ cbHeader: number; cbTrailer: number; cbMaximumMessage: number }>({
+    cbHeader: 0,
+    cbTrailer: 0,
+    cbMaximumMessage: 0,
+  });
+  assert.equal(QueryContextAttributes(handle, SECPKG_ATTR_STREAM_SIZES, sizes as never), SEC_E_OK);
+  const { cbHeader, cbTrailer } = sizes.value;
+  const record = new Uint8Array(cbHeader + plaintext.byteLength + cbTrailer);
+  record.set(plaintext, cbHeader);
+  const desc = secBufferDesc(
+    { BufferType: SECBUFFER_STREAM_HEADER, cbBuffer: cbHeader, pvBuffer: record.subarray(0, cbHeader) },
+    {
+      BufferType: SECBUFFER_DATA,
+      cbBuffer: plaintext.byteLength,
+      pvBuffer: record.subarray(cbHeader, cbHeader + plaintext.byteLength),
+    },
+    {
+      BufferType: SECBUFFER_STREAM_TRAILER,
+      cbBuffer: cbTrailer,
+      pvBuffer: record.subarray(cbHeader + plaintext.byteLength),
+    },
+    secBuffer(SECBUFFER_EMPTY),
+  );
+  const status = EncryptMessage(handle, 0, desc, 0);
+  assert.equal(status, SEC_E_OK, "EncryptMessage");
+  return record.subarray(
+    0,
+    desc.pBuffers[0]!.cbBuffer + desc.pBuffers[1]!.cbBuffer + desc.pBuffers[2]!.cbBuffer,
+  );
+}
+
+export interface DecryptOutcome {
+  status: SECURITY_STATUS;
+  plaintext: Uint8Array;
+  /** Unprocessed bytes (to feed to the next call). */
+  rest: Uint8Array;
+}
+
+/** One DecryptMessage call on `bytes`. */
+export function decryptOnce(handle: SecHandle, bytes: Uint8Array): DecryptOutcome {
+  const data = bytes.slice();
+  const desc = secBufferDesc(
+    secBuffer(SECBUFFER_DATA, data),
+    secBuffer(SECBUFFER_EMPTY),
+    secBuffer(SECBUFFER_EMPTY),
+    secBuffer(SECBUFFER_EMPTY),
+  );
+  const status = DecryptMessage(handle, desc, 0, null);
+  if (status === SEC_E_INCOMPLETE_MESSAGE) return { status, plaintext: new Uint8Array(0), rest: bytes };
+  const plain = desc.pBuffers.find((b) => b.BufferType === SECBUFFER_DATA);
+  const extra = desc.pBuffers.find((b) => b.BufferType === SECBUFFER_EXTRA);
+  return {
+    status,
+    plaintext: plain?.pvBuffer?.slice(0, plain.cbBuffer) ?? new Uint8Array(0),
+    rest: extra?.pvBuffer?.slice(0, extra.cbBuffer) ?? new Uint8Array(0),
+  };
+}
+
+/**
+ * Reads and decrypts until `expected` plaintext bytes arrived; returns the plaintext and every
+ * status seen (besides SEC_E_OK / SEC_E_INCOMPLETE_MESSAGE).
+ */
+export async function receive(
+  handle: SecHandle,
+  reader: SocketReader,
+  expected: number,
+  pending: Uint8Array = new Uint8Array(0),
+) {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  let buffer = pending;
+  const statuses: SECURITY_STATUS[] = [];
+  while (got < expected) {
+    if (buffer.byteLength === 0 || decryptIncomplete(buffer)) {
+      if (!(await reader.more())) break;
+      buffer = concat(buffer, reader.take());
+      continue;
+    }
+    const r = decryptOnce(handle, buffer);
+    if (r.status === SEC_E_INCOMPLETE_MESSAGE) {
+      if (!(await reader.more())) break;
+      buffer = concat(buffer, reader.take());
+      continue;
+    }
+    if (r.status !== SEC_E_OK) statuses.push(r.status);
+    if (r.status < 0) break;
+    parts.push(r.plaintext);
+    got += r.plaintext.byteLength;
+    buffer = r.rest;
+  }
+  return { plaintext: Buffer.concat(parts), statuses, rest: buffer };
+}
+
+function decryptIncomplete(buffer: Uint8Array): boolean {
+  if (buffer.byteLength < 5) return true;
+  const length = ((buffer[3] ?? 0) << 8) | (buffer[4] ?? 0);
+  return buffer.byteLength < 5 + length;
+}
