@@ -25,7 +25,6 @@ import {
   TLS1_ALERT_DECRYPT_ERROR,
   TLS1_ALERT_HANDSHAKE_FAILURE,
   TLS1_ALERT_ILLEGAL_PARAMETER,
-  TLS1_ALERT_INTERNAL_ERROR,
   TLS1_ALERT_MISSING_EXTENSION,
   TLS1_ALERT_NO_APP_PROTOCOL,
   TLS1_ALERT_PROTOCOL_VERSION,
@@ -214,13 +213,4 @@ export function failureFromRecordHeader(error: RecordHeaderError): EngineFailure
         ? "input is not a TLS record (record version is not 3.x)"
         : "record longer than 2^14+256 bytes";
   return { status: SEC_E_ILLEGAL_MESSAGE, alert: { description: alert, direction: "sent" }, reason: what };
-}
-
-/** An internal failure (engine gone, unexpected exception). */
-export function internalFailure(reason: string): EngineFailure {
-  return {
-    status: SEC_E_ILLEGAL_MESSAGE,
-    alert: { description: TLS1_ALERT_INTERNAL_ERROR, direction: "sent" },
-    reason,
-  };
 }
