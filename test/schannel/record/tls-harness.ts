@@ -65,11 +65,23 @@ export class Wire {
   readonly serverLog: Buffer[] = [];
   readonly fromClient = new RecordQueue();
   readonly fromServer = new RecordQueue();
+  /**
+   * Switch server→client to capture as soon as the client writes anything after its ClientHello.
+   * In TLS 1.3 that is the client's Finished flight, written before the server can send tickets,
+   * so no ticket ever reaches the client engine. (Assumes no HelloRetryRequest.)
+   */
+  captureServerAfterClientHello = false;
+  #clientBytes: Buffer = Buffer.alloc(0);
 
   constructor() {
     this.clientSide = new Duplex({
       read() {},
       write: (chunk: Buffer, _encoding, callback) => {
+        this.#clientBytes = Buffer.concat([this.#clientBytes, chunk]);
+        if (this.captureServerAfterClientHello && this.#clientBytes.length >= 5) {
+          // the client's second flight (TLS 1.3: CCS + Finished) comes before any ticket
+          if (this.#clientBytes.length > 5 + this.#clientBytes.readUInt16BE(3)) this.s2c = "capture";
+        }
         if (this.c2s === "forward") this.serverSide.push(chunk);
         else this.fromClient.push(chunk);
         callback();
@@ -161,8 +173,8 @@ export interface EstablishOptions {
  * Runs a real handshake with `suite` between a Node client and a Node server (tls.Server with an
  * in-memory connection), then hands one side's traffic to a new {@link DirectRecordLayer}.
  *
- * Taking over the client: bytes from the server are captured from the client's `'secureConnect'`
- * on, so the layer reads the TLS 1.3 tickets itself (read sequence 0).
+ * Taking over the client: bytes from the server are captured from the client's Finished (TLS 1.3)
+ * or `'secureConnect'` (TLS 1.2) on, so the layer reads the TLS 1.3 tickets itself (read sequence 0).
  * Taking over the server: the server engine's TLS 1.3 tickets still go to the client (we wait for
  * its two `'session'` events), then the layer writes with sequence number 2.
  */
@@ -206,9 +218,9 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
   let sessions = 0;
   client.on("session", () => sessions++);
   if (options.role === "client") {
-    client.once("secureConnect", () => {
-      wire.s2c = "capture";
-    });
+    if (version === "TLSv1.3") wire.captureServerAfterClientHello = true;
+    // TLS 1.2: the server's last flight ends with its Finished and nothing follows unasked
+    else client.once("secureConnect", () => (wire.s2c = "capture"));
   }
   const [serverTls] = await Promise.all([serverSocket, once(client, "secureConnect")]);
   serverTls.on("error", recordError);
