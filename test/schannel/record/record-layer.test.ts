@@ -311,6 +311,22 @@ describe("KeyUpdate", () => {
     assert.equal(client.hasPendingOutput, false);
   });
 
+  test("in-place encrypt returns the pending KeyUpdate answer as a prefix", () => {
+    const { client, server } = pair13(TLS_AES_256_GCM_SHA384);
+    ok(server.decryptRecord(ok(client.initiateKeyUpdate(true)).record));
+    const buffer = new Uint8Array(5 + 4 + 17);
+    const r = ok(
+      server.encryptInPlace(buffer.subarray(0, 5), buffer.subarray(5, 9).fill(0x41), buffer.subarray(9)),
+    );
+    assert.ok(r.prefix);
+    assert.equal(server.hasPendingOutput, false);
+    const a = ok(client.decryptRecord(r.prefix));
+    assert.deepEqual((a as { messages: unknown[] }).messages, [
+      { kind: "key-update", updateRequested: false },
+    ]);
+    assert.equal(data(client.decryptRecord(buffer)).toString(), "AAAA");
+  });
+
   test("TLS 1.2 has no KeyUpdate", () => {
     const { client } = pair12();
     const f = failure(client.initiateKeyUpdate(true));
