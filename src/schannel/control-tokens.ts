@@ -30,7 +30,7 @@ export type ControlToken =
 function dwords(...values: number[]): SecBuffer {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setUint32(i * 4, v >>> 0, true));
+  for (const [i, v] of values.entries()) view.setUint32(i * 4, v >>> 0, true);
   return { BufferType: SECBUFFER_TOKEN, cbBuffer: bytes.byteLength, pvBuffer: bytes };
 }
 
