@@ -20,15 +20,12 @@ import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,
 } from "../records/record-header.js";
-import { plaintextAlertRecord } from "./alert-record.js";
 import {
-  type SealingKeys,
-  sealRecord,
-  tls12SealingKeys,
-  tls13SealingKeys,
-  zeroSealingKeys,
-} from "./alert-sealer.js";
-import { countRecords } from "./alert-record.js";
+  fromTls12KeyBlock,
+  fromTls13TrafficSecret,
+  type RecordProtection,
+} from "../record/record-protection.js";
+import { countRecords, plaintextAlertRecord } from "./alert-record.js";
 import type { ServerHelloInfo } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 
@@ -53,36 +50,38 @@ export function buildAlertRecord(context: AlertContext, description: number): Ui
   const hello = context.serverHello;
   const suite = hello === undefined ? undefined : cipherSuiteById(hello.cipherSuite);
   if (hello === undefined || suite === undefined) return plaintextAlertRecord(description);
-  const keys = hello.version === 0x0304 ? tls13Keys(context, suite) : tls12Keys(context, suite, hello);
-  if (keys === undefined) return plaintextAlertRecord(description);
+  const protection =
+    hello.version === 0x0304 ? tls13Writer(context, suite) : tls12Writer(context, suite, hello);
+  if (protection === undefined) return plaintextAlertRecord(description);
   try {
-    return sealRecord(keys.keys, keys.seq, CONTENT_TYPE_ALERT, body);
+    return new Uint8Array(protection.seal(CONTENT_TYPE_ALERT, body));
   } finally {
-    zeroSealingKeys(keys.keys);
+    protection.destroy();
   }
 }
 
-function tls13Keys(
-  context: AlertContext,
-  suite: CipherSuite,
-): { keys: SealingKeys; seq: number } | undefined {
+function tls13Writer(context: AlertContext, suite: CipherSuite): RecordProtection | undefined {
   const encryptedSent = countRecords(context.sent, CONTENT_TYPE_APPLICATION_DATA);
   if (context.role === "client") {
     const secret = context.secrets.clientHandshakeTrafficSecret;
-    return secret === undefined ? undefined : { keys: tls13SealingKeys(suite, secret), seq: encryptedSent };
+    return secret === undefined ? undefined : fromTls13TrafficSecret(suite, secret, BigInt(encryptedSent));
   }
   const secret = context.secrets.serverTrafficSecret0;
   if (encryptedSent === 0 || secret === undefined) return undefined;
-  return { keys: tls13SealingKeys(suite, secret), seq: 0 };
+  return fromTls13TrafficSecret(suite, secret, 0n);
 }
 
-function tls12Keys(
+function tls12Writer(
   context: AlertContext,
   suite: CipherSuite,
   hello: ServerHelloInfo,
-): { keys: SealingKeys; seq: number } | undefined {
+): RecordProtection | undefined {
   const { masterSecret, clientRandom } = context.secrets;
   if (countRecords(context.sent, CONTENT_TYPE_CHANGE_CIPHER_SPEC) === 0) return undefined;
   if (masterSecret === undefined || clientRandom === undefined) return undefined;
-  return { keys: tls12SealingKeys(suite, masterSecret, clientRandom, hello.random, context.role), seq: 1 };
+  const pair = fromTls12KeyBlock(suite, masterSecret, clientRandom, hello.random, context.role, {
+    write: 1n,
+  });
+  pair.read.destroy();
+  return pair.write;
 }

@@ -14,7 +14,7 @@ import {
   CONTENT_TYPE_HANDSHAKE,
   splitRecords,
 } from "../records/record-header.js";
-import { openRecord13, tls13SealingKeys, zeroSealingKeys } from "./alert-sealer.js";
+import { fromTls13TrafficSecret } from "../record/record-protection.js";
 import {
   findCertificateRequest12,
   HANDSHAKE_CERTIFICATE_REQUEST,
@@ -51,19 +51,18 @@ export function findCertificateRequest(
   const suite = cipherSuiteById(hello.cipherSuite);
   const secret = secrets.serverHandshakeTrafficSecret;
   if (suite === undefined || secret === undefined) return { requested: false, issuers: [] };
-  const keys = tls13SealingKeys(suite, secret);
+  const reader = fromTls13TrafficSecret(suite, secret, 0n);
   try {
     const handshake: Uint8Array[] = [];
-    let seq = 0;
     for (const r of splitRecords(received).records) {
       if (r.contentType !== CONTENT_TYPE_APPLICATION_DATA) continue;
-      const opened = openRecord13(keys, seq++, received.subarray(r.offset, r.offset + r.length));
-      if (opened === undefined || opened.contentType !== CONTENT_TYPE_HANDSHAKE) break;
+      const opened = reader.open(received.subarray(r.offset, r.offset + r.length));
+      if (!opened.ok || opened.contentType !== CONTENT_TYPE_HANDSHAKE) break;
       handshake.push(opened.plaintext);
     }
     return scanMessages13(Buffer.concat(handshake));
   } finally {
-    zeroSealingKeys(keys);
+    reader.destroy();
   }
 }
 
