@@ -1,0 +1,118 @@
+/**
+ * TLS credential options in TypeScript terms, and their translation into `SCH_CREDENTIALS`.
+ *
+ * | option | `SCH_CREDENTIALS` |
+ * |---|---|
+ * | `role: "client"` / `"server"` | `SECPKG_CRED_OUTBOUND` / `SECPKG_CRED_INBOUND` |
+ * | `certificates` | `paCred` |
+ * | `trustedRoots` | `hRootStore` (absent: Node's default roots) |
+ * | `alpn` (server) | `pTlsParameters[0].rgstrAlpnIds`; a client offers it on each context's first call |
+ * | `versions` | `pTlsParameters[0].grbitDisabledProtocols` (the versions not listed) |
+ * | `manualValidation` | `SCH_CRED_MANUAL_CRED_VALIDATION` |
+ * | `noServerNameCheck` | `SCH_CRED_NO_SERVERNAME_CHECK` |
+ * | `resumption: false` | `SCH_CRED_DISABLE_RECONNECTS` |
+ * | `sessionLifetimeMs` | `dwSessionLifespan` |
+ * | `cipherSuites`, `groups`, `keyLog`, `sessionTicketKeys` | the extension fields of the same names |
+ *
+ * @module
+ */
+import type { SCH_CREDENTIALS } from "../schannel/sch-credentials.js";
+import { SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from "../sspi/package-constants.js";
+import {
+  SCH_CRED_DISABLE_RECONNECTS,
+  SCH_CRED_MANUAL_CRED_VALIDATION,
+  SCH_CRED_NO_SERVERNAME_CHECK,
+  SCH_CREDENTIALS_VERSION,
+  SP_PROT_TLS1_2,
+  SP_PROT_TLS1_3,
+} from "../sspi/schannel-constants.js";
+
+/** A TLS protocol version this package speaks. */
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+
+/**
+ * A certificate with its private key: PEM or DER (`certificate` may hold a PEM chain, leaf
+ * first), or a PKCS#12 (`pfx`) with its passphrase.
+ */
+export type TlsCertificate =
+  | { certificate: string | Uint8Array; privateKey: string | Uint8Array; passphrase?: string }
+  | { pfx: Uint8Array; passphrase?: string };
+
+/** What {@link acquireTlsCredentials} accepts. Only `role` is required. */
+export interface TlsCredentialsOptions {
+  /** `"client"` initiates connections, `"server"` accepts them (and needs `certificates`). */
+  role: "client" | "server";
+  /** Our certificates: a server picks among several by SNI and key type; a client sends the first one asked for. */
+  certificates?: TlsCertificate[];
+  /** CA certificates (PEM or DER) that validate the peer; absent or null: Node's default roots. */
+  trustedRoots?: Array<string | Uint8Array> | null;
+  /** ALPN ids, preferred first. Server: the ids it accepts. Client: the ids every context offers (unless overridden per context). */
+  alpn?: string[];
+  /** Versions to allow (default both). */
+  versions?: TlsVersion[];
+  /** Allowed cipher suites (OpenSSL or IANA names), intersected with the supported AEAD suites. */
+  cipherSuites?: string[];
+  /** Allowed key-exchange groups (`X25519`, `P-256`, `P-384`), in preference order. */
+  groups?: string[];
+  /** Client: do not validate the server's chain (read the result with `TlsContext.certificateCheck`). */
+  manualValidation?: boolean;
+  /** Client: validate the chain but not the server name. */
+  noServerNameCheck?: boolean;
+  /** Receives NSS `SSLKEYLOGFILE` lines for every connection of these credentials. */
+  keyLog?: (line: string) => void;
+  /** Server: 48 bytes of session-ticket keys (servers sharing them resume each other's sessions). */
+  sessionTicketKeys?: Uint8Array;
+  /** False disables session resumption (default true). */
+  resumption?: boolean;
+  /** Session (ticket) lifetime in milliseconds (default 10 hours). */
+  sessionLifetimeMs?: number;
+}
+
+const VERSION_BITS: Record<TlsVersion, number> = { "TLSv1.2": SP_PROT_TLS1_2, "TLSv1.3": SP_PROT_TLS1_3 };
+
+/**
+ * Translates options into `fCredentialUse` and `SCH_CREDENTIALS`. Only the shape is checked
+ * here; the Schannel package validates the contents (certificates, names, lengths).
+ *
+ * @returns `{ credentialUse, authData }`, or `{ error }` naming the bad option (`role` not
+ *   client/server, an unknown entry in `versions`).
+ */
+export function schCredentials(
+  options: TlsCredentialsOptions,
+): { credentialUse: number; authData: SCH_CREDENTIALS } | { error: string } {
+  if (typeof options !== "object" || options === null) return { error: "options must be an object" };
+  const { role } = options;
+  if (role !== "client" && role !== "server") return { error: 'role must be "client" or "server"' };
+  let disabled = 0;
+  if (options.versions !== undefined) {
+    if (!Array.isArray(options.versions)) return { error: "versions must be an array" };
+    for (const v of options.versions) {
+      if (!(v in VERSION_BITS)) return { error: `versions: unknown TLS version ${JSON.stringify(v)}` };
+    }
+    for (const [name, bits] of Object.entries(VERSION_BITS)) {
+      if (!options.versions.includes(name as TlsVersion)) disabled |= bits;
+    }
+  }
+  let flags = 0;
+  if (options.manualValidation) flags |= SCH_CRED_MANUAL_CRED_VALIDATION;
+  if (options.noServerNameCheck) flags |= SCH_CRED_NO_SERVERNAME_CHECK;
+  if (options.resumption === false) flags |= SCH_CRED_DISABLE_RECONNECTS;
+  const authData: SCH_CREDENTIALS = {
+    dwVersion: SCH_CREDENTIALS_VERSION,
+    dwFlags: flags,
+    pTlsParameters: [
+      {
+        grbitDisabledProtocols: disabled,
+        ...(role === "server" && options.alpn !== undefined && { rgstrAlpnIds: options.alpn }),
+      },
+    ],
+    ...(options.certificates !== undefined && { paCred: options.certificates }),
+    ...(options.trustedRoots !== undefined && { hRootStore: options.trustedRoots }),
+    ...(options.sessionLifetimeMs !== undefined && { dwSessionLifespan: options.sessionLifetimeMs }),
+    ...(options.cipherSuites !== undefined && { cipherSuites: options.cipherSuites }),
+    ...(options.groups !== undefined && { groups: options.groups }),
+    ...(options.keyLog !== undefined && { keyLog: options.keyLog }),
+    ...(options.sessionTicketKeys !== undefined && { sessionTicketKeys: options.sessionTicketKeys }),
+  };
+  return { credentialUse: role === "client" ? SECPKG_CRED_OUTBOUND : SECPKG_CRED_INBOUND, authData };
+}

@@ -1,0 +1,27 @@
+/**
+ * The idiomatic front door: promise-based TLS over the SSPI core.
+ *
+ * - {@link acquireTlsCredentials} → {@link TlsCredentials}
+ * - {@link TlsContext}: step / encrypt / decrypt / shutdown / keyUpdate over one security context
+ * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
+ *
+ * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
+ *
+ * @module
+ */
+export { AbortError } from "./abort.js";
+export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
+export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
+export type { HandshakeIo } from "./handshake.js";
+export type { CertificateCheck } from "./tls-attributes.js";
+export {
+  type DecryptResult,
+  type OperationOptions,
+  type StepResult,
+  TlsContext,
+  type TlsContextOptions,
+} from "./tls-context.js";
+export { TlsError } from "./tls-error.js";
+export { SspiTlsStream, type SspiTlsStreamOptions } from "./tls-stream.js";
+export { acceptTls, connectTls, type TlsStreamOptions } from "./connect.js";
+export { duplexTransport, type MessageTransport } from "./transport.js";

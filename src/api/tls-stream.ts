@@ -1,0 +1,226 @@
+/**
+ * `SspiTlsStream`: a Node `Duplex` that runs TLS over any transport — a `Duplex` of ciphertext
+ * (a TCP socket) or a {@link MessageTransport} (WebSocket-like, any chunking). Its readable
+ * side emits plaintext and its writable side encrypts.
+ *
+ * - The handshake starts at construction; `'secure'` is emitted when it completes. Writes made
+ *   before then wait for it.
+ * - Failures destroy the stream with an `SspiError` (a `TlsError`) after the alert was sent to
+ *   the peer.
+ * - `end()` sends close_notify (then ends a `Duplex` transport's writable side); the peer's
+ *   close_notify ends the readable side. With `allowHalfOpen: false` (the default, as for
+ *   sockets) that in turn ends the writable side. A transport that ends without close_notify
+ *   before we sent ours destroys the stream with an `ERR_TLS_TRUNCATED` error.
+ * - Backpressure: writes complete only when the transport accepted the records (`'drain'`, or
+ *   the promise `send` returns); when the reader stops reading, the transport is paused (if it
+ *   has `pause`/`resume`; message transports without them are buffered).
+ *
+ * @module
+ */
+import { Duplex } from "node:stream";
+import { ByteQueue } from "./byte-queue.js";
+import { concatBytes } from "./bytes.js";
+import type { TlsContext } from "./tls-context.js";
+import { TlsError } from "./tls-error.js";
+import { duplexTransport, isDuplex, type MessageTransport } from "./transport.js";
+
+/** Options of {@link SspiTlsStream}. */
+export interface SspiTlsStreamOptions {
+  /** A fresh context (not yet stepped); the stream owns it and closes it when destroyed. */
+  context: TlsContext;
+  /** The ciphertext transport. The stream ends or closes it when it finishes. */
+  transport: MessageTransport | Duplex;
+  /** Aborts the handshake: the stream is destroyed with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Keep the writable side open after the peer's close_notify (default false). */
+  allowHalfOpen?: boolean;
+}
+
+/** The error for a transport that ended before the peer's close_notify. */
+function truncated(): Error {
+  return Object.assign(new Error("the transport ended without a TLS close_notify (possible truncation)"), {
+    code: "ERR_TLS_TRUNCATED",
+  });
+}
+
+/**
+ * TLS over a transport as a `Duplex` of plaintext. Events: `'secure'` (handshake complete; see
+ * `stream.context` for the protocol, suite, ALPN and peer certificate), `'error'` (an
+ * `SspiError`, an `AbortError`, or a transport error), and the usual stream events.
+ */
+export class SspiTlsStream extends Duplex {
+  /** The TLS context (established after `'secure'`). */
+  readonly context: TlsContext;
+  readonly #transport: MessageTransport;
+  readonly #endsTransportOnFinal: boolean;
+  readonly #inbox = new ByteQueue();
+  readonly #ready: Promise<void>;
+  #secure = false;
+  #closeNotifySent = false;
+  #paused = false;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  /** Starts the handshake over `options.transport`. */
+  constructor(options: SspiTlsStreamOptions) {
+    super({ allowHalfOpen: options.allowHalfOpen ?? false });
+    this.context = options.context;
+    const duplex = isDuplex(options.transport);
+    this.#transport = duplex
+      ? duplexTransport(options.transport as Duplex)
+      : (options.transport as MessageTransport);
+    this.#endsTransportOnFinal = duplex;
+    this.#transport.onMessage((bytes) => this.#inbox.push(bytes));
+    this.#transport.onClose((error) => this.#inbox.end(error));
+    this.#ready = this.#handshake(options.signal);
+    this.#ready.catch(() => {});
+  }
+
+  /** True once the handshake completed. */
+  get secure(): boolean {
+    return this.#secure;
+  }
+
+  /** Runs `fn` (a context operation and the sends it starts) after the earlier ones. */
+  #serial<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Runs `fn` after the earlier operations and hands the bytes it returns to the transport
+   * before the next one runs (so records go out in the order they were sealed); resolves when
+   * the transport accepted them.
+   */
+  async #exchange<T>(fn: () => Promise<{ value: T; send: Uint8Array }>): Promise<T> {
+    const { value, sent } = await this.#serial(async () => {
+      const r = await fn();
+      return { value: r.value, sent: r.send.byteLength > 0 ? this.#transport.send(r.send) : undefined };
+    });
+    await sent;
+    return value;
+  }
+
+  async #handshake(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      const leftover = await this.context.handshake(
+        { send: (bytes) => this.#transport.send(bytes), receive: () => this.#inbox.receive() },
+        signal ? { signal } : {},
+      );
+      this.#secure = true;
+      this.emit("secure");
+      void this.#readLoop(leftover);
+    } catch (error) {
+      this.destroy(error as Error);
+      throw error;
+    }
+  }
+
+  async #readLoop(leftover: Uint8Array): Promise<void> {
+    let buffer = leftover;
+    try {
+      for (;;) {
+        if (buffer.byteLength > 0) {
+          const r = await this.#exchange(async () => {
+            const decrypted = await this.context.decrypt(buffer);
+            return { value: decrypted, send: decrypted.toSend };
+          });
+          buffer = r.rest;
+          if (r.plaintext.byteLength > 0 && !this.push(r.plaintext)) this.#pauseTransport();
+          if (r.closed) {
+            this.push(null);
+            return;
+          }
+        }
+        const more = await this.#inbox.receive();
+        if (more === null) {
+          if (this.#closeNotifySent) this.push(null);
+          else this.destroy(truncated());
+          return;
+        }
+        buffer = concatBytes(buffer, more);
+      }
+    } catch (error) {
+      await this.#failWith(error);
+    }
+  }
+
+  /** Sends a TlsError's alert, delivers its plaintext, then destroys the stream with it. */
+  async #failWith(error: unknown): Promise<void> {
+    if (error instanceof TlsError) {
+      if (error.plaintext.byteLength > 0) this.push(error.plaintext);
+      if (error.output.byteLength > 0) {
+        try {
+          await this.#transport.send(error.output);
+        } catch {
+          // the transport is gone too; the error below is the one that matters
+        }
+      }
+    }
+    this.destroy(error as Error);
+  }
+
+  #pauseTransport(): void {
+    if (this.#paused || !this.#transport.pause) return;
+    this.#paused = true;
+    this.#transport.pause();
+  }
+
+  override _read(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#transport.resume?.();
+  }
+
+  #encryptAndSend(plaintext: Uint8Array, callback: (error?: Error | null) => void): void {
+    this.#ready
+      .then(() => this.#exchange(async () => ({ value: undefined, send: this.context.encrypt(plaintext) })))
+      .then(
+        () => callback(),
+        (error: Error) => {
+          if (!this.#secure) return callback(error);
+          void this.#failWith(error);
+          callback(error);
+        },
+      );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#encryptAndSend(chunk, callback);
+  }
+
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.#encryptAndSend(concatBytes(...chunks.map((c) => c.chunk)), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#ready
+      .then(() =>
+        this.#exchange(async () => {
+          const closeNotify = await this.context.shutdown();
+          this.#closeNotifySent = true;
+          return { value: undefined, send: closeNotify };
+        }),
+      )
+      .then(() => {
+        if (this.#endsTransportOnFinal) this.#transport.close?.();
+      })
+      .then(
+        () => callback(),
+        (error: Error) => callback(error),
+      );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inbox.end();
+    // After a TLS failure the alert is queued on the transport: end it gracefully so it is delivered.
+    this.#transport.close?.(error === null || error instanceof TlsError ? undefined : error);
+    this.context.close().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+}
