@@ -27,3 +27,13 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A copy of `bytes` as a plain `Uint8Array`. (`Buffer#slice` returns a view, not a copy, so
+ * `.slice()` on bytes that may be a `Buffer` is not enough before the source is zeroed or reused.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes);
+  return out;
+}

@@ -35,7 +35,7 @@ import type { SecHandle } from "../sspi/handles.js";
 import { FreeContextBuffer } from "../sspi/package-registry.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 import { box, type SecBuffer, type SecBufferDesc, secBuffer, secBufferDesc } from "../sspi/types.js";
-import { EMPTY } from "./bytes.js";
+import { copyBytes, EMPTY } from "./bytes.js";
 
 /** What one call needs. */
 export interface ContextCallRequest {
@@ -86,7 +86,7 @@ const SERVER_FLAGS =
 /** Copies an allocated output buffer's bytes and frees it. */
 function takeOutput(buffer: SecBuffer | undefined): Uint8Array {
   if (!buffer?.pvBuffer) return EMPTY;
-  const bytes = buffer.pvBuffer.slice(0, buffer.cbBuffer);
+  const bytes = copyBytes(buffer.pvBuffer.subarray(0, buffer.cbBuffer));
   FreeContextBuffer(buffer.pvBuffer);
   return bytes;
 }

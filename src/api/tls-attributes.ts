@@ -24,6 +24,7 @@ import { FreeContextBuffer } from "../sspi/package-registry.js";
 import { SP_PROT_TLS1_3 } from "../sspi/schannel-constants.js";
 import { SEC_E_NO_CREDENTIALS, SEC_E_OK, type SECURITY_STATUS, statusName } from "../sspi/status.js";
 import { box } from "../sspi/types.js";
+import { copyBytes } from "./bytes.js";
 import type { TlsVersion } from "./credential-options.js";
 import { failureOf } from "./tls-error.js";
 
@@ -131,7 +132,7 @@ export function exportKeyingMaterialOf(
   });
   if (set !== SEC_E_OK) throw failureOf("SetContextAttributes", set, handle);
   const material = query<{ pbKeyingMaterial: Uint8Array }>(handle, SECPKG_ATTR_KEYING_MATERIAL);
-  const copy = material.pbKeyingMaterial.slice();
+  const copy = copyBytes(material.pbKeyingMaterial);
   FreeContextBuffer(material.pbKeyingMaterial);
   return copy;
 }

@@ -44,7 +44,7 @@ import type { SecBufferDesc } from "../sspi/types.js";
 import { secBuffer, secBufferDesc } from "../sspi/types.js";
 import type { X509Certificate } from "node:crypto";
 import { raceAbort } from "./abort.js";
-import { concatBytes, EMPTY } from "./bytes.js";
+import { concatBytes, copyBytes, EMPTY } from "./bytes.js";
 import { callContext, type ContextCallResult } from "./context-call.js";
 import type { TlsVersion } from "./credential-options.js";
 import type { TlsCredentials } from "./credentials.js";
@@ -264,7 +264,7 @@ export class TlsContext {
       if (FAILED(r.status) && r.status !== SEC_E_INCOMPLETE_MESSAGE)
         throw this.#fail(operation, r.status, r.output);
       const consumedNothing = r.status === SEC_E_INCOMPLETE_MESSAGE || (first && this.role === "client");
-      const extra = consumedNothing ? input.slice() : input.slice(input.byteLength - r.extraLength);
+      const extra = copyBytes(consumedNothing ? input : input.subarray(input.byteLength - r.extraLength));
       const done = r.status === SEC_E_OK && this.#state === "handshake";
       if (done) this.#establish();
       return result(r.status, r.output, extra, r.missing, r.status === SEC_E_OK);
@@ -371,7 +371,7 @@ export class TlsContext {
       let missing = 0;
       if (this.#peerClosed)
         return { plaintext: EMPTY, rest: EMPTY, missing, closed: true, renegotiate, toSend: EMPTY };
-      let view: Uint8Array = bytes.slice(); // decrypted in place
+      let view: Uint8Array = copyBytes(bytes); // decrypted in place
       while (view.byteLength > 0) {
         const desc = secBufferDesc(
           secBuffer(SECBUFFER_DATA, view),
