@@ -40,14 +40,19 @@ export function isDuplex(value: unknown): value is Duplex {
 
 /**
  * Adapts a `Duplex` of ciphertext (a socket) to a {@link MessageTransport}: `send` writes and
- * waits for `'drain'` when the socket's buffer is full; `'data'` delivers messages; `'end'`,
+ * waits for `'drain'` when the socket's buffer is full (and throws an `EPIPE` error once the
+ * socket's writable side is closed: a TCP socket needs `allowHalfOpen: true` for TLS half-close); `'data'` delivers messages; `'end'`,
  * `'close'` and `'error'` end it; `close()` ends the writable side (or destroys with an
  * error); `pause`/`resume` map to the socket's.
  */
 export function duplexTransport(duplex: Duplex): MessageTransport {
   return {
     send(bytes) {
-      if (duplex.destroyed || duplex.writableEnded) return;
+      if (duplex.destroyed || duplex.writableEnded) {
+        throw Object.assign(new Error("the transport's writable side is closed; the bytes were not sent"), {
+          code: "EPIPE",
+        });
+      }
       if (duplex.write(bytes)) return;
       return new Promise<void>((resolve) => {
         const done = () => {

@@ -13,7 +13,7 @@ import {
   connect as netConnect,
   type Socket,
 } from "node:net";
-import { Duplex } from "node:stream";
+import { Duplex, Readable } from "node:stream";
 import { MessageChannel } from "node:worker_threads";
 import { ByteQueue } from "../../src/api/byte-queue.js";
 import type { HandshakeIo } from "../../src/api/handshake.js";
@@ -71,6 +71,26 @@ export function pattern(size: number, seed = 1): Buffer {
   return out;
 }
 
+/** Collects a readable until it ends (without destroying it, unlike `for await`). */
+export function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => parts.push(chunk));
+  return new Promise((resolve, reject) => {
+    stream.once("end", () => resolve(Buffer.concat(parts)));
+    stream.once("error", reject);
+  });
+}
+
+/** `pattern(size, seed)` in 64 KiB chunks, as a Readable (so `pipeline` honours backpressure). */
+export function source(seed: number, size = 1024 * 1024): Readable {
+  const data = pattern(size, seed);
+  return Readable.from(
+    (function* () {
+      for (let o = 0; o < data.byteLength; o += 65536) yield data.subarray(o, o + 65536);
+    })(),
+  );
+}
+
 /** A deterministic source of chunk sizes (xorshift32). */
 export function chunker(seed: number, max: number): () => number {
   let x = seed >>> 0 || 1;
@@ -82,9 +102,11 @@ export function chunker(seed: number, max: number): () => number {
   };
 }
 
-/** A connected loopback TCP pair: `client` (connected) and `server` (accepted). */
-export async function tcpPair(): Promise<{ client: Socket; server: Socket; close(): Promise<void> }> {
-  const listener = netCreateServer();
+/** A connected loopback TCP pair: `client` (connected) and `server` (accepted, half-open if asked). */
+export async function tcpPair(
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<{ client: Socket; server: Socket; close(): Promise<void> }> {
+  const listener = netCreateServer({ allowHalfOpen: options.allowHalfOpen ?? false });
   listener.listen(0, "127.0.0.1");
   await once(listener, "listening");
   const accepted = once(listener, "connection") as Promise<[Socket]>;
