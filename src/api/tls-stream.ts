@@ -117,15 +117,22 @@ export class SspiTlsStream extends Duplex {
   }
 
   async #readLoop(leftover: Uint8Array): Promise<void> {
-    let buffer = leftover;
+    // Received bytes wait in `pending` until they can complete a record (`wanted` bytes): a
+    // record split over many small messages is decrypted once, not once per message.
+    let pending: Uint8Array[] = [leftover];
+    let size = leftover.byteLength;
+    let wanted = 1;
     try {
       for (;;) {
-        if (buffer.byteLength > 0) {
+        if (size >= wanted) {
+          const buffer = concatBytes(...pending);
           const r = await this.#exchange(async () => {
             const decrypted = await this.context.decrypt(buffer);
             return { value: decrypted, send: decrypted.toSend };
           });
-          buffer = r.rest;
+          pending = [r.rest];
+          size = r.rest.byteLength;
+          wanted = size + Math.max(1, r.missing);
           if (r.plaintext.byteLength > 0 && !this.push(r.plaintext)) this.#pauseTransport();
           if (r.closed) {
             this.push(null);
@@ -138,7 +145,8 @@ export class SspiTlsStream extends Duplex {
           else this.destroy(truncated());
           return;
         }
-        buffer = concatBytes(buffer, more);
+        pending.push(more);
+        size += more.byteLength;
       }
     } catch (error) {
       await this.#failWith(error);

@@ -156,7 +156,7 @@ export function messageChannelTransport(seed: number, maxChunk: number) {
   const post = (port: typeof port1, bytes: Uint8Array, next: () => number) => {
     for (let offset = 0; offset < bytes.byteLength; ) {
       const size = next();
-      port.postMessage(bytes.slice(offset, offset + size));
+      port.postMessage(new Uint8Array(bytes.subarray(offset, offset + size))); // a copy: a view would clone its whole ArrayBuffer
       offset += size;
     }
   };
