@@ -162,15 +162,25 @@ function channelBindings(prefix: string, data: Uint8Array) {
  *   `SEC_E_INCOMPLETE_MESSAGE` when the handshake has not completed (attributes that need it);
  *   `SEC_E_UNSUPPORTED_FUNCTION` for an attribute Schannel contexts do not answer
  *   (`SECPKG_ATTR_UNIQUE_BINDINGS` on TLS 1.2, where tls-unique needs the Finished message).
+ *   `requestedIssuers` (client) are the issuers a CertificateRequest named, answered by
+ *   `SECPKG_ATTR_ISSUER_LIST_EX` even before the handshake completes.
  */
 export function queryEstablishedAttribute(
   snapshot: EstablishedSnapshot | null,
   attribute: number,
   pBuffer: Box<unknown>,
-  certCheck: { status: number; verifyError: string | null } | null,
+  requestedIssuers: Uint8Array[] | null,
 ): Outcome {
+  if (attribute === SECPKG_ATTR_ISSUER_LIST_EX && (snapshot === null || requestedIssuers !== null)) {
+    const issuers = requestedIssuers ?? [];
+    pBuffer.value = {
+      cIssuers: issuers.length,
+      aIssuers: issuers.map((d) => ({ cbData: d.byteLength, pbData: d.slice() })),
+    };
+    return { status: SEC_E_OK };
+  }
   if (attribute === SECPKG_ATTR_CERT_CHECK_RESULT || attribute === SECPKG_ATTR_CERT_CHECK_RESULT_INPROC) {
-    const check = snapshot?.summary.certificateCheck ?? certCheck;
+    const check = snapshot?.summary.certificateCheck;
     if (!check) return { status: SEC_E_INCOMPLETE_MESSAGE, reason: "no certificate has been checked yet" };
     pBuffer.value = {
       dwChainErrorStatus: check.verifyError === null ? 0 : 1,

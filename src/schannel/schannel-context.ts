@@ -22,6 +22,7 @@ import {
   ISC_REQ_EXTENDED_ERROR,
   ISC_REQ_MANUAL_CRED_VALIDATION,
   ISC_REQ_PROMPT_FOR_CREDS,
+  ISC_REQ_USE_SUPPLIED_CREDS,
   ISC_RET_CONFIDENTIALITY,
   ISC_RET_EXTENDED_ERROR,
   ISC_RET_MANUAL_CRED_VALIDATION,
@@ -40,6 +41,8 @@ import {
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTEXT_EXPIRED,
+  SEC_I_CONTINUE_NEEDED,
+  SEC_I_INCOMPLETE_CREDENTIALS,
 } from "../sspi/status.js";
 import { TIMESTAMP_NEVER } from "../sspi/timestamp.js";
 import type { SecPkgInfo } from "../sspi/types.js";
@@ -47,6 +50,7 @@ import { parseApplicationProtocols } from "./application-protocols.js";
 import type { EstablishedSnapshot } from "./context-attributes.js";
 import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
+import { findCertificateRequest12 } from "./engine/handshake-messages.js";
 import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
 import { CONTENT_HANDSHAKE } from "./record/record-constants.js";
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
@@ -79,6 +83,15 @@ export class SchannelContext {
   /** Deliveries to the engine still running (delete waits for them). */
   private deliveries: Promise<unknown> = Promise.resolve();
   private deleted = false;
+  /**
+   * Client: the result withheld behind SEC_I_INCOMPLETE_CREDENTIALS, returned by the next call.
+   * The engine has already answered the CertificateRequest anonymously (Node gives no way to
+   * supply a certificate later), so the next call can only continue without one.
+   */
+  private withheld: (Partial<ContextResult> & Outcome) | null = null;
+  private incompleteCredentialsReported = false;
+  /** Client: the issuers a server's CertificateRequest named (before the handshake completes). */
+  requestedIssuers: Uint8Array[] | null = null;
 
   constructor(
     credential: SchannelCredential,
@@ -116,6 +129,11 @@ export class SchannelContext {
       });
     }
     const token = request.input.find((b) => b.type === SECBUFFER_TOKEN)?.data ?? EMPTY;
+    if (this.withheld !== null) {
+      const withheld = this.withheld;
+      this.withheld = null;
+      return result(withheld);
+    }
     if (this.phase === "handshake") {
       if (this.handshakeControl !== null) return result(await this.handshakeControlStep());
       return result(await this.handshakeStep(request, token, created));
@@ -161,6 +179,33 @@ export class SchannelContext {
       ...(r.alert?.direction === "sent" && { alertSent: r.alert.description }),
       ...(r.alert?.direction === "received" && { alertReceived: r.alert.description }),
     };
+    if (this.role === "client") {
+      const issuers =
+        r.status === SEC_E_OK
+          ? r.handshake?.clientCertificateRequested
+            ? r.handshake.acceptableIssuers
+            : null
+          : r.status === SEC_I_CONTINUE_NEEDED
+            ? findCertificateRequest12(token)
+            : null;
+      if (issuers !== null) this.requestedIssuers = issuers;
+      if (
+        issuers !== null &&
+        this.credential.policy.certificates.length === 0 &&
+        (request.contextReq & ISC_REQ_USE_SUPPLIED_CREDS) === 0 &&
+        !this.incompleteCredentialsReported
+      ) {
+        this.incompleteCredentialsReported = true;
+        if (r.status === SEC_E_OK && r.handshake) this.establish(r.handshake);
+        this.withheld = outcome;
+        return {
+          status: SEC_I_INCOMPLETE_CREDENTIALS,
+          extra: token.byteLength,
+          reason:
+            "the server asked for a client certificate and this credential has none: call again (with ISC_REQ_USE_SUPPLIED_CREDS) to continue without one; SECPKG_ATTR_ISSUER_LIST_EX lists the issuers it accepts",
+        };
+      }
+    }
     if (r.status === SEC_E_OK && r.handshake) {
       const established = this.establish(r.handshake);
       if (established.status !== SEC_E_OK) return { ...outcome, ...established };

@@ -158,7 +158,7 @@ export class SchannelPackage implements SecurityPackage {
 
   queryContextAttributes(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {
     const ctx = context as SchannelContext;
-    return queryEstablishedAttribute(ctx.snapshot, attribute, pBuffer, null);
+    return queryEstablishedAttribute(ctx.snapshot, attribute, pBuffer, ctx.requestedIssuers);
   }
 
   setContextAttributes(context: PackageObject, attribute: number, value: unknown): Outcome {
