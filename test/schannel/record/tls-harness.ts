@@ -19,7 +19,7 @@ import {
   tls12RecordLayer,
   tls13RecordLayer,
 } from "../../../src/schannel/record/record-layer.js";
-import { serverRandomFromServerHello } from "../../../src/schannel/record/server-hello.js";
+import { findServerRandom } from "../../../src/schannel/records/server-hello.js";
 
 /** Complete records split out of a byte stream, awaited one at a time. */
 export class RecordQueue {
@@ -231,8 +231,8 @@ export async function establish(suite: CipherSuite, options: EstablishOptions): 
       `negotiated ${cipher.name} ${client.getProtocol()}, wanted ${suite.opensslName} ${version}`,
     );
   }
-  const serverRandom = serverRandomFromServerHello(Buffer.concat(wire.serverLog));
-  if (serverRandom === null || keylog.clientRandom === null) throw new Error("no ServerHello / keylog");
+  const serverRandom = findServerRandom(Buffer.concat(wire.serverLog));
+  if (serverRandom === undefined || keylog.clientRandom === null) throw new Error("no ServerHello / keylog");
   let writeSequence: bigint | undefined;
   if (options.role === "server") {
     wire.c2s = "capture";
