@@ -4,17 +4,26 @@
  * EncryptMessage/DecryptMessage with the Schannel buffer layouts.
  */
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
+import { spawnSync } from "node:child_process";
 import {
+  type AddressInfo,
+  connect as netConnect,
+  createServer as netCreateServer,
+  type Socket,
+} from "node:net";
+import {
+  ApplyControlToken,
   ASC_REQ_ALLOCATE_MEMORY,
   ASC_REQ_CONFIDENTIALITY,
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_STREAM,
   box,
+  CredHandle,
   CtxtHandle,
   DecryptMessage,
   EncryptMessage,
   FreeContextBuffer,
+  handleStatistics,
   ISC_REQ_ALLOCATE_MEMORY,
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_EXTENDED_ERROR,
@@ -38,6 +47,8 @@ import {
   secBufferDesc,
   type SECURITY_STATUS,
   type SecHandle,
+  shutdownToken,
+  SspiGetLastErrorInfo,
 } from "../../src/index.js";
 
 /** Buffers what a socket receives; `more()` waits for the next chunk (false at end). */
@@ -69,6 +80,11 @@ export class SocketReader {
     const w = this.waiter;
     this.waiter = null;
     w?.();
+  }
+
+  /** Puts bytes back in front of what was received (after peeking at them). */
+  unread(bytes: Uint8Array): void {
+    this.chunks.unshift(Buffer.from(bytes));
   }
 
   /** Takes everything received so far (may be empty). */
@@ -290,4 +306,226 @@ function decryptIncomplete(buffer: Uint8Array): boolean {
   if (buffer.byteLength < 5) return true;
   const length = ((buffer[3] ?? 0) << 8) | (buffer[4] ?? 0);
   return buffer.byteLength < 5 + length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Additions for the SSPI-level Schannel suites (sspi-*.test.ts). The functions above are unchanged.
+// ---------------------------------------------------------------------------------------------
+
+/** AcquireCredentialsHandle("Schannel"): the status and the handle (valid only on SEC_E_OK). */
+export async function acquireCredential(
+  use: number,
+  auth: unknown,
+): Promise<{ status: SECURITY_STATUS; cred: CredHandle }> {
+  const cred = new CredHandle();
+  const status = await sspi.AcquireCredentialsHandle(
+    null,
+    "Schannel",
+    use,
+    null,
+    auth,
+    null,
+    null,
+    cred,
+    null,
+  );
+  return { status, cred };
+}
+
+/** {@link acquireCredential} that must succeed. */
+export async function acquireOk(use: number, auth: unknown): Promise<CredHandle> {
+  const { status, cred } = await acquireCredential(use, auth);
+  assert.equal(status, SEC_E_OK, `AcquireCredentialsHandle: ${SspiGetLastErrorInfo(cred)?.message}`);
+  return cred;
+}
+
+/** A TCP connection to 127.0.0.1:`port`, wrapped in a {@link SocketReader}. */
+export async function connectReader(port: number): Promise<SocketReader> {
+  const socket = netConnect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return new SocketReader(socket);
+}
+
+/** A raw TCP listener on 127.0.0.1 whose connections are taken one at a time with `next()`. */
+export interface Listener {
+  port: number;
+  /** The next accepted connection (bounded wait). */
+  next(timeoutMs?: number): Promise<SocketReader>;
+  close(): Promise<void>;
+}
+
+export async function listen(): Promise<Listener> {
+  const queue: Socket[] = [];
+  const waiters: Array<(s: Socket) => void> = [];
+  const open = new Set<Socket>();
+  const server = netCreateServer((socket) => {
+    socket.on("error", () => {});
+    open.add(socket);
+    socket.on("close", () => open.delete(socket));
+    const w = waiters.shift();
+    if (w) w(socket);
+    else queue.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async next(timeoutMs = 10_000) {
+      const ready = queue.shift();
+      if (ready) return new SocketReader(ready);
+      let timer: NodeJS.Timeout | undefined;
+      const socket = await new Promise<Socket>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error("no connection arrived")), timeoutMs);
+        waiters.push(resolve);
+      }).finally(() => clearTimeout(timer));
+      return new SocketReader(socket);
+    },
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * One ISC (initiator) or ASC (acceptor) call on an existing context with `input` as the TOKEN
+ * (or no input at all), returning the status and the output token (copied, buffer freed).
+ */
+export async function contextCall(
+  role: "initiator" | "acceptor",
+  cred: SecHandle,
+  handle: CtxtHandle,
+  input: Uint8Array | null = null,
+  flags?: number,
+): Promise<{ status: SECURITY_STATUS; token: Uint8Array; extra: number; alert: number[] | null }> {
+  const inDesc =
+    input === null ? null : secBufferDesc(secBuffer(SECBUFFER_TOKEN, input), secBuffer(SECBUFFER_EMPTY));
+  const out = outputDesc();
+  const f =
+    flags ??
+    (role === "initiator"
+      ? ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM | ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY
+      : ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM | ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY);
+  const status =
+    role === "initiator"
+      ? await sspi.InitializeSecurityContext(
+          cred,
+          handle,
+          null,
+          f,
+          0,
+          0,
+          inDesc,
+          0,
+          handle,
+          out,
+          box(0),
+          null,
+        )
+      : await sspi.AcceptSecurityContext(cred, handle, inDesc, f, 0, handle, out, box(0), null);
+  const tokenBuffer = out.pBuffers[0]!;
+  let token: Uint8Array = new Uint8Array(0);
+  if (tokenBuffer.cbBuffer > 0 && tokenBuffer.pvBuffer) {
+    token = Buffer.from(tokenBuffer.pvBuffer.subarray(0, tokenBuffer.cbBuffer));
+    FreeContextBuffer(tokenBuffer.pvBuffer);
+  }
+  const alertBuffer = out.pBuffers[1]!;
+  const alert =
+    alertBuffer.cbBuffer === 2 && alertBuffer.pvBuffer ? [...alertBuffer.pvBuffer.subarray(0, 2)] : null;
+  const extraBuffer = inDesc?.pBuffers[1];
+  const extra = extraBuffer?.BufferType === SECBUFFER_EXTRA ? extraBuffer.cbBuffer : 0;
+  return { status, token, extra, alert };
+}
+
+/**
+ * Schannel shutdown (sspi.md §4.8): ApplyControlToken(SCHANNEL_SHUTDOWN), then ISC/ASC with no
+ * input; writes the close_notify record to the socket and returns it.
+ */
+export async function sendCloseNotify(
+  role: "initiator" | "acceptor",
+  cred: SecHandle,
+  handle: CtxtHandle,
+  socket: Socket,
+): Promise<Uint8Array> {
+  assert.equal(ApplyControlToken(handle, secBufferDesc(shutdownToken())), SEC_E_OK, "ApplyControlToken");
+  const r = await contextCall(role, cred, handle);
+  assert.equal(r.status, SEC_E_OK, "the shutdown call");
+  assert.ok(r.token.byteLength > 0, "a close_notify record");
+  if (!socket.destroyed) socket.write(r.token);
+  return r.token;
+}
+
+/**
+ * Decrypts what arrives until DecryptMessage returns a status other than SEC_E_OK and
+ * SEC_E_INCOMPLETE_MESSAGE (or the stream ends): returns that status, the plaintext before it
+ * and the unprocessed bytes.
+ */
+export async function decryptUntilStatus(
+  handle: SecHandle,
+  reader: SocketReader,
+  pending: Uint8Array = new Uint8Array(0),
+): Promise<{ status: SECURITY_STATUS | null; plaintext: Buffer; rest: Uint8Array }> {
+  let rest = pending;
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    if (rest.byteLength === 0 || decryptIncomplete(rest)) {
+      if (!(await reader.more())) return { status: null, plaintext: Buffer.concat(parts), rest };
+      rest = concat(rest, reader.take());
+      continue;
+    }
+    const r = decryptOnce(handle, rest);
+    rest = r.rest;
+    parts.push(r.plaintext);
+    if (r.status !== SEC_E_OK) return { status: r.status, plaintext: Buffer.concat(parts), rest };
+  }
+}
+
+/**
+ * True when `name` runs (`<name> version`). When it does not: fails under `CI=true`, otherwise
+ * skips the test with the reason.
+ */
+export function requireBinary(t: { skip(message?: string): void }, name = "openssl"): boolean {
+  const probe = spawnSync(name, ["version"], { stdio: "ignore", timeout: 10_000 });
+  if (probe.status === 0) return true;
+  const reason = `${name} is not installed (or does not run)`;
+  if (process.env.CI === "true") assert.fail(`${reason}; required when CI=true`);
+  t.skip(reason);
+  return false;
+}
+
+/** Resource kinds a leaked socket, server, subprocess or timer shows up as. */
+const LEAKABLE = new Set(["TCPSocketWrap", "TCPServerWrap", "Timeout", "ProcessWrap", "PipeWrap"]);
+
+function countResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) {
+    if (LEAKABLE.has(r)) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Records the live handle counts and active resources; `verify()` (call it in `after`) asserts
+ * both returned to the baseline: handles at once, resources within a bounded wait for sockets
+ * and subprocess pipes to finish closing.
+ */
+export function leakCheck(): { verify(): Promise<void> } {
+  const handles = handleStatistics();
+  const resources = countResources();
+  return {
+    async verify() {
+      const now = handleStatistics();
+      assert.equal(now.liveCredentials, handles.liveCredentials, "credential handles left open");
+      assert.equal(now.liveContexts, handles.liveContexts, "context handles left open");
+      const grown = () =>
+        [...countResources()]
+          .filter(([kind, n]) => n > (resources.get(kind) ?? 0))
+          .map(([k, n]) => `${k}×${n}`);
+      for (let i = 0; i < 100 && grown().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(grown(), [], "sockets, servers, subprocesses or timers left behind");
+    },
+  };
 }
