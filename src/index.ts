@@ -92,3 +92,9 @@ export {
   CALG_SHA_384,
 } from "./schannel/context-attributes.js";
 export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";
+export {
+  type ClientHelloInfo,
+  type HelloParseFailure,
+  parseClientHello,
+} from "./schannel/records/client-hello.js";
+export { formatRecordTrace, describeRecords, type RecordDescription } from "./schannel/records/describe.js";
