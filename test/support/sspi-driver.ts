@@ -529,3 +529,39 @@ export function leakCheck(): { verify(): Promise<void> } {
     },
   };
 }
+
+/**
+ * Continues a handshake on an existing context (after calls the test made itself): same loop as
+ * {@link handshake}, starting with `pending` input (may be empty: then it first sends nothing and
+ * reads).
+ */
+export async function continueHandshake(
+  role: "initiator" | "acceptor",
+  reader: SocketReader,
+  credential: SecHandle,
+  handle: CtxtHandle,
+  pending: Uint8Array = new Uint8Array(0),
+): Promise<HandshakeOutcome> {
+  let acc = pending;
+  let calls = 0;
+  for (;;) {
+    if (acc.byteLength === 0) {
+      if (!(await reader.more()))
+        return { status: SEC_I_CONTINUE_NEEDED, handle, leftover: acc, alert: null, calls };
+      acc = reader.take();
+    }
+    const r = await contextCall(role, credential, handle, acc);
+    calls++;
+    if (r.token.byteLength > 0 && !reader.socket.destroyed) reader.socket.write(r.token);
+    if (r.status === SEC_E_INCOMPLETE_MESSAGE) {
+      if (!(await reader.more())) return { status: r.status, handle, leftover: acc, alert: r.alert, calls };
+      acc = concat(acc, reader.take());
+      continue;
+    }
+    acc = acc.slice(acc.byteLength - r.extra);
+    if (r.status === SEC_E_OK)
+      return { status: r.status, handle, leftover: concat(acc, reader.take()), alert: r.alert, calls };
+    if (r.status !== SEC_I_CONTINUE_NEEDED)
+      return { status: r.status, handle, leftover: acc, alert: r.alert, calls };
+  }
+}
