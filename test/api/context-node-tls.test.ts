@@ -58,7 +58,9 @@ async function untilClosed(
   return (await receivePlaintext(context, channel, Number.POSITIVE_INFINITY, pending)).closed;
 }
 
-test("TlsContext client ↔ Node tls server: handshake, getters, 1 MiB both ways, exporter, KeyUpdate, close_notify", async () => {
+test("TlsContext client ↔ Node tls server: handshake, getters, 1 MiB both ways, exporter, KeyUpdate, close_notify", {
+  timeout: 60_000,
+}, async () => {
   for (const version of VERSIONS) {
     const server = tls.createServer({
       cert: p.server.certificate,
@@ -147,7 +149,9 @@ test("TlsContext client ↔ Node tls server: handshake, getters, 1 MiB both ways
   }
 });
 
-test("TlsContext server ↔ Node tls client: handshake, client certificate, 1 MiB both ways, the client's close_notify", async () => {
+test("TlsContext server ↔ Node tls client: handshake, client certificate, 1 MiB both ways, the client's close_notify", {
+  timeout: 60_000,
+}, async () => {
   for (const version of VERSIONS) {
     const credentials = await acquireTlsCredentials({
       role: "server",

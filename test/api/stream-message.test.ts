@@ -22,7 +22,9 @@ before(async () => {
   p = await pki();
 });
 
-test("connectTls over a message transport (random chunking) ↔ Node tls server over the same channel", async () => {
+test("connectTls over a message transport (random chunking) ↔ Node tls server over the same channel", {
+  timeout: 60_000,
+}, async () => {
   const credentials = await acquireTlsCredentials({
     role: "client",
     trustedRoots: [p.ca.certificate],
@@ -68,7 +70,9 @@ test("connectTls over a message transport (random chunking) ↔ Node tls server 
   }
 });
 
-test("acceptTls over a message transport ↔ Node tls.connect over the same channel: client certificate, 1 MiB each way", async () => {
+test("acceptTls over a message transport ↔ Node tls.connect over the same channel: client certificate, 1 MiB each way", {
+  timeout: 60_000,
+}, async () => {
   const credentials = await acquireTlsCredentials({
     role: "server",
     certificates: [{ certificate: p.server.certificate, privateKey: p.server.privateKey }],

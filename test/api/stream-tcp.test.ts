@@ -21,7 +21,9 @@ before(async () => {
   p = await pki();
 });
 
-test("connectTls over TCP ↔ Node tls server: 1 MiB each way, our end() → Node's close_notify ends our readable", async () => {
+test("connectTls over TCP ↔ Node tls server: 1 MiB each way, our end() → Node's close_notify ends our readable", {
+  timeout: 60_000,
+}, async () => {
   for (const version of VERSIONS) {
     const server = tls.createServer({
       cert: p.server.certificate,
@@ -65,7 +67,9 @@ test("connectTls over TCP ↔ Node tls server: 1 MiB each way, our end() → Nod
   }
 });
 
-test("acceptTls over TCP ↔ Node tls client: 1 MiB each way, half-open: Node's end() ends our readable, we still write, our close_notify ends Node's", async () => {
+test("acceptTls over TCP ↔ Node tls client: 1 MiB each way, half-open: Node's end() ends our readable, we still write, our close_notify ends Node's", {
+  timeout: 60_000,
+}, async () => {
   for (const version of VERSIONS) {
     const pair = await tcpPair({ allowHalfOpen: true }); // TLS half-close needs TCP half-close
     const client = tls.connect({
@@ -101,7 +105,9 @@ test("acceptTls over TCP ↔ Node tls client: 1 MiB each way, half-open: Node's 
   }
 });
 
-test("read backpressure: a paused SspiTlsStream pauses its socket, and nothing is lost", async () => {
+test("read backpressure: a paused SspiTlsStream pauses its socket, and nothing is lost", {
+  timeout: 60_000,
+}, async () => {
   const pair = await tcpPair();
   const server = tls.createServer({ cert: p.server.certificate, key: p.server.privateKey });
   server.on("secureConnection", (s) => s.end(pattern(4 * MIB, 51)));
