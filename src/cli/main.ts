@@ -17,6 +17,8 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./demo-command.js")).demoCommand,
   packages: async () => (await import("./packages-command.js")).packagesCommand,
+  serve: async () => (await import("./serve-command.js")).serveCommand,
+  connect: async () => (await import("./connect-command.js")).connectCommand,
 };
 
 function version(): string {

@@ -1,0 +1,481 @@
+/**
+ * `async-sspi serve`: a TLS server on the asynchronous SSPI. Each accepted socket becomes an
+ * `SspiTlsStream` (the idiomatic API's Duplex over a Schannel server context) sharing one set of
+ * credentials; the plaintext goes to an HTTP/1.1 responder (`--http`, the default) or back to
+ * the client (`--echo`). One log line per connection; SIGINT/SIGTERM drain: stop accepting,
+ * close_notify every connection, wait for them to close, exit 0.
+ *
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { parseArgs } from "node:util";
+import type { TlsCertificate } from "../api/credential-options.js";
+import { acquireTlsCredentials, type TlsCredentials } from "../api/credentials.js";
+import { acceptTls } from "../api/connect.js";
+import { query } from "../api/tls-attributes.js";
+import type { SspiTlsStream } from "../api/tls-stream.js";
+import { createDevelopmentCertificate } from "../devcert/certificates.js";
+import { SECPKG_ATTR_CIPHER_INFO } from "../sspi/attributes.js";
+import { SspiError } from "../sspi/sspi-error.js";
+import { describeFailure, shortFailure } from "./failure-hints.js";
+import { type ConnectionDetails, HttpResponder } from "./http-responder.js";
+import type { Command } from "./main.js";
+import {
+  alpnFromFlags,
+  caFromFlags,
+  certificateFromFlags,
+  keyLogToFile,
+  parsePort,
+  tlsFlagOptions,
+  UsageError,
+  versionsFromFlags,
+} from "./tls-flags.js";
+
+const usage = [
+  "Usage: async-sspi serve [options]",
+  "",
+  "A TLS server on the asynchronous SSPI (Schannel package). Every connection is accepted with",
+  "AcceptSecurityContext through the async API and then served as a Node Duplex (SspiTlsStream).",
+  "Logs one line per connection; SIGINT/SIGTERM send close_notify to every connection and exit 0.",
+  "",
+  "Options:",
+  "  --port N                 port to listen on (default 8443; 0 picks a free one)",
+  "  --host ADDR              address to listen on (default 127.0.0.1)",
+  "  --cert FILE --key FILE   certificate (PEM chain or DER) and private key",
+  "  --pfx FILE               PKCS#12 certificate and key instead (--passphrase PASS)",
+  "                           default: a fresh in-memory development certificate for localhost",
+  "  --save-ca FILE           write the development CA certificate (PEM) for clients to trust",
+  "  --alpn IDS               ALPN ids to accept, comma-separated (default for --http: http/1.1)",
+  "  --client-ca FILE         ask clients for a certificate and validate it against FILE (PEM)",
+  "  --require-client-cert    refuse clients that send no certificate",
+  "  --tls1.2 | --tls1.3      allow only this TLS version",
+  "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark)",
+  "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
+  "  --echo                   send every byte received back to the client",
+  "  --json                   log connections as JSON lines",
+  "  --drain-timeout MS       on SIGINT/SIGTERM, wait this long for clients to close (default 5000)",
+  "",
+  "Examples:",
+  "  async-sspi serve --save-ca ca.pem &",
+  "  curl --cacert ca.pem https://localhost:8443/",
+  "  async-sspi serve --echo --port 9000 --cert server.pem --key server.key",
+  "  openssl s_client -connect 127.0.0.1:9000 -quiet",
+  "  async-sspi serve --client-ca clients-ca.pem --require-client-cert --tls1.3",
+  "  SSLKEYLOGFILE=keys.log: async-sspi serve --keylog keys.log (then open keys.log in Wireshark)",
+].join("\n");
+
+/** One connection while it lives. */
+interface Connection {
+  id: number;
+  socket: Socket;
+  peer: string;
+  started: number;
+  abort: AbortController;
+  stream: SspiTlsStream | null;
+  details: ConnectionDetails | null;
+  bytesIn: number;
+  bytesOut: number;
+  /** Why it closed, when known before 'close' (our decision or an error). */
+  closing: string | null;
+  /** HTTP: a request is being answered; end after the response. */
+  endWhenIdle: boolean;
+  http: HttpResponder | null;
+  closed: Promise<void>;
+}
+
+interface ServeOptions {
+  mode: "http" | "echo";
+  json: boolean;
+  credentials: TlsCredentials;
+  requestClientCertificate: boolean;
+  requireClientCertificate: boolean;
+  drainTimeoutMs: number;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export const serveCommand: Command = {
+  summary: "run a TLS server (HTTPS page or echo) on the async SSPI API",
+  usage,
+  async run(args) {
+    let values: ReturnType<typeof parse>["values"];
+    try {
+      values = parse(args).values;
+    } catch (error) {
+      console.error(
+        `async-sspi serve: ${(error as Error).message}\nRun "async-sspi serve --help" for the options.`,
+      );
+      return 2;
+    }
+    try {
+      return await serve(values);
+    } catch (error) {
+      if (error instanceof UsageError) {
+        console.error(`async-sspi serve: ${error.message}`);
+        return 2;
+      }
+      if (error instanceof SspiError) {
+        console.error(`async-sspi serve: ${describeFailure(error, "server")}`);
+        return 1;
+      }
+      throw error;
+    }
+  },
+};
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      ...tlsFlagOptions,
+      port: { type: "string", default: "8443" },
+      host: { type: "string", default: "127.0.0.1" },
+      "save-ca": { type: "string" },
+      "client-ca": { type: "string", multiple: true },
+      "require-client-cert": { type: "boolean" },
+      http: { type: "boolean" },
+      echo: { type: "boolean" },
+      json: { type: "boolean" },
+      "drain-timeout": { type: "string", default: "5000" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}
+
+async function serve(values: ReturnType<typeof parse>["values"]): Promise<number> {
+  if (values.http && values.echo) throw new UsageError("--http and --echo exclude each other");
+  const mode = values.echo ? "echo" : "http";
+  const port = parsePort(values.port, "--port");
+  const drainTimeoutMs = Number(values["drain-timeout"]);
+  if (!Number.isSafeInteger(drainTimeoutMs) || drainTimeoutMs < 0)
+    throw new UsageError(`--drain-timeout: "${values["drain-timeout"]}" is not a number of milliseconds`);
+  const clientCa = caFromFlags(values["client-ca"], "--client-ca");
+  let certificate: TlsCertificate | null = certificateFromFlags(values);
+  const versions = versionsFromFlags(values);
+  const alpn = alpnFromFlags(values.alpn) ?? (mode === "http" ? ["http/1.1"] : undefined);
+  const keyLog = keyLogToFile(values.keylog);
+  const log = (text: string) => {
+    if (!values.json) console.log(text);
+  };
+
+  if (certificate === null) {
+    const { server, ca } = await createDevelopmentCertificate();
+    certificate = { certificate: server.certificate, privateKey: server.privateKey };
+    if (values["save-ca"] !== undefined) {
+      try {
+        writeFileSync(values["save-ca"], ca.certificate);
+      } catch (error) {
+        throw new UsageError(
+          `--save-ca ${values["save-ca"]}: cannot write the file (${(error as NodeJS.ErrnoException).code})`,
+        );
+      }
+    }
+    log(`development certificate ${server.subject} (ECDSA P-256, DNS localhost, IP 127.0.0.1 and ::1)`);
+    log(`  SHA-256 fingerprint ${server.fingerprint256}`);
+    log(
+      `  issued by ${ca.subject} (SHA-256 ${ca.fingerprint256})${values["save-ca"] !== undefined ? `, saved to ${values["save-ca"]}` : " — pass --save-ca FILE to trust it"}`,
+    );
+  } else if (values["save-ca"] !== undefined) {
+    throw new UsageError("--save-ca writes the development CA: it does not apply with --cert/--pfx");
+  }
+
+  const credentials = await acquireTlsCredentials({
+    role: "server",
+    certificates: [certificate],
+    ...(alpn !== undefined && { alpn }),
+    ...(versions !== undefined && { versions }),
+    ...(clientCa !== undefined && { trustedRoots: clientCa }),
+    ...(keyLog !== undefined && { keyLog }),
+  });
+
+  const options: ServeOptions = {
+    mode,
+    json: values.json === true,
+    credentials,
+    requestClientCertificate: clientCa !== undefined || values["require-client-cert"] === true,
+    requireClientCertificate: values["require-client-cert"] === true,
+    drainTimeoutMs,
+  };
+  const connections = new Set<Connection>();
+  let nextId = 1;
+  const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    void handleConnection(socket, nextId++, options, connections);
+  });
+  try {
+    await listen(listener, port, values.host);
+  } catch (error) {
+    await credentials.close();
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    console.error(
+      `async-sspi serve: cannot listen on ${values.host}:${port}: ${code}${code === "EADDRINUSE" ? " — another process uses this port: pass --port N (0 picks a free one)" : ""}`,
+    );
+    return 1;
+  }
+  const address = listener.address() as AddressInfo;
+  const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const shown = ["127.0.0.1", "::1"].includes(address.address) ? "localhost" : hostForUrl;
+  const announce = `listening on ${hostForUrl}:${address.port} (${mode}${versions ? `, ${versions[0]} only` : ""}${alpn ? `, ALPN ${alpn.join(",")}` : ""}${options.requestClientCertificate ? `, client certificate ${options.requireClientCertificate ? "required" : "requested"}` : ""})`;
+  if (values.json)
+    console.log(JSON.stringify({ event: "listening", host: address.address, port: address.port, mode }));
+  else {
+    console.log(announce);
+    console.log(
+      mode === "http"
+        ? `  try: curl${values["save-ca"] ? ` --cacert ${values["save-ca"]}` : " --insecure"} https://${shown}:${address.port}/`
+        : `  try: openssl s_client -connect ${hostForUrl}:${address.port} -quiet`,
+    );
+    console.log("  Ctrl+C (SIGINT) or SIGTERM: close_notify every connection and exit");
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  return drain(signal, listener, connections, options);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting, closes every connection with close_notify, waits for them (bounded). */
+async function drain(
+  signal: NodeJS.Signals,
+  listener: Server,
+  connections: Set<Connection>,
+  options: ServeOptions,
+): Promise<number> {
+  const say = (text: string, event: Record<string, unknown>) =>
+    console.log(options.json ? JSON.stringify({ event: "shutdown", ...event }) : text);
+  say(`${signal}: draining ${connections.size} connection(s)`, { signal, connections: connections.size });
+  let forced = false;
+  const force = () => {
+    forced = true;
+    for (const c of connections) {
+      c.closing ??= "killed (second signal)";
+      c.socket.destroy();
+    }
+  };
+  process.once("SIGINT", force);
+  process.once("SIGTERM", force);
+  const closedListener = new Promise<void>((resolve) => listener.close(() => resolve()));
+  for (const c of connections) {
+    if (c.stream === null) {
+      c.closing = "server shutdown during the handshake";
+      c.abort.abort();
+    } else {
+      c.closing ??= "server shutdown";
+      if (c.http?.midRequest) c.endWhenIdle = true;
+      else c.stream.end();
+    }
+  }
+  const pending = [...connections].map((c) => c.closed);
+  const timer = setTimeout(() => {
+    for (const c of connections) {
+      c.closing = `${c.closing ?? "server shutdown"}: no close after ${options.drainTimeoutMs} ms, dropped`;
+      c.socket.destroy();
+    }
+  }, options.drainTimeoutMs);
+  await Promise.all(pending);
+  clearTimeout(timer);
+  await closedListener;
+  await options.credentials.close();
+  process.off("SIGINT", force);
+  process.off("SIGTERM", force);
+  say("stopped", { stopped: true });
+  return forced ? 1 : 0;
+}
+
+function logConnection(c: Connection, options: ServeOptions, status: string): void {
+  const ms = performance.now() - c.started;
+  const d = c.details;
+  if (options.json) {
+    console.log(
+      JSON.stringify({
+        event: "connection",
+        id: c.id,
+        peer: c.peer,
+        protocol: d?.protocol ?? null,
+        cipherSuite: d?.cipherSuite ?? null,
+        group: d?.group ?? null,
+        alpn: d?.alpn ?? null,
+        resumed: d?.resumed ?? null,
+        clientCertificate: d?.clientCertificate?.subject ?? null,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        ms: Math.round(ms),
+        status,
+      }),
+    );
+    return;
+  }
+  const when = new Date().toISOString();
+  const tls = d
+    ? `${d.protocol} ${d.cipherSuite} alpn=${d.alpn ?? "-"} resumed=${d.resumed ? "yes" : "no"}${d.clientCertificate ? ` client=${JSON.stringify(d.clientCertificate.subject)}` : ""}`
+    : "handshake failed";
+  console.log(
+    `${when} #${c.id} ${c.peer} ${tls} in=${c.bytesIn}B out=${c.bytesOut}B ${Math.round(ms)}ms ${status}`,
+  );
+}
+
+function detailsOf(stream: SspiTlsStream, peer: string): ConnectionDetails {
+  const context = stream.context;
+  const cipher = query<{ szExchangeGroup: string }>(context.handle, SECPKG_ATTR_CIPHER_INFO);
+  const cert = context.peerCertificate;
+  return {
+    peer,
+    protocol: context.protocol,
+    cipherSuite: context.cipherSuite,
+    group: cipher.szExchangeGroup || null,
+    alpn: context.alpnProtocol,
+    resumed: context.resumed,
+    clientCertificate: cert
+      ? {
+          subject: cert.subject.replace(/\n/g, ", "),
+          issuer: cert.issuer.replace(/\n/g, ", "),
+          fingerprint256: cert.fingerprint256,
+        }
+      : null,
+  };
+}
+
+function closingStatusOf(error: unknown): string {
+  if (error instanceof SspiError) return `${shortFailure(error)}: ${error.reason ?? error.message}`;
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === "ERR_TLS_TRUNCATED") return "truncated (TCP closed without close_notify)";
+  if (e?.name === "AbortError") return "aborted";
+  return e?.code ?? e?.message ?? String(error);
+}
+
+/** Serves one client; never throws (one bad client never affects another). */
+async function handleConnection(
+  socket: Socket,
+  id: number,
+  options: ServeOptions,
+  connections: Set<Connection>,
+): Promise<void> {
+  let resolveClosed!: () => void;
+  const c: Connection = {
+    id,
+    socket,
+    peer: `${socket.remoteFamily === "IPv6" ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`,
+    started: performance.now(),
+    abort: new AbortController(),
+    stream: null,
+    details: null,
+    bytesIn: 0,
+    bytesOut: 0,
+    closing: null,
+    endWhenIdle: false,
+    http: null,
+    closed: new Promise((resolve) => {
+      resolveClosed = resolve;
+    }),
+  };
+  connections.add(c);
+  const finish = (status: string) => {
+    connections.delete(c);
+    logConnection(c, options, status);
+    resolveClosed();
+  };
+  socket.on("error", () => {}); // reported through the TLS stream
+  const timer = setTimeout(() => {
+    c.closing = `handshake timeout (${HANDSHAKE_TIMEOUT_MS} ms)`;
+    c.abort.abort();
+  }, HANDSHAKE_TIMEOUT_MS);
+  let stream: SspiTlsStream;
+  try {
+    stream = await acceptTls(socket, {
+      credentials: options.credentials,
+      requestClientCertificate: options.requestClientCertificate,
+      signal: c.abort.signal,
+    });
+  } catch (error) {
+    clearTimeout(timer);
+    if (!socket.destroyed) socket.once("close", () => finish(c.closing ?? closingStatusOf(error)));
+    else finish(c.closing ?? closingStatusOf(error));
+    // The alert (if any) is queued on the socket, which the stream ends gracefully.
+    setTimeout(() => socket.destroy(), 1000).unref();
+    return;
+  }
+  clearTimeout(timer);
+  c.stream = stream;
+  let failure: string | null = null;
+  stream.on("error", (error) => {
+    failure ??= closingStatusOf(error);
+  });
+  let peerClosed = false;
+  stream.on("end", () => {
+    peerClosed = true;
+  });
+  stream.once("close", () => {
+    if (!socket.destroyed) socket.destroy();
+    const status =
+      failure ??
+      (peerClosed
+        ? c.closing
+          ? `${c.closing}: close_notify sent and answered`
+          : "close_notify from client, answered"
+        : (c.closing ?? "closed"));
+    finish(status);
+  });
+  try {
+    c.details = detailsOf(stream, c.peer);
+  } catch (error) {
+    failure = closingStatusOf(error);
+    stream.destroy();
+    return;
+  }
+  if (options.requireClientCertificate && c.details.clientCertificate === null) {
+    c.closing = "refused: no client certificate (--require-client-cert)";
+    stream.end();
+    stream.resume();
+    return;
+  }
+  if (c.closing !== null) {
+    // A drain started during the handshake.
+    stream.end();
+    stream.resume();
+    return;
+  }
+  if (options.mode === "echo") serveEcho(c, stream);
+  else serveHttp(c, stream);
+}
+
+function serveEcho(c: Connection, stream: SspiTlsStream): void {
+  stream.on("data", (chunk: Buffer) => {
+    c.bytesIn += chunk.byteLength;
+    if (stream.writableEnded) return;
+    c.bytesOut += chunk.byteLength;
+    if (!stream.write(chunk)) {
+      stream.pause();
+      stream.once("drain", () => stream.resume());
+    }
+  });
+}
+
+function serveHttp(c: Connection, stream: SspiTlsStream): void {
+  const http = new HttpResponder(c.details!);
+  c.http = http;
+  stream.on("data", (chunk: Buffer) => {
+    c.bytesIn += chunk.byteLength;
+    if (stream.writableEnded) return;
+    const out = http.feed(chunk);
+    for (const response of out.responses) {
+      c.bytesOut += response.byteLength;
+      stream.write(response);
+    }
+    if (out.close || (c.endWhenIdle && !http.midRequest)) {
+      c.closing ??= out.close ? "HTTP Connection: close" : null;
+      stream.end();
+    }
+  });
+}
