@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
-import tls, { type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import {
   ApplyControlToken,
   alertToken,
