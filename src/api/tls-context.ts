@@ -18,18 +18,11 @@
  *
  * @module
  */
-import { DecryptMessage, ApplyControlToken, EncryptMessage } from "../sspi/context-functions.js";
-import { keyUpdateToken, shutdownToken } from "../schannel/control-tokens.js";
-import {
-  SECBUFFER_DATA,
-  SECBUFFER_EMPTY,
-  SECBUFFER_EXTRA,
-  SECBUFFER_MISSING,
-  SECBUFFER_STREAM_HEADER,
-  SECBUFFER_STREAM_TRAILER,
-} from "../sspi/buffer-types.js";
-import { CtxtHandle, SecInvalidateHandle, SecIsValidHandle } from "../sspi/handles.js";
+import type { X509Certificate } from "node:crypto";
 import * as sspi from "../async/promises.js";
+import { keyUpdateToken, shutdownToken } from "../schannel/control-tokens.js";
+import { ApplyControlToken } from "../sspi/context-functions.js";
+import { CtxtHandle, SecInvalidateHandle, SecIsValidHandle } from "../sspi/handles.js";
 import {
   FAILED,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -40,12 +33,11 @@ import {
   type SECURITY_STATUS,
   statusName,
 } from "../sspi/status.js";
-import type { SecBufferDesc } from "../sspi/types.js";
-import { secBuffer, secBufferDesc } from "../sspi/types.js";
-import type { X509Certificate } from "node:crypto";
+import { type SecBuffer, secBufferDesc } from "../sspi/types.js";
 import { raceAbort } from "./abort.js";
 import { concatBytes, copyBytes, EMPTY } from "./bytes.js";
 import { callContext, type ContextCallResult } from "./context-call.js";
+import { openRecord, sealRecords } from "./message-calls.js";
 import type { TlsVersion } from "./credential-options.js";
 import type { TlsCredentials } from "./credentials.js";
 import { type HandshakeIo, runHandshake } from "./handshake.js";
@@ -169,7 +161,7 @@ export class TlsContext {
     return this.#state === "established";
   }
 
-  private get operation(): string {
+  get #operation(): string {
     return this.role === "client" ? "InitializeSecurityContext" : "AcceptSecurityContext";
   }
 
@@ -239,7 +231,9 @@ export class TlsContext {
   /**
    * One handshake step: `InitializeSecurityContext` (client) or `AcceptSecurityContext`
    * (server) on `input`, the bytes received since the last step (preceded by the last step's
-   * `extra`). A client's first step takes no input and returns the ClientHello.
+   * `extra`). A client's first step takes no input and returns the ClientHello (input given to
+   * it comes back as `extra`); a server's first step with no input returns
+   * `SEC_E_INCOMPLETE_MESSAGE` without creating the context.
    *
    * @returns the step's result (see {@link StepResult}); on `done` the context is established.
    * @throws {TlsError} on a failed handshake, after which the context is closed. Send
@@ -252,7 +246,7 @@ export class TlsContext {
    * @throws {AbortError} when `options.signal` aborts first; the context is then deleted.
    */
   step(input: Uint8Array = EMPTY, options: OperationOptions = {}): Promise<StepResult> {
-    const operation = this.operation;
+    const operation = this.#operation;
     const work = this.#exclusive(async () => {
       this.#assertOpen(operation);
       if (!SecIsValidHandle(this.handle)) this.credentials.assertOpen(operation);
@@ -308,43 +302,10 @@ export class TlsContext {
    */
   encrypt(plaintext: Uint8Array): Uint8Array {
     this.#assertEstablished("EncryptMessage");
-    const { cbHeader, cbTrailer, cbMaximumMessage } = this.#sizes!;
-    const records = Math.ceil(plaintext.byteLength / cbMaximumMessage);
-    const out = new Uint8Array(plaintext.byteLength + records * (cbHeader + cbTrailer));
-    let written = 0;
-    for (let offset = 0; offset < plaintext.byteLength; offset += cbMaximumMessage) {
-      const chunk = plaintext.subarray(offset, offset + cbMaximumMessage);
-      const length = chunk.byteLength;
-      const dataStart = written + cbHeader;
-      out.set(chunk, dataStart);
-      const desc = secBufferDesc(
-        {
-          BufferType: SECBUFFER_STREAM_HEADER,
-          cbBuffer: cbHeader,
-          pvBuffer: out.subarray(written, dataStart),
-        },
-        {
-          BufferType: SECBUFFER_DATA,
-          cbBuffer: length,
-          pvBuffer: out.subarray(dataStart, dataStart + length),
-        },
-        {
-          BufferType: SECBUFFER_STREAM_TRAILER,
-          cbBuffer: cbTrailer,
-          pvBuffer: out.subarray(dataStart + length, dataStart + length + cbTrailer),
-        },
-        secBuffer(SECBUFFER_EMPTY),
-      );
-      const status = EncryptMessage(this.handle, 0, desc, 0);
-      if (status !== SEC_E_OK)
-        throw new TlsError(failureOf("EncryptMessage", status, this.handle), out.slice(0, written));
-      const headerUsed = desc.pBuffers[0]!.cbBuffer;
-      const trailerUsed = desc.pBuffers[2]!.cbBuffer;
-      if (headerUsed !== cbHeader)
-        out.copyWithin(written + headerUsed, dataStart, dataStart + length + trailerUsed);
-      written += headerUsed + length + trailerUsed;
-    }
-    return written === out.byteLength ? out : out.subarray(0, written);
+    const sealed = sealRecords(this.handle, this.#sizes!, plaintext);
+    if (sealed.status !== SEC_E_OK)
+      throw new TlsError(failureOf("EncryptMessage", sealed.status, this.handle), sealed.records);
+    return sealed.records;
   }
 
   /**
@@ -373,15 +334,10 @@ export class TlsContext {
         return { plaintext: EMPTY, rest: EMPTY, missing, closed: true, renegotiate, toSend: EMPTY };
       let view: Uint8Array = copyBytes(bytes); // decrypted in place
       while (view.byteLength > 0) {
-        const desc = secBufferDesc(
-          secBuffer(SECBUFFER_DATA, view),
-          secBuffer(SECBUFFER_EMPTY),
-          secBuffer(SECBUFFER_EMPTY),
-          secBuffer(SECBUFFER_EMPTY),
-        );
-        const status = DecryptMessage(this.handle, desc, 0, null);
+        const opened = openRecord(this.handle, view);
+        const status = opened.status;
         if (status === SEC_E_INCOMPLETE_MESSAGE) {
-          missing = findBuffer(desc, SECBUFFER_MISSING)?.cbBuffer ?? 0;
+          missing = opened.missing;
           break;
         }
         if (FAILED(status)) {
@@ -393,10 +349,8 @@ export class TlsContext {
             concatBytes(...plaintext),
           );
         }
-        const data = findBuffer(desc, SECBUFFER_DATA);
-        if (data?.pvBuffer && data.cbBuffer > 0) plaintext.push(data.pvBuffer.subarray(0, data.cbBuffer));
-        const extra = findBuffer(desc, SECBUFFER_EXTRA);
-        view = extra?.pvBuffer ? extra.pvBuffer.subarray(0, extra.cbBuffer) : EMPTY;
+        if (opened.plaintext.byteLength > 0) plaintext.push(opened.plaintext);
+        view = opened.extra;
         if (status === SEC_I_CONTEXT_EXPIRED) {
           this.#peerClosed = true;
           view = EMPTY;
@@ -407,7 +361,7 @@ export class TlsContext {
           const answer = await this.#call(null);
           if (FAILED(answer.status))
             throw this.#fail(
-              this.operation,
+              this.#operation,
               answer.status,
               concatBytes(...toSend, answer.output),
               concatBytes(...plaintext),
@@ -452,7 +406,7 @@ export class TlsContext {
     return this.#control("keyUpdate", keyUpdateToken(requestPeer));
   }
 
-  #control(kind: "shutdown" | "keyUpdate", token: ReturnType<typeof shutdownToken>): Promise<Uint8Array> {
+  #control(kind: "shutdown" | "keyUpdate", token: SecBuffer): Promise<Uint8Array> {
     return this.#exclusive(async () => {
       if (kind === "keyUpdate") this.#assertEstablished("ApplyControlToken");
       else this.#assertOpen("ApplyControlToken");
@@ -460,7 +414,7 @@ export class TlsContext {
       const applied = ApplyControlToken(this.handle, secBufferDesc(token));
       if (applied !== SEC_E_OK) throw new TlsError(failureOf("ApplyControlToken", applied, this.handle));
       const r = await this.#call(null);
-      if (FAILED(r.status)) throw this.#fail(this.operation, r.status, r.output);
+      if (FAILED(r.status)) throw this.#fail(this.#operation, r.status, r.output);
       return r.output;
     });
   }
@@ -554,10 +508,6 @@ export class TlsContext {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function findBuffer(desc: SecBufferDesc, type: number) {
-  return desc.pBuffers.find((b) => b.BufferType === type);
 }
 
 function result(
