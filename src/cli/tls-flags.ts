@@ -46,6 +46,13 @@ function readFile(path: string, flag: string): Buffer {
   }
 }
 
+/** A certificate or key file's contents: PEM as text, anything else as DER bytes. */
+function pemOrDer(path: string, flag: string): string | Uint8Array {
+  const bytes = readFile(path, flag);
+  const text = bytes.toString("latin1");
+  return text.includes("-----BEGIN ") ? bytes.toString("utf8") : new Uint8Array(bytes);
+}
+
 /**
  * The certificate given by `--cert/--key` or `--pfx/--passphrase`.
  *
@@ -69,8 +76,8 @@ export function certificateFromFlags(values: TlsFlagValues): TlsCertificate | nu
       "--cert and --key go together: the certificate (PEM chain or DER) and its private key",
     );
   return {
-    certificate: new Uint8Array(readFile(cert, "--cert")),
-    privateKey: new Uint8Array(readFile(key, "--key")),
+    certificate: pemOrDer(cert, "--cert"),
+    privateKey: pemOrDer(key, "--key"),
     ...(passphrase !== undefined && { passphrase }),
   };
 }
@@ -81,9 +88,12 @@ export function certificateFromFlags(values: TlsFlagValues): TlsCertificate | nu
  * @returns the files' contents, or undefined when no file was given.
  * @throws {UsageError} for an unreadable file.
  */
-export function caFromFlags(files: string[] | undefined, flag: string): Uint8Array[] | undefined {
+export function caFromFlags(
+  files: string[] | undefined,
+  flag: string,
+): Array<string | Uint8Array> | undefined {
   if (files === undefined || files.length === 0) return undefined;
-  return files.map((file) => new Uint8Array(readFile(file, flag)));
+  return files.map((file) => pemOrDer(file, flag));
 }
 
 /**
