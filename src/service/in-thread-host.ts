@@ -32,6 +32,19 @@ interface ContextEntry {
 
 const EMPTY = new Uint8Array(0);
 
+const operations = { steps: 0, credentials: 0 };
+
+/**
+ * Engine work done by in-thread hosts on this thread: handshake steps run and credentials
+ * built. The hook that shows a worker pool keeps handshakes off the caller's thread (both stay 0
+ * there while every engine runs in the pool).
+ *
+ * @returns a snapshot of the counters.
+ */
+export function engineOperationsOnThisThread(): { steps: number; credentials: number } {
+  return { ...operations };
+}
+
 /** Runs engines in this thread, one engine step per macrotask. */
 export class InThreadEngineHost implements EngineHost {
   private readonly credentials = new Map<number, EngineCredential>();
@@ -44,6 +57,7 @@ export class InThreadEngineHost implements EngineHost {
   async acquireCredential(config: EngineCredentialConfig): Promise<AcquireCredentialResult> {
     if (this.disposed) return { status: SEC_E_INTERNAL_ERROR, reason: "engine host disposed" };
     return this.scheduler.run(async () => {
+      operations.credentials++;
       const { result, credential } = EngineCredential.acquire(config);
       if (credential === undefined) return { ...result };
       const credentialId = this.nextId++;
@@ -87,7 +101,10 @@ export class InThreadEngineHost implements EngineHost {
         reason: "unknown context",
       };
     const copy = input.slice();
-    return this.enqueue(entry, () => entry.engine.step(copy));
+    return this.enqueue(entry, () => {
+      operations.steps++;
+      return entry.engine.step(copy);
+    });
   }
 
   /** {@inheritDoc EngineHost.deliverPostHandshake} */
