@@ -10,51 +10,12 @@
  */
 import "./schannel/register.js";
 
-export * from "./sspi/status.js";
-export * from "./sspi/buffer-types.js";
-export * from "./sspi/context-flags.js";
-export * from "./sspi/attributes.js";
-export * from "./sspi/package-constants.js";
-export * from "./sspi/schannel-constants.js";
-export * from "./sspi/types.js";
-export * from "./sspi/timestamp.js";
-export * from "./sspi/handles.js";
-export type {
-  AcquireCredentialsRequest,
-  AcquireCredentialsResult,
-  ContextRequest,
-  ContextResult,
-  FailureDetails,
-  InputBuffer,
-  Outcome,
-  OutputData,
-  PackageObject,
-  SecurityPackage,
-} from "./sspi/security-package.js";
-export {
-  EnumerateSecurityPackages,
-  FreeContextBuffer,
-  QuerySecurityPackageInfo,
-  registerSecurityPackage,
-  unregisterSecurityPackage,
-} from "./sspi/package-registry.js";
-export { handleStatistics } from "./sspi/handle-table.js";
-export { SspiGetLastErrorInfo, type SspiErrorInfo } from "./sspi/last-error.js";
-export { SspiError } from "./sspi/sspi-error.js";
-export {
-  ApplyControlToken,
-  DecryptMessage,
-  EncryptMessage,
-  QueryContextAttributes,
-  QueryCredentialsAttributes,
-  SetContextAttributes,
-  SetCredentialsAttributes,
-} from "./sspi/context-functions.js";
+export * from "./api/index.js";
 export {
   asyncContextStatistics,
   SspiAsyncContext,
-  type SspiAsyncNotifyCallback,
   SspiAsyncContextRequiresNotify,
+  type SspiAsyncNotifyCallback,
   SspiCreateAsyncContext,
   SspiFreeAsyncContext,
   SspiGetAsyncCallStatus,
@@ -69,20 +30,7 @@ export {
   SspiInitializeSecurityContextAsync,
 } from "./async/entry-points.js";
 export * as promises from "./async/promises.js";
-export type {
-  CRYPTO_SETTINGS,
-  SCH_CREDENTIALS,
-  SchannelCertificate,
-  TLS_PARAMETERS,
-} from "./schannel/sch-credentials.js";
 export { applicationProtocolsBuffer, parseApplicationProtocols } from "./schannel/application-protocols.js";
-export {
-  alertToken,
-  keyUpdateToken,
-  SCHANNEL_KEY_UPDATE,
-  sessionToken,
-  shutdownToken,
-} from "./schannel/control-tokens.js";
 export type { CertContext, SecPkgContext_KeyingMaterialInfo } from "./schannel/context-attributes.js";
 export {
   CALG_AES_128,
@@ -91,10 +39,64 @@ export {
   CALG_SHA_256,
   CALG_SHA_384,
 } from "./schannel/context-attributes.js";
-export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";
+export {
+  alertToken,
+  keyUpdateToken,
+  SCHANNEL_KEY_UPDATE,
+  sessionToken,
+  shutdownToken,
+} from "./schannel/control-tokens.js";
 export {
   type ClientHelloInfo,
   type HelloParseFailure,
   parseClientHello,
 } from "./schannel/records/client-hello.js";
-export { formatRecordTrace, describeRecords, type RecordDescription } from "./schannel/records/describe.js";
+export { describeRecords, formatRecordTrace, type RecordDescription } from "./schannel/records/describe.js";
+export type {
+  CRYPTO_SETTINGS,
+  SCH_CREDENTIALS,
+  SchannelCertificate,
+  TLS_PARAMETERS,
+} from "./schannel/sch-credentials.js";
+export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";
+export * from "./sspi/attributes.js";
+export * from "./sspi/buffer-types.js";
+export { copyBytes } from "./sspi/bytes.js";
+export * from "./sspi/context-flags.js";
+export {
+  ApplyControlToken,
+  DecryptMessage,
+  EncryptMessage,
+  QueryContextAttributes,
+  QueryCredentialsAttributes,
+  SetContextAttributes,
+  SetCredentialsAttributes,
+} from "./sspi/context-functions.js";
+export { handleStatistics } from "./sspi/handle-table.js";
+export * from "./sspi/handles.js";
+export { type SspiErrorInfo, SspiGetLastErrorInfo } from "./sspi/last-error.js";
+export * from "./sspi/package-constants.js";
+export {
+  EnumerateSecurityPackages,
+  FreeContextBuffer,
+  QuerySecurityPackageInfo,
+  registerSecurityPackage,
+  unregisterSecurityPackage,
+} from "./sspi/package-registry.js";
+export * from "./sspi/schannel-constants.js";
+export type {
+  AcquireCredentialsRequest,
+  AcquireCredentialsResult,
+  ContextRequest,
+  ContextResult,
+  FailureDetails,
+  InputBuffer,
+  Outcome,
+  OutputData,
+  PackageObject,
+  SecurityPackage,
+} from "./sspi/security-package.js";
+export { SspiError } from "./sspi/sspi-error.js";
+export * from "./sspi/status.js";
+export * from "./sspi/timestamp.js";
+export * from "./sspi/types.js";

@@ -5,7 +5,9 @@
  *
  * @module
  */
+
 import { createHash, X509Certificate } from "node:crypto";
+import { copyBytes } from "../sspi/bytes.js";
 import "reflect-metadata";
 import { X509Certificate as PeculiarCertificate } from "@peculiar/x509";
 import {
@@ -175,7 +177,7 @@ export function queryEstablishedAttribute(
     const issuers = requestedIssuers ?? [];
     pBuffer.value = {
       cIssuers: issuers.length,
-      aIssuers: issuers.map((d) => ({ cbData: d.byteLength, pbData: d.slice() })),
+      aIssuers: issuers.map((d) => ({ cbData: d.byteLength, pbData: copyBytes(d) })),
     };
     return { status: SEC_E_OK };
   }
@@ -269,7 +271,7 @@ export function queryEstablishedAttribute(
         return { status: SEC_E_NO_CREDENTIALS, reason: "the peer sent no certificate" };
       pBuffer.value = {
         cCertificates: summary.peerCertificates.length,
-        certificates: summary.peerCertificates.map((c) => c.slice()),
+        certificates: summary.peerCertificates.map(copyBytes),
       };
       return { status: SEC_E_OK };
     }
@@ -283,13 +285,13 @@ export function queryEstablishedAttribute(
       pBuffer.value = {
         dwFlags: summary.resumed ? SSL_SESSION_RECONNECT : 0,
         cbSessionId: summary.sessionId.byteLength,
-        rgbSessionId: summary.sessionId.slice(),
+        rgbSessionId: copyBytes(summary.sessionId),
       };
       return { status: SEC_E_OK };
     case SECPKG_ATTR_ISSUER_LIST_EX:
       pBuffer.value = {
         cIssuers: summary.acceptableIssuers.length,
-        aIssuers: summary.acceptableIssuers.map((d) => ({ cbData: d.byteLength, pbData: d.slice() })),
+        aIssuers: summary.acceptableIssuers.map((d) => ({ cbData: d.byteLength, pbData: copyBytes(d) })),
       };
       return { status: SEC_E_OK };
     case SECPKG_ATTR_LIFESPAN: {
@@ -397,7 +399,7 @@ export function parseKeyingMaterialInfo(
   }
   return {
     pszLabel,
-    pbContextValue: pbContextValue instanceof Uint8Array ? pbContextValue.slice() : null,
+    pbContextValue: pbContextValue instanceof Uint8Array ? copyBytes(pbContextValue) : null,
     cbKeyingMaterial,
   };
 }

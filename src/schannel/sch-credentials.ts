@@ -35,6 +35,7 @@
  *
  * @module
  */
+import { copyBytes } from "../sspi/bytes.js";
 import { SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from "../sspi/package-constants.js";
 import {
   SCH_ALLOW_NULL_ENCRYPTION,
@@ -54,7 +55,6 @@ import {
   TlsParametersCngAlgUsageKeyExchange,
 } from "../sspi/schannel-constants.js";
 import type { Outcome } from "../sspi/security-package.js";
-import { CIPHER_SUITES, type CipherSuite } from "./record/cipher-suites.js";
 import {
   SEC_E_ALGORITHM_MISMATCH,
   SEC_E_INVALID_PARAMETER,
@@ -63,6 +63,7 @@ import {
   SEC_E_UNKNOWN_CREDENTIALS,
   SEC_E_UNSUPPORTED_FUNCTION,
 } from "../sspi/status.js";
+import { CIPHER_SUITES, type CipherSuite } from "./record/cipher-suites.js";
 
 /** A certificate with its private key. */
 export type SchannelCertificate =
@@ -151,8 +152,8 @@ function isBytesOrString(v: unknown): v is string | Uint8Array {
   return typeof v === "string" || v instanceof Uint8Array;
 }
 
-function copyBytes<T extends string | Uint8Array>(v: T): T {
-  return (typeof v === "string" ? v : (v as Uint8Array).slice()) as T;
+function copyMaterial<T extends string | Uint8Array>(v: T): T {
+  return (typeof v === "string" ? v : copyBytes(v as Uint8Array)) as T;
 }
 
 /**
@@ -211,11 +212,11 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
       if ("pfx" in c) {
         if (!(c.pfx instanceof Uint8Array))
           return fail(SEC_E_UNKNOWN_CREDENTIALS, `paCred[${i}].pfx must be a Uint8Array`);
-        certificates.push({ pfx: c.pfx.slice(), ...(passphrase !== undefined && { passphrase }) });
+        certificates.push({ pfx: copyBytes(c.pfx), ...(passphrase !== undefined && { passphrase }) });
       } else if ("certificate" in c && isBytesOrString(c.certificate) && isBytesOrString(c.privateKey)) {
         certificates.push({
-          certificate: copyBytes(c.certificate),
-          privateKey: copyBytes(c.privateKey),
+          certificate: copyMaterial(c.certificate),
+          privateKey: copyMaterial(c.privateKey),
           ...(passphrase !== undefined && { passphrase }),
         });
       } else {
@@ -235,7 +236,7 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
         "hRootStore must be an array of PEM strings or DER bytes, or null",
       );
     }
-    trustedRoots = auth.hRootStore.map(copyBytes);
+    trustedRoots = auth.hRootStore.map(copyMaterial);
   }
 
   let tls12 = true;
@@ -336,7 +337,7 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
       noServerNameCheck: (flags & SCH_CRED_NO_SERVERNAME_CHECK) !== 0,
       disableResumption: (flags & SCH_CRED_DISABLE_RECONNECTS) !== 0,
       sessionLifetimeSeconds: Math.max(1, Math.round((lifespan || 36_000_000) / 1000)),
-      ticketKeys: auth.sessionTicketKeys?.slice() ?? null,
+      ticketKeys: auth.sessionTicketKeys ? copyBytes(auth.sessionTicketKeys) : null,
       keyLog: auth.keyLog ?? null,
     },
   };

@@ -8,7 +8,9 @@
  *
  * @module
  */
+
 import { SECBUFFER_ALERT, SECBUFFER_APPLICATION_PROTOCOLS, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import { copyBytes } from "../sspi/bytes.js";
 import {
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_MUTUAL_AUTH,
@@ -52,10 +54,12 @@ import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
 import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
-import { CONTENT_HANDSHAKE } from "./record/record-constants.js";
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
 import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
-import { releaseIfUnused, type SchannelCredential } from "./schannel-credential.js";
+import { CONTENT_TYPE_HANDSHAKE as CONTENT_HANDSHAKE } from "./records/record-header.js";
+import type { AnyEngineHost } from "../service/blocking-host.js";
+import { type HostTask, reply, runTask } from "../service/host-task.js";
+import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
 
 /** How long a TLS 1.3 client engine waits for more session tickets after the first one. */
 const TICKET_GRACE_MS = 2000;
@@ -103,7 +107,15 @@ export class SchannelContext {
   }
 
   /** One ISC/ASC call. */
-  async process(request: ContextRequest, created: boolean): Promise<ContextResult> {
+  process(request: ContextRequest, created: boolean): Promise<ContextResult> {
+    return runTask(this.processTask(request, created, this.credential.host));
+  }
+
+  /**
+   * One ISC/ASC call as a host task over `host`: the credential's host (asynchronous) or its
+   * blocking face (the blocking SSPI functions).
+   */
+  *processTask(request: ContextRequest, created: boolean, host: AnyEngineHost): HostTask<ContextResult> {
     const result = (r: Partial<ContextResult> & Outcome): ContextResult => ({
       outputs: [],
       extra: 0,
@@ -135,8 +147,8 @@ export class SchannelContext {
       return result(withheld);
     }
     if (this.phase === "handshake") {
-      if (this.handshakeControl !== null) return result(await this.handshakeControlStep());
-      return result(await this.handshakeStep(request, token, created));
+      if (this.handshakeControl !== null) return result(yield* this.handshakeControlStep(host));
+      return result(yield* this.handshakeStep(request, token, created, host));
     }
     const output = this.takeControlOutput();
     if (output.byteLength > 0)
@@ -150,14 +162,14 @@ export class SchannelContext {
     return result({ status: SEC_E_OK, extra: token.byteLength });
   }
 
-  private async handshakeStep(
+  private *handshakeStep(
     request: ContextRequest,
     token: Uint8Array,
     created: boolean,
-  ): Promise<Partial<ContextResult> & Outcome> {
-    const host = this.credential.host;
+    host: AnyEngineHost,
+  ): HostTask<Partial<ContextResult> & Outcome> {
     if (created) {
-      const opened = await this.openEngine(request);
+      const opened = yield* this.openEngine(request, host);
       if (opened.status !== SEC_E_OK) {
         this.phase = "failed";
         return opened;
@@ -165,7 +177,7 @@ export class SchannelContext {
     } else if (this.engineId === null) {
       return { status: SEC_E_INTERNAL_ERROR, reason: "the engine of this context is gone" };
     }
-    const r = await host.step(this.engineId!, token);
+    const r = yield* reply(host.step(this.engineId!, token));
     const outputs: OutputData[] = [];
     if (r.output.byteLength > 0) outputs.push({ type: SECBUFFER_TOKEN, data: r.output });
     if (r.alert?.direction === "sent")
@@ -211,13 +223,13 @@ export class SchannelContext {
       if (established.status !== SEC_E_OK) return { ...outcome, ...established };
     } else if (FAILED(r.status) && r.status !== SEC_E_INCOMPLETE_MESSAGE) {
       this.phase = "failed";
-      await this.releaseEngine();
+      yield* this.releaseEngine(host);
     }
     return outcome;
   }
 
-  private async openEngine(request: ContextRequest): Promise<Outcome> {
-    const { host, engineCredentialId, policy } = this.credential;
+  private *openEngine(request: ContextRequest, host: AnyEngineHost): HostTask<Outcome> {
+    const { engineCredentialId, policy } = this.credential;
     let alpn: string[] | undefined;
     const alpnBuffer = request.input.find((b) => b.type === SECBUFFER_APPLICATION_PROTOCOLS);
     if (alpnBuffer) {
@@ -226,8 +238,9 @@ export class SchannelContext {
         return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_APPLICATION_PROTOCOLS: ${parsed.error}` };
       alpn = parsed;
     }
-    const created = await host.createContext(
-      engineCredentialId,
+    const created = yield* reply(
+      host.createContext(
+        engineCredentialId,
       this.role === "client"
         ? {
             role: "client",
@@ -238,6 +251,7 @@ export class SchannelContext {
             noServerNameCheck: policy.noServerNameCheck,
           }
         : { role: "server", requestClientCertificate: (request.contextReq & ASC_REQ_MUTUAL_AUTH) !== 0 },
+      ),
     );
     if (created.status !== SEC_E_OK || created.contextId === undefined) {
       return { status: created.status, reason: created.reason ?? "the security service refused the context" };
@@ -253,7 +267,7 @@ export class SchannelContext {
     const secrets = summary.secrets;
     if (suite === undefined || secrets === undefined) {
       this.phase = "failed";
-      void this.releaseEngine();
+      void this.releaseEngineLater();
       return { status: SEC_E_INTERNAL_ERROR, reason: `no record layer for ${summary.cipher}` };
     }
     const sequences = { read: BigInt(summary.readSequence), write: BigInt(summary.writeSequence) };
@@ -283,16 +297,16 @@ export class SchannelContext {
       suite,
       packageInfo: this.packageInfo,
       exporter: {
-        ...(secrets.exporterSecret && { exporterSecret: secrets.exporterSecret.slice() }),
-        ...(secrets.masterSecret && { masterSecret: secrets.masterSecret.slice() }),
-        clientRandom: secrets.clientRandom.slice(),
-        serverRandom: secrets.serverRandom.slice(),
+        ...(secrets.exporterSecret && { exporterSecret: copyBytes(secrets.exporterSecret) }),
+        ...(secrets.masterSecret && { masterSecret: copyBytes(secrets.masterSecret) }),
+        clientRandom: copyBytes(secrets.clientRandom),
+        serverRandom: copyBytes(secrets.serverRandom),
       },
       keyingMaterialInfo: null,
     };
     for (const s of Object.values(secrets)) if (s instanceof Uint8Array) s.fill(0);
     this.phase = "established";
-    if (this.ticketFeed === null) void this.releaseEngine();
+    if (this.ticketFeed === null) void this.releaseEngineLater();
     else this.armTicketTimer(10 * TICKET_GRACE_MS);
     return { status: SEC_E_OK };
   }
@@ -311,11 +325,16 @@ export class SchannelContext {
 
   private armTicketTimer(ms: number): void {
     if (this.ticketTimer) clearTimeout(this.ticketTimer);
-    this.ticketTimer = setTimeout(() => void this.releaseEngine(), ms);
+    this.ticketTimer = setTimeout(() => void this.releaseEngineLater(), ms);
     this.ticketTimer.unref();
   }
 
-  private async releaseEngine(): Promise<void> {
+  /** Releases the engine in the background (asynchronous host), whatever face the call used. */
+  private releaseEngineLater(): Promise<void> {
+    return runTask(this.releaseEngine(this.credential.host));
+  }
+
+  private *releaseEngine(host: AnyEngineHost): HostTask<void> {
     if (this.ticketTimer) clearTimeout(this.ticketTimer);
     this.ticketTimer = null;
     this.ticketFeed?.destroy();
@@ -323,8 +342,11 @@ export class SchannelContext {
     const id = this.engineId;
     this.engineId = null;
     if (id !== null) {
-      await this.deliveries;
-      await this.credential.host.deleteContext(id);
+      // The asynchronous face waits for ticket deliveries in flight. The blocking face cannot
+      // (they need this thread's event loop); the pool keeps one context's requests in order, so
+      // the delete still follows every delivery already sent.
+      if (host === this.credential.host) yield* reply(this.deliveries);
+      yield* reply(host.deleteContext(id));
     }
   }
 
@@ -359,9 +381,9 @@ export class SchannelContext {
   }
 
   /** A shutdown or alert requested before the handshake completed: the engine writes it. */
-  private async handshakeControlStep(): Promise<Outcome & { outputs: OutputData[] }> {
+  private *handshakeControlStep(host: AnyEngineHost): HostTask<Outcome & { outputs: OutputData[] }> {
     this.handshakeControl = null;
-    const bytes = this.engineId === null ? EMPTY : await this.credential.host.close(this.engineId);
+    const bytes = this.engineId === null ? EMPTY : yield* reply(host.close(this.engineId));
     this.engineId = null;
     this.phase = "closed";
     return {
@@ -396,17 +418,22 @@ export class SchannelContext {
   }
 
   /** DeleteSecurityContext: releases the engine and zeroes every secret. */
-  async delete(): Promise<Outcome> {
+  delete(): Promise<Outcome> {
+    return runTask(this.deleteTask(this.credential.host));
+  }
+
+  /** {@link delete} as a host task over `host` (the credential's host or its blocking face). */
+  *deleteTask(host: AnyEngineHost): HostTask<Outcome> {
     if (this.deleted) return { status: SEC_E_OK };
     this.deleted = true;
-    await this.releaseEngine();
+    yield* this.releaseEngine(host);
     this.records?.destroy();
     this.records = null;
     if (this.snapshot) {
       for (const v of Object.values(this.snapshot.exporter)) if (v instanceof Uint8Array) v.fill(0);
     }
     this.credential.liveContexts--;
-    await releaseIfUnused(this.credential);
+    yield* releaseIfUnusedTask(this.credential, host);
     return { status: SEC_E_OK };
   }
 }

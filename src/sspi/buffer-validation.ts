@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import { bufferKind, isReadOnlyBuffer, SECBUFFER_FLAGS, SECBUFFER_VERSION } from "./buffer-types.js";
+import { copyBytes } from "./bytes.js";
 import type { InputBuffer, Outcome } from "./security-package.js";
 import { SEC_E_INVALID_PARAMETER, SEC_E_INVALID_TOKEN, SEC_E_OK } from "./status.js";
 import type { SecBuffer, SecBufferDesc } from "./types.js";
@@ -117,7 +119,7 @@ export function copyInputBuffers(buffers: readonly SecBuffer[]): CopiedInput {
       flagsHigh = flags;
       continue;
     }
-    input.push({ type, readOnly: isReadOnlyBuffer(b.BufferType), data: bytes.slice() });
+    input.push({ type, readOnly: isReadOnlyBuffer(b.BufferType), data: copyBytes(bytes) });
   }
   return { status: SEC_E_OK, input, flagsHigh: flagsHigh ?? 0n };
 }

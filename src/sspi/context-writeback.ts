@@ -7,6 +7,7 @@
  *
  * @module
  */
+
 import {
   bufferKind,
   SECBUFFER_EMPTY,
@@ -14,6 +15,7 @@ import {
   SECBUFFER_MISSING,
   SECBUFFER_TOKEN,
 } from "./buffer-types.js";
+import { copyBytes } from "./bytes.js";
 import { contextBuffers } from "./context-buffers.js";
 import type { ContextResult } from "./security-package.js";
 import { SEC_E_BUFFER_TOO_SMALL, SEC_E_INCOMPLETE_MESSAGE, type SECURITY_STATUS } from "./status.js";
@@ -75,7 +77,7 @@ export function writeOutputResult(
     if (target === undefined) continue;
     used.add(target);
     if (allocate) {
-      target.pvBuffer = contextBuffers.track(out.data.slice());
+      target.pvBuffer = contextBuffers.track(copyBytes(out.data));
       target.cbBuffer = out.data.byteLength;
     } else if (target.pvBuffer !== null && target.pvBuffer.byteLength >= out.data.byteLength) {
       target.pvBuffer.set(out.data);
