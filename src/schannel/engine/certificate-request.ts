@@ -15,14 +15,10 @@ import {
   splitRecords,
 } from "../records/record-header.js";
 import { fromTls13TrafficSecret } from "../record/record-protection.js";
-import {
-  findCertificateRequest12,
-  HANDSHAKE_CERTIFICATE_REQUEST,
-  type ServerHelloInfo,
-} from "./handshake-messages.js";
+import { HANDSHAKE_CERTIFICATE_REQUEST, HANDSHAKE_FINISHED } from "../records/handshake-types.js";
+import { findCertificateRequest12, type ServerHelloInfo } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 
-const HANDSHAKE_FINISHED = 20;
 const EXT_CERTIFICATE_AUTHORITIES = 47;
 
 /** Result of {@link findCertificateRequest}. */

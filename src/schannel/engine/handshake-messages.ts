@@ -9,11 +9,12 @@
  *
  * @module
  */
+import {
+  HANDSHAKE_CERTIFICATE_REQUEST,
+  HANDSHAKE_SERVER_HELLO,
+  HANDSHAKE_SERVER_KEY_EXCHANGE,
+} from "../records/handshake-types.js";
 import { CONTENT_TYPE_HANDSHAKE, RECORD_HEADER_LENGTH, splitRecords } from "../records/record-header.js";
-
-export const HANDSHAKE_SERVER_HELLO = 2;
-export const HANDSHAKE_CERTIFICATE_REQUEST = 13;
-export const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
 
 const EXT_SUPPORTED_VERSIONS = 43;
 const EXT_KEY_SHARE = 51;

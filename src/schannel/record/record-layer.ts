@@ -55,9 +55,6 @@ import {
 } from "../../sspi/status.js";
 import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
 import {
-  CONTENT_ALERT,
-  CONTENT_APPLICATION_DATA,
-  CONTENT_HANDSHAKE,
   HANDSHAKE_CERTIFICATE_REQUEST,
   HANDSHAKE_CLIENT_HELLO,
   HANDSHAKE_HEADER_LENGTH,
@@ -66,7 +63,12 @@ import {
   HANDSHAKE_NEW_SESSION_TICKET,
   KEY_UPDATE_NOT_REQUESTED,
   KEY_UPDATE_REQUESTED,
-} from "./record-constants.js";
+} from "../records/handshake-types.js";
+import {
+  CONTENT_TYPE_ALERT,
+  CONTENT_TYPE_APPLICATION_DATA,
+  CONTENT_TYPE_HANDSHAKE,
+} from "../records/record-header.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
@@ -256,7 +258,7 @@ export class DirectRecordLayer {
    *   (SEC_E_CONTEXT_EXPIRED).
    */
   encrypt(plaintext: Uint8Array): SealResult {
-    return this.#sealOutgoing(CONTENT_APPLICATION_DATA, plaintext, false);
+    return this.#sealOutgoing(CONTENT_TYPE_APPLICATION_DATA, plaintext, false);
   }
 
   /**
@@ -271,7 +273,7 @@ export class DirectRecordLayer {
     const blocked = this.#writeBlocked();
     if (blocked) return blocked;
     try {
-      const trailerLength = this.write.sealInPlace(CONTENT_APPLICATION_DATA, header, data, trailer);
+      const trailerLength = this.write.sealInPlace(CONTENT_TYPE_APPLICATION_DATA, header, data, trailer);
       return {
         ok: true,
         headerLength: this.write.headerLength,
@@ -304,15 +306,15 @@ export class DirectRecordLayer {
     const opened = this.read.open(record);
     if (!opened.ok) return this.#fail(opened.error, opened.status, opened.alert, opened.reason);
     const { contentType, plaintext } = opened;
-    if (this.#handshakeBuffer !== null && contentType !== CONTENT_HANDSHAKE) {
+    if (this.#handshakeBuffer !== null && contentType !== CONTENT_TYPE_HANDSHAKE) {
       return this.#unexpected(`record of type ${contentType} inside a fragmented handshake message`);
     }
     switch (contentType) {
-      case CONTENT_APPLICATION_DATA:
+      case CONTENT_TYPE_APPLICATION_DATA:
         return { ok: true, kind: "data", status: SEC_E_OK, plaintext };
-      case CONTENT_HANDSHAKE:
+      case CONTENT_TYPE_HANDSHAKE:
         return this.#handshake(plaintext);
-      case CONTENT_ALERT:
+      case CONTENT_TYPE_ALERT:
         return this.#receivedAlert(plaintext);
       default:
         return this.#unexpected(`record of type ${contentType} after the handshake`);
@@ -367,7 +369,7 @@ export class DirectRecordLayer {
    */
   alert(level: number, description: number): SealResult {
     const closes = level === TLS1_ALERT_FATAL || description === TLS1_ALERT_CLOSE_NOTIFY;
-    const result = this.#sealOutgoing(CONTENT_ALERT, Uint8Array.of(level, description), closes);
+    const result = this.#sealOutgoing(CONTENT_TYPE_ALERT, Uint8Array.of(level, description), closes);
     return result;
   }
 
@@ -431,7 +433,7 @@ export class DirectRecordLayer {
   /** Seals KeyUpdate(request) and ratchets the write side; throws RecordError from seal. */
   #queueKeyUpdate(request: number): void {
     const message = Uint8Array.of(HANDSHAKE_KEY_UPDATE, 0, 0, 1, request);
-    this.#pending.push(this.write.seal(CONTENT_HANDSHAKE, message));
+    this.#pending.push(this.write.seal(CONTENT_TYPE_HANDSHAKE, message));
     this.write.updateTrafficSecret();
     this.#keyUpdateQueued = true;
   }
@@ -441,7 +443,7 @@ export class DirectRecordLayer {
     let queued: number | null = null;
     if (alert !== null && !this.#writeClosed && !this.write.destroyed) {
       try {
-        this.#pending.push(this.write.seal(CONTENT_ALERT, Uint8Array.of(TLS1_ALERT_FATAL, alert)));
+        this.#pending.push(this.write.seal(CONTENT_TYPE_ALERT, Uint8Array.of(TLS1_ALERT_FATAL, alert)));
         queued = alert;
       } catch {
         // sequence numbers exhausted: nothing can be sent
@@ -548,7 +550,10 @@ export class DirectRecordLayer {
       if (!this.#writeClosed) {
         try {
           this.#pending.push(
-            this.write.seal(CONTENT_ALERT, Uint8Array.of(TLS1_ALERT_WARNING, TLS1_ALERT_NO_RENEGOTIATION)),
+            this.write.seal(
+              CONTENT_TYPE_ALERT,
+              Uint8Array.of(TLS1_ALERT_WARNING, TLS1_ALERT_NO_RENEGOTIATION),
+            ),
           );
         } catch (e) {
           return this.#sealError(e);

@@ -37,12 +37,12 @@ import {
 import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
 import { nextTrafficSecret, tls12KeyBlock, tls13TrafficKeys } from "./key-schedule.js";
 import {
-  CONTENT_APPLICATION_DATA,
-  MAX_CIPHERTEXT_TLS12,
-  MAX_CIPHERTEXT_TLS13,
-  MAX_PLAINTEXT,
+  CONTENT_TYPE_APPLICATION_DATA,
+  MAX_CIPHERTEXT_LENGTH,
+  MAX_CIPHERTEXT_LENGTH_TLS12,
+  MAX_PLAINTEXT_LENGTH,
   RECORD_HEADER_LENGTH,
-} from "./record-constants.js";
+} from "../records/record-header.js";
 
 /** Why a record could not be sealed or opened. */
 export type RecordErrorCode =
@@ -149,7 +149,7 @@ export function streamSizes(suite: CipherSuite, version: TlsVersion = suite.vers
   return {
     cbHeader: RECORD_HEADER_LENGTH + suite.explicitNonceLength,
     cbTrailer: suite.tagLength + (version === "TLSv1.3" ? 1 : 0),
-    cbMaximumMessage: MAX_PLAINTEXT,
+    cbMaximumMessage: MAX_PLAINTEXT_LENGTH,
     cBuffers: 4,
     cbBlockSize: suite.cipher === "chacha20-poly1305" ? 1 : 16,
   };
@@ -345,7 +345,7 @@ export class RecordProtection {
       );
     }
     const tls13 = this.#tls13;
-    if (tls13 && type !== CONTENT_APPLICATION_DATA) {
+    if (tls13 && type !== CONTENT_TYPE_APPLICATION_DATA) {
       return failure(
         "unexpected_message",
         SEC_E_ILLEGAL_MESSAGE,
@@ -361,7 +361,7 @@ export class RecordProtection {
         `record version ${record[1]}.${record[2]}`,
       );
     }
-    if (fragmentLength > (tls13 ? MAX_CIPHERTEXT_TLS13 : MAX_CIPHERTEXT_TLS12)) {
+    if (fragmentLength > (tls13 ? MAX_CIPHERTEXT_LENGTH : MAX_CIPHERTEXT_LENGTH_TLS12)) {
       return failure(
         "record_overflow",
         SEC_E_DECRYPT_FAILURE,
@@ -390,7 +390,7 @@ export class RecordProtection {
       if (explicit > 0) nonce.set(record.subarray(RECORD_HEADER_LENGTH, cipherStart), 4);
       else this.#xorNonce();
       const plainLength = tagStart - cipherStart;
-      if (plainLength > MAX_PLAINTEXT) {
+      if (plainLength > MAX_PLAINTEXT_LENGTH) {
         return failure(
           "record_overflow",
           SEC_E_DECRYPT_FAILURE,
@@ -429,7 +429,7 @@ export class RecordProtection {
       }
       length--;
       contentType = plaintext[length]!;
-      if (length > MAX_PLAINTEXT) {
+      if (length > MAX_PLAINTEXT_LENGTH) {
         return failure(
           "record_overflow",
           SEC_E_DECRYPT_FAILURE,
@@ -524,7 +524,7 @@ export class RecordProtection {
     if (this.#exhausted) {
       throw new RecordError("sequence_overflow", SEC_E_CONTEXT_EXPIRED, null, "sequence numbers exhausted");
     }
-    if (length > MAX_PLAINTEXT) {
+    if (length > MAX_PLAINTEXT_LENGTH) {
       throw new RecordError(
         "plaintext_too_long",
         SEC_E_INVALID_PARAMETER,
@@ -536,7 +536,7 @@ export class RecordProtection {
 
   /** Writes the record header (and explicit nonce) into `header`, sets the nonce and AAD, returns the cipher. */
   #beginSeal(contentType: number, fragmentLength: number, plainLength: number, header: Uint8Array) {
-    header[0] = this.#tls13 ? CONTENT_APPLICATION_DATA : contentType;
+    header[0] = this.#tls13 ? CONTENT_TYPE_APPLICATION_DATA : contentType;
     header[1] = 3;
     header[2] = 3;
     header[3] = fragmentLength >>> 8;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_HEADER_LENGTH } from "./handshake-types.js";
 import {
   CONTENT_TYPE_HANDSHAKE,
   MAX_PLAINTEXT_LENGTH,
@@ -107,10 +108,6 @@ export interface ReassembledMessage {
 
 /** Largest ClientHello accepted (OpenSSL's `CLIENT_HELLO_MAX_LENGTH`). */
 export const CLIENT_HELLO_MAX_LENGTH = 131_396;
-
-/** `HandshakeType.client_hello`. */
-const CLIENT_HELLO = 1;
-const HANDSHAKE_HEADER_LENGTH = 4;
 
 /** Thrown inside the parser only; always caught and turned into a {@link HelloParseFailure}. */
 class DecodeFailure extends Error {
@@ -381,7 +378,7 @@ function checkHandshakeRecord(
 
 function notTls(bytes: Uint8Array, reason: string): HelloParseFailure {
   const first = bytes[0]!;
-  if ((first & 0x80) !== 0 && bytes.length >= 3 && bytes[2] === CLIENT_HELLO) {
+  if ((first & 0x80) !== 0 && bytes.length >= 3 && bytes[2] === HANDSHAKE_CLIENT_HELLO) {
     return helloFailure("SSL 2.0 compatible ClientHello is not supported", undefined);
   }
   const hex = first.toString(16).padStart(2, "0");
@@ -422,7 +419,7 @@ function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
  */
 export function parseClientHello(bytes: Uint8Array): ClientHelloInfo | HelloParseFailure {
   return guarded(() => {
-    const message = reassembleHandshakeMessage(bytes, CLIENT_HELLO, CLIENT_HELLO_MAX_LENGTH);
+    const message = reassembleHandshakeMessage(bytes, HANDSHAKE_CLIENT_HELLO, CLIENT_HELLO_MAX_LENGTH);
     if ("error" in message) return message;
     return parseClientHelloBody(message.body, message.end);
   });

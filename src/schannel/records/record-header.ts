@@ -21,10 +21,15 @@ export const CONTENT_TYPE_HEARTBEAT = 24;
 
 /** Length of a record header: type(1) version(2) length(2). */
 export const RECORD_HEADER_LENGTH = 5;
-/** Largest plaintext fragment: 2^14. */
+/** Largest plaintext fragment: 2^14 (`SecPkgContext_StreamSizes.cbMaximumMessage`). */
 export const MAX_PLAINTEXT_LENGTH = 16384;
-/** Largest TLSCiphertext fragment: 2^14 + 256 (RFC 8446 §5.2; RFC 5246 allows 2^14 + 2048, not accepted here). */
+/**
+ * Largest TLSCiphertext fragment: 2^14 + 256 (RFC 8446 §5.2). RFC 5246 allows 2^14 + 2048
+ * ({@link MAX_CIPHERTEXT_LENGTH_TLS12}); record headers are not accepted above this limit.
+ */
 export const MAX_CIPHERTEXT_LENGTH = 16384 + 256;
+/** Largest TLS 1.2 TLSCiphertext fragment: 2^14 + 2048 (RFC 5246 §6.2.3), for TLS 1.2 record protection. */
+export const MAX_CIPHERTEXT_LENGTH_TLS12 = 16384 + 2048;
 
 /** A parsed record header. */
 export interface RecordHeader {

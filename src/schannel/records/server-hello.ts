@@ -13,6 +13,7 @@ import {
   latin1,
   reassembleHandshakeMessage,
 } from "./client-hello.js";
+import { HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
 import {
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,
   CONTENT_TYPE_HANDSHAKE,
@@ -37,8 +38,6 @@ export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = Uint8Array.from([
 /** Largest ServerHello accepted (OpenSSL's `SERVER_HELLO_MAX_LENGTH`). */
 export const SERVER_HELLO_MAX_LENGTH = 20_000;
 
-/** `HandshakeType.server_hello`. */
-const SERVER_HELLO = 2;
 const RANDOM_LENGTH = 32;
 /** "DOWNGRD" (RFC 8446 §4.1.3), followed by 0x01 (TLS 1.2) or 0x00 (TLS 1.1 and below). */
 const DOWNGRADE_PREFIX = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44];
@@ -99,7 +98,7 @@ export interface ServerHelloInfo {
  */
 export function parseServerHello(bytes: Uint8Array): ServerHelloInfo | HelloParseFailure {
   return guarded(() => {
-    const message = reassembleHandshakeMessage(bytes, SERVER_HELLO, SERVER_HELLO_MAX_LENGTH);
+    const message = reassembleHandshakeMessage(bytes, HANDSHAKE_SERVER_HELLO, SERVER_HELLO_MAX_LENGTH);
     if ("error" in message) return message;
     return parseServerHelloBody(message.body, message.end);
   });
@@ -232,7 +231,7 @@ export function findServerRandom(tokens: Uint8Array): Uint8Array | undefined {
         const type = stream[at]!;
         const length = (stream[at + 1]! << 16) | (stream[at + 2]! << 8) | stream[at + 3]!;
         if (stream.length - at - 4 < length) break;
-        if (type === SERVER_HELLO) {
+        if (type === HANDSHAKE_SERVER_HELLO) {
           if (length < 2 + RANDOM_LENGTH) return undefined;
           const random = stream.slice(at + 6, at + 6 + RANDOM_LENGTH);
           if (!equalBytes(random, HELLO_RETRY_REQUEST_RANDOM)) return random;
