@@ -607,6 +607,8 @@ async function pipeData(
       endTimer = setTimeout(() => socket.destroy(), 5000);
     });
   };
+  const onStdoutError = () => socket.destroy(); // e.g. EPIPE: the reader of our output is gone
+  process.stdout.on("error", onStdoutError);
   stdin.on("data", onData);
   stdin.once("end", onEnd);
   stdin.resume();
@@ -658,6 +660,7 @@ async function pipeData(
     clearTimeout(endTimer);
     stdin.off("data", onData);
     stdin.off("end", onEnd);
+    process.stdout.off("error", onStdoutError);
     stdin.pause();
     stdin.destroy();
     reader.reader.detach();

@@ -28,6 +28,7 @@ const CLIENT_HINTS: Record<string, string> = {
   SEC_E_INCOMPLETE_MESSAGE:
     "the connection closed during the handshake — is this a TLS port, and does the server accept this client?",
   SEC_E_INVALID_TOKEN: "the server did not answer with TLS — is this a TLS port?",
+  SEC_E_MUTUAL_AUTH_FAILED: "the server requires a client certificate — pass --cert FILE --key FILE",
   SEC_I_INCOMPLETE_CREDENTIALS: "the server asks for a client certificate — pass --cert FILE --key FILE",
   SEC_E_NO_CREDENTIALS:
     "the client certificate could not be used — check --cert/--key (or --pfx/--passphrase)",
@@ -39,6 +40,8 @@ const CLIENT_HINTS: Record<string, string> = {
 const SERVER_HINTS: Record<string, string> = {
   SEC_E_UNTRUSTED_ROOT: "the client's certificate is not issued by a --client-ca certificate",
   SEC_E_CERT_EXPIRED: "the client's certificate is expired or not yet valid",
+  SEC_E_MUTUAL_AUTH_FAILED:
+    "the client sent no certificate (--client-ca / --require-client-cert ask for one)",
   SEC_E_ALGORITHM_MISMATCH:
     "no protocol version or cipher suite in common with the client (see --tls1.2/--tls1.3)",
   SEC_E_INCOMPLETE_MESSAGE: "the client closed the connection during the handshake",

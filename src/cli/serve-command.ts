@@ -47,8 +47,11 @@ const usage = [
   "                           default: a fresh in-memory development certificate for localhost",
   "  --save-ca FILE           write the development CA certificate (PEM) for clients to trust",
   "  --alpn IDS               ALPN ids to accept, comma-separated (default for --http: http/1.1)",
-  "  --client-ca FILE         ask clients for a certificate and validate it against FILE (PEM)",
-  "  --require-client-cert    refuse clients that send no certificate",
+  "  --client-ca FILE         ask clients for a certificate and validate it against the CAs in FILE",
+  "                           (PEM; repeatable). A client without one is refused: the Schannel",
+  "                           package treats ASC_REQ_MUTUAL_AUTH as required (SEC_E_MUTUAL_AUTH_FAILED)",
+  "  --require-client-cert    refuse clients that send no certificate (with the system roots",
+  "                           unless --client-ca is given)",
   "  --tls1.2 | --tls1.3      allow only this TLS version",
   "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark)",
   "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
@@ -216,7 +219,7 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   const address = listener.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shown = ["127.0.0.1", "::1"].includes(address.address) ? "localhost" : hostForUrl;
-  const announce = `listening on ${hostForUrl}:${address.port} (${mode}${versions ? `, ${versions[0]} only` : ""}${alpn ? `, ALPN ${alpn.join(",")}` : ""}${options.requestClientCertificate ? `, client certificate ${options.requireClientCertificate ? "required" : "requested"}` : ""})`;
+  const announce = `listening on ${hostForUrl}:${address.port} (${mode}${versions ? `, ${versions[0]} only` : ""}${alpn ? `, ALPN ${alpn.join(",")}` : ""}${options.requestClientCertificate ? ", client certificate required" : ""})`;
   if (values.json)
     console.log(JSON.stringify({ event: "listening", host: address.address, port: address.port, mode }));
   else {
@@ -348,7 +351,11 @@ function detailsOf(stream: SspiTlsStream, peer: string): ConnectionDetails {
 }
 
 function closingStatusOf(error: unknown): string {
-  if (error instanceof SspiError) return `${shortFailure(error)}: ${error.reason ?? error.message}`;
+  if (error instanceof SspiError) {
+    // OpenSSL's reasons can span lines: keep the log to one line per connection.
+    const reason = (error.reason ?? error.message).replace(/\s+/g, " ").trim();
+    return `${shortFailure(error)}: ${reason}`;
+  }
   const e = error as NodeJS.ErrnoException;
   if (e?.code === "ERR_TLS_TRUNCATED") return "truncated (TCP closed without close_notify)";
   if (e?.name === "AbortError") return "aborted";
