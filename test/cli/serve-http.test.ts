@@ -271,3 +271,45 @@ test("serve --help and bad flags", async () => {
   assert.equal(missingKey.code, 2);
   assert.match(missingKey.stderr, /--cert and --key go together/);
 });
+
+test("serve --http serves many concurrent connections (curl --parallel)", { timeout: 90_000 }, async (t) => {
+  if (!requireBinary(t, "curl", CURL)) return;
+  const dir = tempDir();
+  let serve: RunningServe | null = null;
+  try {
+    serve = await startServe([], dir.path);
+    const count = 24;
+    const urls = Array.from({ length: count }, (_, i) => `https://localhost:${serve!.port}/page-${i}`);
+    const r = await runProcess("curl", [
+      "-sS",
+      "--max-time",
+      "60",
+      "--cacert",
+      serve.caFile,
+      "--parallel",
+      "--parallel-max",
+      String(count),
+      "--no-keepalive",
+      "-H",
+      "Connection: close",
+      "-w",
+      "%{http_code} %{url_effective}\\n",
+      "-o",
+      "/dev/null",
+      ...urls,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const ok = r.stdout.split("\n").filter((l) => l.startsWith("200 "));
+    assert.equal(ok.length, count, r.stdout);
+    await waitFor(serve.stdout, new RegExp(`#${count} .*\\n`), 30_000, "serve's log");
+    const lines = serve
+      .stdout()
+      .split("\n")
+      .filter((l) => / #\d+ 127\.0\.0\.1:\d+ TLSv1\.3 /.test(l));
+    assert.equal(lines.length, count);
+    for (const line of lines) assert.match(line, /HTTP Connection: close: close_notify sent/);
+  } finally {
+    await kill(serve);
+    dir.remove();
+  }
+});
