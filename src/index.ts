@@ -46,11 +46,8 @@ export {
   sessionToken,
   shutdownToken,
 } from "./schannel/control-tokens.js";
-export {
-  type ClientHelloInfo,
-  type HelloParseFailure,
-  parseClientHello,
-} from "./schannel/records/client-hello.js";
+export { type ClientHelloInfo, parseClientHello } from "./schannel/records/client-hello.js";
+export type { HelloParseFailure } from "./schannel/records/handshake-reader.js";
 export { describeRecords, formatRecordTrace, type RecordDescription } from "./schannel/records/describe.js";
 export type {
   CRYPTO_SETTINGS,

@@ -12,7 +12,7 @@ import {
   type HelloParseFailure,
   latin1,
   reassembleHandshakeMessage,
-} from "./client-hello.js";
+} from "./handshake-reader.js";
 import { HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
 import {
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,

@@ -8,11 +8,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import tls from "node:tls";
 import { createDevelopmentCertificate } from "../../../src/devcert/certificates.js";
-import {
-  type ClientHelloInfo,
-  type HelloParseFailure,
-  parseClientHello,
-} from "../../../src/schannel/records/client-hello.js";
+import { type ClientHelloInfo, parseClientHello } from "../../../src/schannel/records/client-hello.js";
+import type { HelloParseFailure } from "../../../src/schannel/records/handshake-reader.js";
 import {
   closeTls,
   listenTls,
