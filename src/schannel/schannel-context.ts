@@ -241,16 +241,16 @@ export class SchannelContext {
     const created = yield* reply(
       host.createContext(
         engineCredentialId,
-      this.role === "client"
-        ? {
-            role: "client",
-            serverName: request.targetName,
-            ...(alpn !== undefined && { alpn }),
-            manualValidation:
-              policy.manualValidation || (request.contextReq & ISC_REQ_MANUAL_CRED_VALIDATION) !== 0,
-            noServerNameCheck: policy.noServerNameCheck,
-          }
-        : { role: "server", requestClientCertificate: (request.contextReq & ASC_REQ_MUTUAL_AUTH) !== 0 },
+        this.role === "client"
+          ? {
+              role: "client",
+              serverName: request.targetName,
+              ...(alpn !== undefined && { alpn }),
+              manualValidation:
+                policy.manualValidation || (request.contextReq & ISC_REQ_MANUAL_CRED_VALIDATION) !== 0,
+              noServerNameCheck: policy.noServerNameCheck,
+            }
+          : { role: "server", requestClientCertificate: (request.contextReq & ASC_REQ_MUTUAL_AUTH) !== 0 },
       ),
     );
     if (created.status !== SEC_E_OK || created.contextId === undefined) {

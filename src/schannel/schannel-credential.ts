@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { AnyEngineHost } from "../service/blocking-host.js";
 import type { EngineCredentialConfig, EngineCredentialSummary, EngineHost } from "../service/engine-host.js";
+import { type HostTask, reply, runTask } from "../service/host-task.js";
 import type { CredentialPolicy } from "./sch-credentials.js";
 
 export interface SchannelCredential {
@@ -40,7 +42,12 @@ export function engineConfig(policy: CredentialPolicy): EngineCredentialConfig {
 
 /** Releases the engine credential once it is freed and no context uses it. */
 export async function releaseIfUnused(credential: SchannelCredential): Promise<void> {
+  return runTask(releaseIfUnusedTask(credential, credential.host));
+}
+
+/** {@link releaseIfUnused} as a host task over `host` (the credential's host or its blocking face). */
+export function* releaseIfUnusedTask(credential: SchannelCredential, host: AnyEngineHost): HostTask<void> {
   if (credential.freed && credential.liveContexts === 0) {
-    await credential.host.freeCredential(credential.engineCredentialId);
+    yield* reply(host.freeCredential(credential.engineCredentialId));
   }
 }

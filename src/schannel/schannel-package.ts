@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { securityService } from "../service/security-service.js";
+
+import { X509Certificate } from "node:crypto";
+import { type AnyEngineHost, blockingFaceOf } from "../service/blocking-host.js";
+import { type HostTask, reply, runTask, runTaskBlocking } from "../service/host-task.js";
+import { blockingSecurityService, securityService } from "../service/security-service.js";
 import {
   SECPKG_ATTR_CIPHER_STRENGTHS,
   SECPKG_ATTR_KEYING_MATERIAL_INFO,
@@ -37,6 +41,7 @@ import {
 import type {
   AcquireCredentialsRequest,
   AcquireCredentialsResult,
+  BlockingPackageOperations,
   ContextRequest,
   ContextResult,
   Outcome,
@@ -48,21 +53,25 @@ import {
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_INVALID_TOKEN,
-  SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_OK,
+  SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_E_WRONG_CREDENTIAL_HANDLE,
 } from "../sspi/status.js";
 import { TIMESTAMP_NEVER, timeStampFromDate } from "../sspi/timestamp.js";
 import type { Box, SecBufferDesc, SecPkgInfo } from "../sspi/types.js";
-import { X509Certificate } from "node:crypto";
 import { parseKeyingMaterialInfo, queryEstablishedAttribute } from "./context-attributes.js";
 import { parseControlToken } from "./control-tokens.js";
 import { decryptMessage, encryptMessage } from "./message-protection.js";
 import { CIPHER_SUITES } from "./record/cipher-suites.js";
 import { type CredentialPolicy, credentialPolicy, SUPPORTED_GROUPS } from "./sch-credentials.js";
 import { SchannelContext } from "./schannel-context.js";
-import { engineConfig, releaseIfUnused, type SchannelCredential } from "./schannel-credential.js";
+import {
+  engineConfig,
+  releaseIfUnused,
+  releaseIfUnusedTask,
+  type SchannelCredential,
+} from "./schannel-credential.js";
 
 /** Schannel's `cbMaxToken` on Windows (24 KiB): enough for any handshake flight we produce. */
 export const SCHANNEL_MAX_TOKEN = 0x6000;
@@ -96,10 +105,34 @@ export class SchannelPackage implements SecurityPackage {
     return policy ? { ...outcome, authData: policy } : outcome;
   }
 
-  async acquireCredentials(request: AcquireCredentialsRequest): Promise<AcquireCredentialsResult> {
+  /**
+   * The blocking establishing operations: the calling thread blocks (`Atomics.wait`) on a worker
+   * of the security service. Credentials they acquire live on a worker pool (the service, or a
+   * one-worker pool when the service is the in-thread host), so their contexts can also be
+   * continued asynchronously. A credential acquired asynchronously on the in-thread host cannot
+   * be used by them (`SEC_E_UNSUPPORTED_FUNCTION`): its engines run on this very thread.
+   */
+  readonly blocking: BlockingPackageOperations = {
+    acquireCredentials: (request) => runTaskBlocking(this.acquireTask(request, true)),
+    freeCredentials: (credential) => runTaskBlocking(this.freeTask(credential, true)),
+    processContext: (request) => runTaskBlocking(this.processTask(request, true)),
+    deleteContext: (context) => runTaskBlocking(this.deleteTask(context, true)),
+  };
+
+  acquireCredentials(request: AcquireCredentialsRequest): Promise<AcquireCredentialsResult> {
+    return runTask(this.acquireTask(request, false));
+  }
+
+  private *acquireTask(
+    request: AcquireCredentialsRequest,
+    blocking: boolean,
+  ): HostTask<AcquireCredentialsResult> {
     const policy = request.authData as CredentialPolicy;
-    const host = securityService();
-    const acquired = await host.acquireCredential(engineConfig(policy));
+    // Blocking calls always run on a worker: the service when it is a pool, else a one-worker pool.
+    const pool = blocking ? blockingSecurityService() : null;
+    const host = pool ?? securityService();
+    const face: AnyEngineHost = pool?.blocking ?? host;
+    const acquired = yield* reply(face.acquireCredential(engineConfig(policy)));
     if (
       acquired.status !== SEC_E_OK ||
       acquired.credentialId === undefined ||
@@ -123,14 +156,25 @@ export class SchannelPackage implements SecurityPackage {
     return { status: SEC_E_OK, credential, expiry: credentialExpiry(credential) };
   }
 
-  async freeCredentials(credential: PackageObject): Promise<Outcome> {
+  freeCredentials(credential: PackageObject): Promise<Outcome> {
+    return runTask(this.freeTask(credential, false));
+  }
+
+  private *freeTask(credential: PackageObject, blocking: boolean): HostTask<Outcome> {
     const c = credential as SchannelCredential;
     c.freed = true;
-    await releaseIfUnused(c);
+    const face = blocking ? blockingFaceOf(c.host) : c.host;
+    // A credential on a host without a blocking face (in-thread) is released in the background.
+    if (face === null) void releaseIfUnused(c);
+    else yield* releaseIfUnusedTask(c, face);
     return { status: SEC_E_OK };
   }
 
-  async processContext(request: ContextRequest): Promise<ContextResult> {
+  processContext(request: ContextRequest): Promise<ContextResult> {
+    return runTask(this.processTask(request, false));
+  }
+
+  private *processTask(request: ContextRequest, blocking: boolean): HostTask<ContextResult> {
     let context = request.context as SchannelContext | null;
     const created = context === null;
     if (context === null) {
@@ -147,13 +191,42 @@ export class SchannelPackage implements SecurityPackage {
           expiry: 0n,
         };
       }
-      context = new SchannelContext(credential, this.info);
     }
-    return context.process(request, created);
+    const credential = context?.credential ?? (request.credential as SchannelCredential);
+    let host: AnyEngineHost = credential.host;
+    if (blocking) {
+      const face = blockingFaceOf(credential.host);
+      if (face === null) {
+        return {
+          status: SEC_E_UNSUPPORTED_FUNCTION,
+          reason:
+            "this credential was acquired on the in-thread security service (workers: 0), whose engines run on this thread: use the asynchronous calls with it, or acquire the credential with the blocking AcquireCredentialsHandle",
+          outputs: [],
+          extra: 0,
+          missing: 0,
+          contextAttr: 0,
+          expiry: 0n,
+        };
+      }
+      host = face;
+    }
+    context ??= new SchannelContext(credential, this.info);
+    return yield* context.processTask(request, created, host);
   }
 
-  async deleteContext(context: PackageObject): Promise<Outcome> {
+  deleteContext(context: PackageObject): Promise<Outcome> {
     return (context as SchannelContext).delete();
+  }
+
+  private *deleteTask(context: PackageObject, blocking: boolean): HostTask<Outcome> {
+    const ctx = context as SchannelContext;
+    const face = blocking ? blockingFaceOf(ctx.credential.host) : ctx.credential.host;
+    if (face === null) {
+      // No blocking face (in-thread host): release in the background, answer at once.
+      void ctx.delete();
+      return { status: SEC_E_OK };
+    }
+    return yield* ctx.deleteTask(face);
   }
 
   queryContextAttributes(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {

@@ -35,6 +35,9 @@ export interface BlockingEngineHost {
   deleteContext(contextId: number): SECURITY_STATUS;
 }
 
+/** Either face of a host: code written as a host task (`host-task.ts`) runs over both. */
+export type AnyEngineHost = EngineHost | BlockingEngineHost;
+
 /** An engine host that also answers blocking calls (the worker pool). */
 export interface BlockingCapableHost extends EngineHost {
   /** The same host (same credentials and contexts) answering synchronously. */

@@ -9,11 +9,17 @@
  * queued) or the operation. The operation talks to the package and, at completion, writes the
  * handles, boxes, output buffers and `EXTRA`/`MISSING` rewrites before it resolves.
  *
+ * The operation is one body (a host task, `service/host-task.ts`) run two ways: called, it
+ * awaits the package's asynchronous operations; its `blocking()` form calls the package's
+ * blocking operations ({@link SecurityPackage.blocking}) and finishes inside the call — the
+ * blocking SSPI functions use it, so validation and writeback are never forked.
+ *
  * @module
  */
 import type { Completion } from "../async/async-context.js";
-import { ISC_REQ_ALLOCATE_MEMORY } from "./context-flags.js";
+import { type HostTask, reply, runTask, runTaskBlocking, WouldWaitError } from "../service/host-task.js";
 import { copyInputBuffers, isUint32, validateBufferDesc } from "./buffer-validation.js";
+import { ISC_REQ_ALLOCATE_MEMORY } from "./context-flags.js";
 import { snapshotInput, writeInputResult, writeOutputResult } from "./context-writeback.js";
 import {
   allocateHandle,
@@ -27,21 +33,73 @@ import {
 import type { SecHandle } from "./handles.js";
 import { recordError } from "./last-error.js";
 import { findSecurityPackage } from "./package-registry.js";
-import type { ContextResult, Outcome } from "./security-package.js";
+import type {
+  BlockingPackageOperations,
+  ContextResult,
+  Outcome,
+  SecurityPackage,
+} from "./security-package.js";
 import {
   FAILED,
   SEC_E_BUFFER_TOO_SMALL,
+  SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_INVALID_TOKEN,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
+  SEC_E_UNSUPPORTED_FUNCTION,
   type SECURITY_STATUS,
 } from "./status.js";
 import type { Box, SecBufferDesc, TimeStamp } from "./types.js";
 
+/**
+ * A validated call: calling it runs it asynchronously; `blocking()` runs it in this call on the
+ * package's blocking operations (see the module comment).
+ */
+export type PreparedCall = (() => Promise<Completion>) & { blocking(): Completion };
+
 /** A prepared call: a failure status, or the operation to run. */
-export type Prepared = SECURITY_STATUS | (() => Promise<Completion>);
+export type Prepared = SECURITY_STATUS | PreparedCall;
+
+/** The package operations a body calls: the asynchronous ones, or the blocking ones. */
+type PackageOperations = SecurityPackage | BlockingPackageOperations;
+
+/**
+ * Makes the two forms of an operation from its body. `body(ops)` gets the package's asynchronous
+ * operations or, for `blocking()`, its blocking ones; a package without blocking operations
+ * completes with `SEC_E_UNSUPPORTED_FUNCTION`.
+ */
+function operation(
+  op: string,
+  pkg: SecurityPackage,
+  body: (ops: PackageOperations, blocking: boolean) => HostTask<Completion>,
+): PreparedCall {
+  const run = () => runTask(body(pkg, false));
+  const blocking = (): Completion => {
+    try {
+      return runTaskBlocking(body(pkg.blocking ?? unsupportedOperations(pkg), true));
+    } catch (err) {
+      const reason =
+        err instanceof WouldWaitError
+          ? err.message
+          : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+      return completion(op, { status: SEC_E_INTERNAL_ERROR, reason }, []);
+    }
+  };
+  return Object.assign(run, { blocking });
+}
+
+/** Blocking operations of a package that has none: each answers `SEC_E_UNSUPPORTED_FUNCTION`. */
+function unsupportedOperations(pkg: SecurityPackage): BlockingPackageOperations {
+  const outcome = { status: SEC_E_UNSUPPORTED_FUNCTION, reason: `${pkg.info.Name} has no blocking calls` };
+  return {
+    acquireCredentials: () => ({ ...outcome, expiry: 0n }),
+    freeCredentials: () => outcome,
+    processContext: () => ({ ...outcome, outputs: [], extra: 0, missing: 0, contextAttr: 0, expiry: 0n }),
+    deleteContext: () => outcome,
+  };
+}
 
 function isBox(value: unknown): value is Box<unknown> {
   return typeof value === "object" && value !== null;
@@ -126,8 +184,8 @@ export function prepareAcquireCredentialsHandle(
     credentialUse: fCredentialUse >>> 0,
     authData: prepared.authData,
   };
-  return async () => {
-    const result = await pkg.acquireCredentials(request);
+  return operation(op, pkg, function* (ops) {
+    const result = yield* reply(ops.acquireCredentials(request));
     if (result.status === SEC_E_OK && result.credential !== undefined) {
       allocateHandle<CredentialEntry>(
         { kind: "credential", pkg, credential: result.credential },
@@ -136,7 +194,7 @@ export function prepareAcquireCredentialsHandle(
       if (ptsExpiry) ptsExpiry.value = result.expiry;
     }
     return completion(op, result, []);
-  };
+  });
 }
 
 /**
@@ -150,12 +208,16 @@ export function prepareFreeCredentialsHandle(phCredential: SecHandle): Prepared 
   const entry = lookupHandle(phCredential, "credential");
   if (entry === undefined) return reject(op, SEC_E_INVALID_HANDLE, "not a live credential handle");
   releaseHandle(entry);
-  return async () => completion(op, await entry.pkg.freeCredentials(entry.credential), []);
+  return operation(op, entry.pkg, function* (ops) {
+    return completion(op, yield* reply(ops.freeCredentials(entry.credential)), []);
+  });
 }
 
 /**
  * Prepares DeleteSecurityContext. The handle is unusable from the moment the call is queued;
- * a call still in flight on the context completes first.
+ * a call still in flight on the context completes first. (The blocking form cannot wait for an
+ * asynchronous call in flight — that call needs this thread's event loop — so it completes at
+ * once with `SEC_E_OK` and the package deletes the context when that call has finished.)
  *
  * Queue-time failure: `SEC_E_INVALID_HANDLE`. Completion: `SEC_E_OK`.
  */
@@ -164,10 +226,14 @@ export function prepareDeleteSecurityContext(phContext: SecHandle): Prepared {
   const entry = lookupHandle(phContext, "context");
   if (entry === undefined) return reject(op, SEC_E_INVALID_HANDLE, "not a live security-context handle");
   releaseHandle(entry);
-  return async () => {
-    await entry.idle;
-    return completion(op, await entry.pkg.deleteContext(entry.context), []);
-  };
+  return operation(op, entry.pkg, function* (ops, blocking) {
+    if (blocking && entry.busy) {
+      entry.idle.then(() => entry.pkg.deleteContext(entry.context)).catch(() => undefined);
+      return completion(op, { status: SEC_E_OK }, []);
+    }
+    if (!blocking) yield* reply(entry.idle);
+    return completion(op, yield* reply(ops.deleteContext(entry.context)), []);
+  });
 }
 
 /** The arguments ISC and ASC share. */
@@ -284,7 +350,7 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
       finishIdle = resolve;
     });
   }
-  return async () => {
+  return operation(op, pkg, function* (ops) {
     let entry = contextEntry;
     try {
       let result: ContextResult;
@@ -292,7 +358,7 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
         result = entry.held;
         entry.held = null;
       } else {
-        result = await pkg.processContext(request);
+        result = yield* reply(ops.processContext(request));
       }
       if (entry === undefined && result.context !== undefined && phNewContext) {
         entry = allocateHandle<ContextEntry>(
@@ -329,5 +395,5 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
       if (contextEntry) contextEntry.busy = false;
       finishIdle();
     }
-  };
+  });
 }

@@ -99,6 +99,17 @@ export interface ContextResult extends Outcome {
 }
 
 /**
+ * The establishing operations answering in the call, for the blocking SSPI functions: the calling
+ * thread blocks while the package's service works. Same results as the asynchronous ones.
+ */
+export interface BlockingPackageOperations {
+  acquireCredentials(request: AcquireCredentialsRequest): AcquireCredentialsResult;
+  freeCredentials(credential: PackageObject): Outcome;
+  processContext(request: ContextRequest): ContextResult;
+  deleteContext(context: PackageObject): Outcome;
+}
+
+/**
  * A security package. The establishing operations are asynchronous and take and return plain
  * data; the per-message and attribute operations are synchronous. Optional methods that are
  * absent answer `SEC_E_UNSUPPORTED_FUNCTION`.
@@ -124,6 +135,11 @@ export interface SecurityPackage {
   /** One InitializeSecurityContext (initiator) or AcceptSecurityContext (acceptor) step. */
   processContext(request: ContextRequest): Promise<ContextResult>;
   deleteContext(context: PackageObject): Promise<Outcome>;
+  /**
+   * The blocking forms of the four establishing operations (the blocking SSPI functions use
+   * them; without them those answer `SEC_E_UNSUPPORTED_FUNCTION`).
+   */
+  readonly blocking?: BlockingPackageOperations;
 
   queryCredentialsAttributes?(credential: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome;
   setCredentialsAttributes?(credential: PackageObject, attribute: number, value: unknown): Outcome;
