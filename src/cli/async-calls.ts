@@ -8,6 +8,7 @@
  */
 import {
   ApplyControlToken,
+  box,
   type CtxtHandle,
   FreeContextBuffer,
   ISC_REQ_ALLOCATE_MEMORY,
@@ -19,13 +20,12 @@ import {
   SECBUFFER_TOKEN,
   type SECURITY_STATUS,
   type SecBuffer,
-  SspiCreateAsyncContext,
   type SspiAsyncContext,
+  SspiCreateAsyncContext,
   SspiFreeAsyncContext,
   SspiGetAsyncCallStatus,
   SspiInitializeSecurityContextAsync,
   SspiSetAsyncNotifyCallback,
-  box,
   secBuffer,
   secBufferDesc,
   shutdownToken,

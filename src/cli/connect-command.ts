@@ -36,14 +36,14 @@ import {
   type SECURITY_STATUS,
   SspiAcquireCredentialsHandleAsync,
   SspiDeleteSecurityContextAsync,
+  type SspiErrorInfo,
   SspiFreeCredentialsHandleAsync,
   SspiGetLastErrorInfo,
-  type SspiErrorInfo,
   statusName,
 } from "../index.js";
 import { formatRecordTrace } from "../schannel/records/describe.js";
-import { type HandshakeLeg, runAsyncHandshake } from "./async-handshake.js";
 import { callAsync, clientCloseNotify, clientToken } from "./async-calls.js";
+import { type HandshakeLeg, runAsyncHandshake } from "./async-handshake.js";
 import { describeFailure, hintFor } from "./failure-hints.js";
 import type { Command } from "./main.js";
 import { type Decrypted, RecordReader, sealRecord } from "./record-io.js";

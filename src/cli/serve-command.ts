@@ -10,9 +10,9 @@
 import { writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { acceptTls } from "../api/connect.js";
 import type { TlsCertificate } from "../api/credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "../api/credentials.js";
-import { acceptTls } from "../api/connect.js";
 import { query } from "../api/tls-attributes.js";
 import type { SspiTlsStream } from "../api/tls-stream.js";
 import { createDevelopmentCertificate } from "../devcert/certificates.js";

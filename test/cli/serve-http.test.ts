@@ -1,6 +1,6 @@
 /** `async-sspi serve --http` against the real curl and openssl s_client binaries. */
 import assert from "node:assert/strict";
-import { writeFileSync, readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -13,8 +13,8 @@ import {
   cli,
   kill,
   type RunningServe,
-  runProcess,
   requireBinary,
+  runProcess,
   startServe,
   tempDir,
   waitFor,
