@@ -20,13 +20,13 @@ import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,
 } from "../records/record-header.js";
+import type { ServerHelloInfo } from "../records/server-hello.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
   type RecordProtection,
 } from "../record/record-protection.js";
 import { countRecords, plaintextAlertRecord } from "./alert-record.js";
-import type { ServerHelloInfo } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 
 /** What the alert writer needs to know about the local side. */
@@ -48,10 +48,10 @@ export interface AlertContext {
 export function buildAlertRecord(context: AlertContext, description: number): Uint8Array {
   const body = Uint8Array.of(TLS1_ALERT_FATAL, description);
   const hello = context.serverHello;
-  const suite = hello === undefined ? undefined : cipherSuiteById(hello.cipherSuite);
+  const suite = hello === undefined ? undefined : cipherSuiteById(hello.cipherSuite.id);
   if (hello === undefined || suite === undefined) return plaintextAlertRecord(description);
   const protection =
-    hello.version === 0x0304 ? tls13Writer(context, suite) : tls12Writer(context, suite, hello);
+    hello.version.id === 0x0304 ? tls13Writer(context, suite) : tls12Writer(context, suite, hello);
   if (protection === undefined) return plaintextAlertRecord(description);
   try {
     return new Uint8Array(protection.seal(CONTENT_TYPE_ALERT, body));

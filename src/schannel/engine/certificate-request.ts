@@ -14,9 +14,10 @@ import {
   CONTENT_TYPE_HANDSHAKE,
   splitRecords,
 } from "../records/record-header.js";
+import type { ServerHelloInfo } from "../records/server-hello.js";
 import { fromTls13TrafficSecret } from "../record/record-protection.js";
 import { HANDSHAKE_CERTIFICATE_REQUEST, HANDSHAKE_FINISHED } from "../records/handshake-types.js";
-import { findCertificateRequest12, type ServerHelloInfo } from "./handshake-messages.js";
+import { findCertificateRequest12 } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 
 const EXT_CERTIFICATE_AUTHORITIES = 47;
@@ -40,11 +41,11 @@ export function findCertificateRequest(
   secrets: KeylogSecrets,
 ): CertificateRequestInfo {
   if (hello === undefined) return { requested: false, issuers: [] };
-  if (hello.version !== 0x0304) {
+  if (hello.version.id !== 0x0304) {
     const issuers = findCertificateRequest12(received);
     return issuers === null ? { requested: false, issuers: [] } : { requested: true, issuers };
   }
-  const suite = cipherSuiteById(hello.cipherSuite);
+  const suite = cipherSuiteById(hello.cipherSuite.id);
   const secret = secrets.serverHandshakeTrafficSecret;
   if (suite === undefined || secret === undefined) return { requested: false, issuers: [] };
   const reader = fromTls13TrafficSecret(suite, secret, 0n);

@@ -12,7 +12,8 @@ import type {
   HandshakeSecrets,
   HandshakeSummary,
 } from "./engine-types.js";
-import { findServerKeyExchangeGroup, groupName, type ServerHelloInfo } from "./handshake-messages.js";
+import type { ServerHelloInfo } from "../records/server-hello.js";
+import { findServerKeyExchangeGroup, groupName } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 import { localCertificate, peerCertificateChain } from "./peer-certificates.js";
 import { sessionIdFromSession } from "./session-id.js";
@@ -44,7 +45,7 @@ export function buildHandshakeSummary(socket: TLSSocket, inputs: SummaryInputs):
     protocol,
     cipher: cipher.name,
     cipherStandardName: cipher.standardName ?? suite?.ianaName ?? cipher.name,
-    cipherSuite: suite?.id ?? inputs.serverHello?.cipherSuite ?? 0,
+    cipherSuite: suite?.id ?? inputs.serverHello?.cipherSuite.id ?? 0,
     group: groupOf(socket, inputs),
     alpn: typeof alpn === "string" ? alpn : null,
     serverName: inputs.serverName,
@@ -66,7 +67,7 @@ function groupOf(socket: TLSSocket, inputs: SummaryInputs): string | null {
     const info = socket.getEphemeralKeyInfo() as { name?: string } | null;
     if (info?.name) return info.name;
   }
-  const group = inputs.serverHello?.group ?? findServerKeyExchangeGroup(inputs.serverFlight);
+  const group = inputs.serverHello?.selectedGroup?.id ?? findServerKeyExchangeGroup(inputs.serverFlight);
   return group === undefined ? null : groupName(group);
 }
 

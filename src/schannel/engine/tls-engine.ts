@@ -42,6 +42,7 @@ import {
   type RecordHeaderError,
   splitRecords,
 } from "../records/record-header.js";
+import { findServerHello, type ServerHelloInfo } from "../records/server-hello.js";
 import { countRecords, findPlaintextAlert } from "./alert-record.js";
 import { buildAlertRecord } from "./alert-writer.js";
 import { findCertificateRequest } from "./certificate-request.js";
@@ -54,7 +55,6 @@ import type {
   PostHandshakeResult,
   ServerContextOptions,
 } from "./engine-types.js";
-import { findServerHello, type ServerHelloInfo } from "./handshake-messages.js";
 import { buildHandshakeSummary } from "./handshake-summary.js";
 import { type KeylogSecrets, recordKeylogLine, zeroKeylogSecrets } from "./keylog.js";
 import { concatBytes, MemoryDuplex } from "./memory-duplex.js";

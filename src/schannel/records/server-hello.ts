@@ -13,7 +13,7 @@ import {
   latin1,
   reassembleHandshakeMessage,
 } from "./handshake-reader.js";
-import { HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
+import { HANDSHAKE_HEADER_LENGTH, HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
 import {
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,
   CONTENT_TYPE_HANDSHAKE,
@@ -213,6 +213,32 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  *   ChangeCipherSpec, or a ServerHello too short to hold a random. Never throws.
  */
 export function findServerRandom(tokens: Uint8Array): Uint8Array | undefined {
+  return findServerHelloMessage(tokens)?.body.slice(2, 2 + RANDOM_LENGTH);
+}
+
+/**
+ * Finds the ServerHello in handshake tokens as {@link findServerRandom} does (the first one that
+ * is not a HelloRetryRequest, scanning up to the first ChangeCipherSpec unless a
+ * HelloRetryRequest came before it) and parses it.
+ *
+ * @returns what the server selected ({@link ServerHelloInfo}; `length` is the offset just after
+ *   the record that carried its last byte), or `undefined` when {@link findServerRandom} finds no
+ *   random or the ServerHello does not parse. Never throws.
+ */
+export function findServerHello(tokens: Uint8Array): ServerHelloInfo | undefined {
+  const message = findServerHelloMessage(tokens);
+  if (message === undefined) return undefined;
+  const info = guarded(() => parseServerHelloBody(message.body, message.end));
+  return "error" in info ? undefined : info;
+}
+
+/**
+ * The walk behind {@link findServerRandom} and {@link findServerHello}.
+ *
+ * @returns the body of the first complete ServerHello that is not a HelloRetryRequest and the
+ *   offset just after the record holding its last byte, or `undefined`. Never throws.
+ */
+function findServerHelloMessage(tokens: Uint8Array): { body: Uint8Array; end: number } | undefined {
   try {
     const { records } = splitRecords(tokens);
     let stream: Uint8Array = new Uint8Array(0);
@@ -227,17 +253,19 @@ export function findServerRandom(tokens: Uint8Array): Uint8Array | undefined {
       const fragment = tokens.subarray(record.offset + RECORD_HEADER_LENGTH, record.offset + record.length);
       stream = appendBytes(stream, fragment);
       let at = 0;
-      while (stream.length - at >= 4) {
+      while (stream.length - at >= HANDSHAKE_HEADER_LENGTH) {
         const type = stream[at]!;
         const length = (stream[at + 1]! << 16) | (stream[at + 2]! << 8) | stream[at + 3]!;
-        if (stream.length - at - 4 < length) break;
+        if (stream.length - at - HANDSHAKE_HEADER_LENGTH < length) break;
         if (type === HANDSHAKE_SERVER_HELLO) {
           if (length < 2 + RANDOM_LENGTH) return undefined;
-          const random = stream.slice(at + 6, at + 6 + RANDOM_LENGTH);
-          if (!equalBytes(random, HELLO_RETRY_REQUEST_RANDOM)) return random;
+          const body = stream.subarray(at + HANDSHAKE_HEADER_LENGTH, at + HANDSHAKE_HEADER_LENGTH + length);
+          if (!equalBytes(body.subarray(2, 2 + RANDOM_LENGTH), HELLO_RETRY_REQUEST_RANDOM)) {
+            return { body, end: record.offset + record.length };
+          }
           sawHelloRetryRequest = true;
         }
-        at += 4 + length;
+        at += HANDSHAKE_HEADER_LENGTH + length;
       }
       stream = stream.slice(at);
     }
