@@ -47,8 +47,8 @@ export {
   shutdownToken,
 } from "./schannel/control-tokens.js";
 export { type ClientHelloInfo, parseClientHello } from "./schannel/records/client-hello.js";
-export type { HelloParseFailure } from "./schannel/records/handshake-reader.js";
 export { describeRecords, formatRecordTrace, type RecordDescription } from "./schannel/records/describe.js";
+export type { HelloParseFailure } from "./schannel/records/handshake-reader.js";
 export type {
   CRYPTO_SETTINGS,
   SCH_CREDENTIALS,

@@ -23,19 +23,20 @@
  *
  * @module
  */
+
+import type { ErrorInfo } from "../sspi/handle-table.js";
 import {
+  type NTSTATUS,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_OK,
   SEC_I_ASYNC_CALL_PENDING,
-  type NTSTATUS,
   type SECURITY_STATUS,
   STATUS_INVALID_DEVICE_STATE,
   STATUS_INVALID_HANDLE,
   STATUS_SUCCESS,
 } from "../sspi/status.js";
-import type { ErrorInfo } from "../sspi/handle-table.js";
 
 /** `SspiAsyncNotifyCallback`: called once when a queued call completes. */
 export type SspiAsyncNotifyCallback = (handle: SspiAsyncContext, callbackData: unknown) => void;

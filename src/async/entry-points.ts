@@ -12,13 +12,14 @@
  *
  * @module
  */
-import type { SecHandle } from "../sspi/handles.js";
+
 import {
   prepareAcquireCredentialsHandle,
   prepareContextCall,
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
 } from "../sspi/establishing-calls.js";
+import type { SecHandle } from "../sspi/handles.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 import type { Box, SecBufferDesc, TimeStamp } from "../sspi/types.js";
 import { queueAsyncCall, type SspiAsyncContext } from "./async-context.js";

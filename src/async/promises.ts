@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { SecHandle } from "../sspi/handles.js";
+
 import {
   type Prepared,
   prepareAcquireCredentialsHandle,
@@ -19,14 +19,15 @@ import {
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
 } from "../sspi/establishing-calls.js";
+import type { SecHandle } from "../sspi/handles.js";
 import { SEC_E_OK, type SECURITY_STATUS } from "../sspi/status.js";
 import type { Box, SecBufferDesc, TimeStamp } from "../sspi/types.js";
 import {
+  queueAsyncCall,
   SspiCreateAsyncContext,
   SspiFreeAsyncContext,
   SspiGetAsyncCallStatus,
   SspiSetAsyncNotifyCallback,
-  queueAsyncCall,
 } from "./async-context.js";
 
 function run(prepare: () => Prepared): Promise<SECURITY_STATUS> {

@@ -9,9 +9,9 @@ import {
   box,
   EnumerateSecurityPackages,
   FreeContextBuffer,
-  type SecPkgInfo,
-  SEC_E_OK,
   formatStatus,
+  SEC_E_OK,
+  type SecPkgInfo,
 } from "../index.js";
 import * as constants from "../sspi/package-constants.js";
 import type { Command } from "./main.js";

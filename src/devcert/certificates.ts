@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate as NodeX509Certificate, webcrypto } from "node:crypto";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 

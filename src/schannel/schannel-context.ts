@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { AnyEngineHost } from "../service/blocking-host.js";
+import { type HostTask, reply, runTask } from "../service/host-task.js";
 import { SECBUFFER_ALERT, SECBUFFER_APPLICATION_PROTOCOLS, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
 import { copyBytes } from "../sspi/bytes.js";
 import {
@@ -57,8 +59,6 @@ import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
 import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
 import { CONTENT_TYPE_HANDSHAKE as CONTENT_HANDSHAKE } from "./records/record-header.js";
-import type { AnyEngineHost } from "../service/blocking-host.js";
-import { type HostTask, reply, runTask } from "../service/host-task.js";
 import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
 
 /** How long a TLS 1.3 client engine waits for more session tickets after the first one. */

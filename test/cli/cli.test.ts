@@ -1,9 +1,9 @@
 /** The command line, spawned as a user runs it. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { test } from "node:test";
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));

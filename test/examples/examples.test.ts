@@ -1,9 +1,9 @@
 /** The runnable examples complete real handshakes. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { test } from "node:test";
 
 const run = promisify(execFile);
 

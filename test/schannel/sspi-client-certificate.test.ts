@@ -10,6 +10,12 @@ import { type AddressInfo, connect } from "node:net";
 import { before, test } from "node:test";
 import tls from "node:tls";
 import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  issueCertificate,
+} from "../../src/devcert/certificates.js";
+import {
   box,
   CredHandle,
   CtxtHandle,
@@ -17,7 +23,6 @@ import {
   ISC_REQ_ALLOCATE_MEMORY,
   ISC_REQ_STREAM,
   ISC_REQ_USE_SUPPLIED_CREDS,
-  promises as sspi,
   QueryContextAttributes,
   SCH_CREDENTIALS_VERSION,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -29,19 +34,14 @@ import {
   SECBUFFER_TOKEN,
   SECPKG_ATTR_ISSUER_LIST_EX,
   SECPKG_CRED_OUTBOUND,
+  type SECURITY_STATUS,
+  type SecBufferDesc,
   SP_PROT_TLS1_2,
   SP_PROT_TLS1_3,
   secBuffer,
-  type SecBufferDesc,
   secBufferDesc,
-  type SECURITY_STATUS,
+  promises as sspi,
 } from "../../src/index.js";
-import {
-  type CertificateAuthority,
-  createCertificateAuthority,
-  type IssuedCertificate,
-  issueCertificate,
-} from "../../src/devcert/certificates.js";
 import { SocketReader } from "../support/sspi-driver.js";
 
 let ca: CertificateAuthority;
@@ -129,8 +129,8 @@ test("no client certificate: SEC_I_INCOMPLETE_CREDENTIALS with the issuer list, 
           FreeContextBuffer(token.pvBuffer);
         }
         if (status === SEC_I_INCOMPLETE_CREDENTIALS) {
-          assert.equal(input?.pBuffers[1]!.BufferType, SECBUFFER_EXTRA, "nothing was consumed");
-          assert.equal(input?.pBuffers[1]!.cbBuffer, acc.byteLength);
+          assert.equal(input?.pBuffers[1]?.BufferType, SECBUFFER_EXTRA, "nothing was consumed");
+          assert.equal(input?.pBuffers[1]?.cbBuffer, acc.byteLength);
           assert.equal(token.cbBuffer, 0, "nothing is sent yet");
           const issuers = box<{ cIssuers: number; aIssuers: Array<{ pbData: Uint8Array }> }>({
             cIssuers: 0,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import * as api from "../../src/index.js";
 import {
   FAILED,
   formatStatus,
@@ -8,10 +9,9 @@ import {
   SEC_E_UNTRUSTED_ROOT,
   SEC_I_ASYNC_CALL_PENDING,
   SEC_I_CONTINUE_NEEDED,
-  statusName,
   SUCCEEDED,
+  statusName,
 } from "../../src/index.js";
-import * as api from "../../src/index.js";
 
 test("statuses are the signed 32-bit values C code sees", () => {
   assert.equal(SEC_E_UNTRUSTED_ROOT, 0x80090325 | 0);
