@@ -16,8 +16,10 @@
  *
  * @module
  */
+
 import type { Completion } from "../async/async-context.js";
 import { type HostTask, reply, runTask, runTaskBlocking, WouldWaitError } from "../service/host-task.js";
+import { bufferKind, SECBUFFER_TOKEN } from "./buffer-types.js";
 import { copyInputBuffers, isUint32, validateBufferDesc } from "./buffer-validation.js";
 import { ISC_REQ_ALLOCATE_MEMORY } from "./context-flags.js";
 import { snapshotInput, writeInputResult, writeOutputResult } from "./context-writeback.js";
@@ -319,7 +321,7 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
   if (input.status !== SEC_E_OK) return fail(input.status, input.reason ?? "bad input");
   const output = validateBufferDesc(args.pOutput, "output");
   if (output.status !== SEC_E_OK) return fail(output.status, output.reason ?? "bad output");
-  if (!output.buffers.some((b) => (b.BufferType & 0x0fff_ffff) === 2)) {
+  if (!output.buffers.some((b) => bufferKind(b.BufferType) === SECBUFFER_TOKEN)) {
     return fail(SEC_E_INVALID_TOKEN, "pOutput needs a SECBUFFER_TOKEN buffer");
   }
   const copied = copyInputBuffers(input.buffers);
@@ -340,7 +342,7 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
     contextReqHigh: copied.flagsHigh,
     targetDataRep: args.TargetDataRep >>> 0,
     input: copied.input,
-    outputTypes: outputBuffers.map((b) => b.BufferType & 0x0fff_ffff),
+    outputTypes: outputBuffers.map((b) => bufferKind(b.BufferType)),
   };
 
   let finishIdle: () => void = () => {};
