@@ -129,7 +129,8 @@ export const TLS1_ALERT_UNKNOWN_PSK_IDENTITY = 115;
 export const TLS1_ALERT_CERTIFICATE_REQUIRED = 116;
 export const TLS1_ALERT_NO_APP_PROTOCOL = 120;
 
-const ALERT_NAMES: ReadonlyMap<number, string> = new Map([
+/** `AlertDescription` names (RFC 8446 §6, RFC 5246 §7.2, IANA "TLS Alerts" registry). */
+const ALERT_DESCRIPTION_NAMES: ReadonlyMap<number, string> = new Map([
   [0, "close_notify"],
   [10, "unexpected_message"],
   [20, "bad_record_mac"],
@@ -137,6 +138,7 @@ const ALERT_NAMES: ReadonlyMap<number, string> = new Map([
   [22, "record_overflow"],
   [30, "decompression_failure"],
   [40, "handshake_failure"],
+  [41, "no_certificate"],
   [42, "bad_certificate"],
   [43, "unsupported_certificate"],
   [44, "certificate_revoked"],
@@ -156,16 +158,24 @@ const ALERT_NAMES: ReadonlyMap<number, string> = new Map([
   [100, "no_renegotiation"],
   [109, "missing_extension"],
   [110, "unsupported_extension"],
+  [111, "certificate_unobtainable"],
   [112, "unrecognized_name"],
   [113, "bad_certificate_status_response"],
+  [114, "bad_certificate_hash_value"],
   [115, "unknown_psk_identity"],
   [116, "certificate_required"],
   [120, "no_application_protocol"],
+  [121, "ech_required"],
 ]);
+
+/** The RFC name of a TLS alert description (`"unknown_ca"`), or `undefined` for an unknown number. */
+export function alertDescriptionName(description: number): string | undefined {
+  return ALERT_DESCRIPTION_NAMES.get(description);
+}
 
 /** The RFC name of a TLS alert description (`"unknown_ca"`), or `alert(N)` for unknown numbers. */
 export function alertName(description: number): string {
-  return ALERT_NAMES.get(description) ?? `alert(${description})`;
+  return alertDescriptionName(description) ?? `alert(${description})`;
 }
 
 /** `eTlsAlgorithmUsage` values of `CRYPTO_SETTINGS.eAlgorithmUsage`. */

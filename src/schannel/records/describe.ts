@@ -15,7 +15,8 @@ import {
   splitRecords,
 } from "./record-header.js";
 import { HELLO_RETRY_REQUEST_RANDOM } from "./server-hello.js";
-import { alertDescriptionName, alertLevelName, contentTypeName, handshakeTraceLabel } from "./tls-names.js";
+import { alertDescriptionName } from "../../sspi/schannel-constants.js";
+import { alertLevelName, contentTypeName, handshakeTraceLabel } from "./tls-names.js";
 
 /** One record (or the unparseable tail) of a token. */
 export interface RecordDescription {

@@ -1,12 +1,15 @@
 /**
  * Spec names for the numbers that appear in TLS records and handshake messages: content types,
- * handshake types, protocol versions, alerts, cipher suites, named groups, signature schemes and
+ * handshake types, protocol versions, alert levels, cipher suites, named groups, signature schemes and
  * extension types. Names are the IANA registry names (RFC 8446, RFC 5246 and the "TLS Parameters"
  * registries); cipher suite names are the IANA `TLS_*` names, which are also OpenSSL's
  * `-stdname` names.
  *
  * Every lookup returns `undefined` for a number it does not know, except the GREASE values
  * (RFC 8701), which are named `"GREASE"`.
+ *
+ * Alert descriptions are named by `alertDescriptionName` in `sspi/schannel-constants.ts` (one
+ * table for this module and the SSPI surface).
  *
  * @module
  */
@@ -93,45 +96,6 @@ export const PROTOCOL_VERSION_NAMES: ReadonlyMap<number, string> = new Map([
 export const ALERT_LEVEL_NAMES: ReadonlyMap<number, string> = new Map([
   [1, "warning"],
   [2, "fatal"],
-]);
-
-/** `AlertDescription` (RFC 8446 §6, RFC 5246 §7.2, RFC 8701 registry). */
-export const ALERT_DESCRIPTION_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, "close_notify"],
-  [10, "unexpected_message"],
-  [20, "bad_record_mac"],
-  [21, "decryption_failed"],
-  [22, "record_overflow"],
-  [30, "decompression_failure"],
-  [40, "handshake_failure"],
-  [41, "no_certificate"],
-  [42, "bad_certificate"],
-  [43, "unsupported_certificate"],
-  [44, "certificate_revoked"],
-  [45, "certificate_expired"],
-  [46, "certificate_unknown"],
-  [47, "illegal_parameter"],
-  [48, "unknown_ca"],
-  [49, "access_denied"],
-  [50, "decode_error"],
-  [51, "decrypt_error"],
-  [60, "export_restriction"],
-  [70, "protocol_version"],
-  [71, "insufficient_security"],
-  [80, "internal_error"],
-  [86, "inappropriate_fallback"],
-  [90, "user_canceled"],
-  [100, "no_renegotiation"],
-  [109, "missing_extension"],
-  [110, "unsupported_extension"],
-  [111, "certificate_unobtainable"],
-  [112, "unrecognized_name"],
-  [113, "bad_certificate_status_response"],
-  [114, "bad_certificate_hash_value"],
-  [115, "unknown_psk_identity"],
-  [116, "certificate_required"],
-  [120, "no_application_protocol"],
-  [121, "ech_required"],
 ]);
 
 /**
@@ -515,11 +479,6 @@ export function protocolVersionName(version: number): string | undefined {
 /** @returns `"warning"` or `"fatal"`; `undefined` for another level. */
 export function alertLevelName(level: number): string | undefined {
   return ALERT_LEVEL_NAMES.get(level);
-}
-
-/** @returns the alert description name (`"unknown_ca"`), or `undefined` for an unknown one. */
-export function alertDescriptionName(description: number): string | undefined {
-  return ALERT_DESCRIPTION_NAMES.get(description);
 }
 
 /** @returns the IANA cipher suite name, `"GREASE"`, or `undefined` for an unknown suite. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { alertDescriptionName } from "../../../src/sspi/schannel-constants.js";
 import {
-  alertDescriptionName,
   CIPHER_SUITE_NAMES,
   cipherSuiteName,
   extensionTypeName,
