@@ -25,10 +25,12 @@ import {
   ISC_REQ_REPLAY_DETECT,
   ISC_REQ_SEQUENCE_DETECT,
   ISC_REQ_STREAM,
+  ISC_REQ_USE_SUPPLIED_CREDS,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_OK,
   SEC_I_ASYNC_CALL_PENDING,
   SEC_I_CONTINUE_NEEDED,
+  SEC_I_INCOMPLETE_CREDENTIALS,
   SECBUFFER_ALERT,
   SECBUFFER_EMPTY,
   SECBUFFER_EXTRA,
@@ -108,7 +110,7 @@ export function runAsyncHandshake(options: AsyncHandshakeOptions): Promise<Hands
   const handle = new CtxtHandle();
   const attr = box(0);
   const legs: HandshakeLeg[] = [];
-  const flags = client
+  let flags = client
     ? ISC_REQ_SEQUENCE_DETECT |
       ISC_REQ_REPLAY_DETECT |
       ISC_REQ_CONFIDENTIALITY |
@@ -262,6 +264,13 @@ export function runAsyncHandshake(options: AsyncHandshakeOptions): Promise<Hands
       legs.push(leg);
       options.onLeg?.(leg);
       SspiReinitAsyncContext(done);
+      if (status === SEC_I_INCOMPLETE_CREDENTIALS && !(flags & ISC_REQ_USE_SUPPLIED_CREDS)) {
+        // The server asked for a certificate this credential lacks: go on without one, as
+        // curl does (same input again, with ISC_REQ_USE_SUPPLIED_CREDS).
+        flags |= ISC_REQ_USE_SUPPLIED_CREDS;
+        issue();
+        return;
+      }
       if (status === SEC_I_CONTINUE_NEEDED || status === SEC_E_INCOMPLETE_MESSAGE) {
         const haveNew =
           received.byteLength > (status === SEC_E_INCOMPLETE_MESSAGE ? call.input.byteLength : 0);

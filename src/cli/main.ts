@@ -45,9 +45,11 @@ async function help(): Promise<string> {
     "  -v, --version  print the version",
     "",
     "Examples:",
-    "  async-sspi demo            run a TLS handshake through the async SSPI API on loopback",
-    "  async-sspi demo --json     the same, as JSON",
-    "  async-sspi packages        list the security packages",
+    "  async-sspi demo                                run a TLS handshake through the async SSPI API on loopback",
+    "  async-sspi demo --json                         the same, as JSON",
+    "  async-sspi packages                            list the security packages",
+    "  async-sspi serve --port 8443                   an HTTPS server on the async SSPI API (dev certificate)",
+    "  async-sspi connect host.test:443 --ca ca.pem   like openssl s_client",
   );
   return lines.join("\n");
 }
