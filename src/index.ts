@@ -97,3 +97,15 @@ export { SspiError } from "./sspi/sspi-error.js";
 export * from "./sspi/status.js";
 export * from "./sspi/timestamp.js";
 export * from "./sspi/types.js";
+export {
+  AcceptSecurityContext,
+  AcquireCredentialsHandle,
+  DeleteSecurityContext,
+  FreeCredentialsHandle,
+  InitializeSecurityContext,
+} from "./sspi/blocking-calls.js";
+export {
+  configureSecurityService,
+  type SecurityServiceOptions,
+  securityServiceConfiguration,
+} from "./service/configure.js";
