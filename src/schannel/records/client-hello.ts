@@ -16,11 +16,11 @@ import {
   type HelloParseFailure,
   latin1,
   reassembleHandshakeMessage,
+  readExtensions,
 } from "./handshake-reader.js";
 import { HANDSHAKE_CLIENT_HELLO } from "./handshake-types.js";
 import {
   cipherSuiteName,
-  extensionTypeName,
   isGrease,
   type Named,
   named,
@@ -143,21 +143,12 @@ function parseClientHelloBody(body: Uint8Array, end: number): ClientHelloInfo {
   };
 
   if (r.remaining === 0) return info; // TLS ≤ 1.2 clients may omit the extensions block.
-  const extensions = r.vec16("extensions", 0);
-  r.done();
-  const seen = new Set<number>();
-  while (extensions.remaining > 0) {
-    const type = extensions.u16("extension_type");
-    const data = extensions.vec16(`extension ${extensionTypeName(type) ?? type}`, 0);
-    if (seen.has(type)) fail(`duplicate extension ${extensionTypeName(type) ?? type}`, "illegal_parameter");
-    seen.add(type);
-    info.extensions.push(named(type, extensionTypeName));
-    if (type === EXT_PRE_SHARED_KEY && extensions.remaining > 0) {
+  info.extensions = readExtensions(r, (type, data, last) => {
+    if (type === EXT_PRE_SHARED_KEY && !last) {
       fail("pre_shared_key is not the last extension", "illegal_parameter");
     }
     readClientExtension(type, data, info);
-    data.done();
-  }
+  });
   if (info.supportedVersions !== undefined) {
     const real = info.supportedVersions.map((v) => v.id).filter((v) => !isGrease(v));
     if (real.length > 0) info.highestVersion = Math.max(...real);

@@ -14,7 +14,7 @@ import {
   RECORD_HEADER_LENGTH,
   splitRecords,
 } from "./record-header.js";
-import { contentTypeName, handshakeTypeName } from "./tls-names.js";
+import { contentTypeName, extensionTypeName, handshakeTypeName, type Named, named } from "./tls-names.js";
 
 /** Why a hello could not be parsed, or how much of it is still missing. */
 export interface HelloParseFailure {
@@ -196,6 +196,34 @@ export function guarded<T>(body: () => T): T | HelloParseFailure {
     if (e instanceof DecodeFailure) return helloFailure(e.message, e.alert);
     return helloFailure(`internal error: ${e instanceof Error ? e.message : String(e)}`, "internal_error");
   }
+}
+
+/**
+ * Reads a hello's `extensions` block: a vector with a 2-byte length that must end `r`. For each
+ * extension in order it rejects a duplicate (`illegal_parameter`), calls `visit` with the type, a
+ * reader over the data and whether it is the last extension, then requires that `visit` consumed
+ * the data (`decode_error`). Throws inside {@link guarded}.
+ *
+ * @returns every extension type in the order sent, with names where known.
+ */
+export function readExtensions(
+  r: ByteReader,
+  visit: (type: number, data: ByteReader, last: boolean) => void,
+): Named[] {
+  const extensions = r.vec16("extensions", 0);
+  r.done();
+  const seen = new Set<number>();
+  const list: Named[] = [];
+  while (extensions.remaining > 0) {
+    const type = extensions.u16("extension_type");
+    const data = extensions.vec16(`extension ${extensionTypeName(type) ?? type}`, 0);
+    if (seen.has(type)) fail(`duplicate extension ${extensionTypeName(type) ?? type}`, "illegal_parameter");
+    seen.add(type);
+    list.push(named(type, extensionTypeName));
+    visit(type, data, extensions.remaining === 0);
+    data.done();
+  }
+  return list;
 }
 
 /** Decodes bytes one char per byte (lossless for any input, exact for ASCII). */

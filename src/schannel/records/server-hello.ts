@@ -7,11 +7,11 @@
  */
 import {
   ByteReader,
-  fail,
   guarded,
   type HelloParseFailure,
   latin1,
   reassembleHandshakeMessage,
+  readExtensions,
 } from "./handshake-reader.js";
 import { HANDSHAKE_HEADER_LENGTH, HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
 import {
@@ -20,14 +20,7 @@ import {
   RECORD_HEADER_LENGTH,
   splitRecords,
 } from "./record-header.js";
-import {
-  cipherSuiteName,
-  extensionTypeName,
-  type Named,
-  named,
-  namedGroupName,
-  protocolVersionName,
-} from "./tls-names.js";
+import { cipherSuiteName, type Named, named, namedGroupName, protocolVersionName } from "./tls-names.js";
 
 /** The special ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3). */
 export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = Uint8Array.from([
@@ -119,18 +112,10 @@ function parseServerHelloBody(body: Uint8Array, end: number): ServerHelloInfo {
   let alpnProtocol: string | undefined;
   let selectedPskIdentity: number | undefined;
   let cookie = false;
-  const extensionList: Named[] = [];
+  let extensionList: Named[] = [];
 
   if (r.remaining > 0) {
-    const extensions = r.vec16("extensions", 0);
-    r.done();
-    const seen = new Set<number>();
-    while (extensions.remaining > 0) {
-      const type = extensions.u16("extension_type");
-      const data = extensions.vec16(`extension ${extensionTypeName(type) ?? type}`, 0);
-      if (seen.has(type)) fail(`duplicate extension ${extensionTypeName(type) ?? type}`, "illegal_parameter");
-      seen.add(type);
-      extensionList.push(named(type, extensionTypeName));
+    extensionList = readExtensions(r, (type, data) => {
       switch (type) {
         case EXT_SUPPORTED_VERSIONS:
           selectedVersion = data.u16("selected_version");
@@ -155,8 +140,7 @@ function parseServerHelloBody(body: Uint8Array, end: number): ServerHelloInfo {
         default:
           data.rest();
       }
-      data.done();
-    }
+    });
   }
 
   return {
