@@ -626,7 +626,7 @@ export function tls13RecordLayer(
  * Builds a TLS 1.2 {@link DirectRecordLayer} from the master secret and the hello randoms.
  *
  * @param masterSecret - the `CLIENT_RANDOM` keylog secret (extended master secret when negotiated).
- * @param serverRandom - from the ServerHello (`serverRandomFromServerHello` in `server-hello.ts`).
+ * @param serverRandom - from the ServerHello (`findServerRandom` in `records/server-hello.ts`).
  * @param sequences - next sequence numbers (default 1 for both: Finished used 0).
  * @returns the layer.
  * @throws RangeError for a TLS 1.3 suite or wrong input lengths (caller bugs).
