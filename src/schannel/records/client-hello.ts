@@ -12,10 +12,9 @@
 import {
   ByteReader,
   fail,
-  guarded,
   type HelloParseFailure,
   latin1,
-  reassembleHandshakeMessage,
+  parseHandshakeMessage,
   readExtensions,
 } from "./handshake-reader.js";
 import { HANDSHAKE_CLIENT_HELLO } from "./handshake-types.js";
@@ -102,14 +101,10 @@ export const CLIENT_HELLO_MAX_LENGTH = 131_396;
  *   Never throws, whatever the input.
  */
 export function parseClientHello(bytes: Uint8Array): ClientHelloInfo | HelloParseFailure {
-  return guarded(() => {
-    const message = reassembleHandshakeMessage(bytes, HANDSHAKE_CLIENT_HELLO, CLIENT_HELLO_MAX_LENGTH);
-    if ("error" in message) return message;
-    return parseClientHelloBody(message.body, message.end);
-  });
+  return parseHandshakeMessage(bytes, HANDSHAKE_CLIENT_HELLO, CLIENT_HELLO_MAX_LENGTH, parseClientHelloBody);
 }
 
-/** Parses a ClientHello body (after the 4-byte handshake header). Throws inside {@link guarded}. */
+/** Parses a ClientHello body (after the 4-byte handshake header). Throws; see `parseHandshakeMessage`. */
 function parseClientHelloBody(body: Uint8Array, end: number): ClientHelloInfo {
   const r = new ByteReader(body, "ClientHello");
   const legacyVersion = r.u16("legacy_version");

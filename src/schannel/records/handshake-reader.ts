@@ -199,6 +199,26 @@ export function guarded<T>(body: () => T): T | HelloParseFailure {
 }
 
 /**
+ * Reassembles the first handshake message in `bytes` ({@link reassembleHandshakeMessage}) and
+ * parses its body with `parseBody` (which may throw through {@link fail} or a {@link ByteReader}).
+ *
+ * @returns what `parseBody` returns, or the {@link HelloParseFailure} of the reassembly or of the
+ *   body. Never throws.
+ */
+export function parseHandshakeMessage<T>(
+  bytes: Uint8Array,
+  expectedType: number,
+  maxLength: number,
+  parseBody: (body: Uint8Array, end: number) => T,
+): T | HelloParseFailure {
+  return guarded(() => {
+    const message = reassembleHandshakeMessage(bytes, expectedType, maxLength);
+    if ("error" in message) return message;
+    return parseBody(message.body, message.end);
+  });
+}
+
+/**
  * Reads a hello's `extensions` block: a vector with a 2-byte length that must end `r`. For each
  * extension in order it rejects a duplicate (`illegal_parameter`), calls `visit` with the type, a
  * reader over the data and whether it is the last extension, then requires that `visit` consumed

@@ -10,7 +10,7 @@ import {
   guarded,
   type HelloParseFailure,
   latin1,
-  reassembleHandshakeMessage,
+  parseHandshakeMessage,
   readExtensions,
 } from "./handshake-reader.js";
 import { HANDSHAKE_HEADER_LENGTH, HANDSHAKE_SERVER_HELLO } from "./handshake-types.js";
@@ -90,11 +90,7 @@ export interface ServerHelloInfo {
  *   Never throws, whatever the input.
  */
 export function parseServerHello(bytes: Uint8Array): ServerHelloInfo | HelloParseFailure {
-  return guarded(() => {
-    const message = reassembleHandshakeMessage(bytes, HANDSHAKE_SERVER_HELLO, SERVER_HELLO_MAX_LENGTH);
-    if ("error" in message) return message;
-    return parseServerHelloBody(message.body, message.end);
-  });
+  return parseHandshakeMessage(bytes, HANDSHAKE_SERVER_HELLO, SERVER_HELLO_MAX_LENGTH, parseServerHelloBody);
 }
 
 /** Parses a ServerHello body (after the 4-byte handshake header). Throws inside {@link guarded}. */
