@@ -14,10 +14,11 @@
  */
 
 import {
+  prepareAcceptSecurityContext,
   prepareAcquireCredentialsHandle,
-  prepareContextCall,
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
+  prepareInitializeSecurityContext,
 } from "../sspi/establishing-calls.js";
 import type { SecHandle } from "../sspi/handles.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
@@ -110,20 +111,20 @@ export function SspiInitializeSecurityContextAsync(
   ptsExpiry: Box<TimeStamp> | null,
 ): SECURITY_STATUS {
   return queueAsyncCall(AsyncContext, () =>
-    prepareContextCall({
-      reserved: [Reserved1, Reserved2],
-      role: "initiator",
+    prepareInitializeSecurityContext(
       phCredential,
       phContext,
       pszTargetName,
       fContextReq,
+      Reserved1,
       TargetDataRep,
       pInput,
+      Reserved2,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 
@@ -157,19 +158,17 @@ export function SspiAcceptSecurityContextAsync(
   ptsExpiry: Box<TimeStamp> | null,
 ): SECURITY_STATUS {
   return queueAsyncCall(AsyncContext, () =>
-    prepareContextCall({
-      role: "acceptor",
+    prepareAcceptSecurityContext(
       phCredential,
       phContext,
-      pszTargetName: null,
+      pInput,
       fContextReq,
       TargetDataRep,
-      pInput,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 

@@ -14,10 +14,11 @@
 
 import {
   type Prepared,
+  prepareAcceptSecurityContext,
   prepareAcquireCredentialsHandle,
-  prepareContextCall,
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
+  prepareInitializeSecurityContext,
 } from "../sspi/establishing-calls.js";
 import type { SecHandle } from "../sspi/handles.js";
 import { SEC_E_OK, type SECURITY_STATUS } from "../sspi/status.js";
@@ -89,20 +90,20 @@ export function InitializeSecurityContext(
   ptsExpiry: Box<TimeStamp> | null,
 ): Promise<SECURITY_STATUS> {
   return run(() =>
-    prepareContextCall({
-      reserved: [Reserved1, Reserved2],
-      role: "initiator",
+    prepareInitializeSecurityContext(
       phCredential,
       phContext,
       pszTargetName,
       fContextReq,
+      Reserved1,
       TargetDataRep,
       pInput,
+      Reserved2,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 
@@ -119,19 +120,17 @@ export function AcceptSecurityContext(
   ptsExpiry: Box<TimeStamp> | null,
 ): Promise<SECURITY_STATUS> {
   return run(() =>
-    prepareContextCall({
-      role: "acceptor",
+    prepareAcceptSecurityContext(
       phCredential,
       phContext,
-      pszTargetName: null,
+      pInput,
       fContextReq,
       TargetDataRep,
-      pInput,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 

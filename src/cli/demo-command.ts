@@ -48,38 +48,11 @@ import {
   shutdownToken,
 } from "../index.js";
 import { formatRecordTrace } from "../schannel/records/describe.js";
+import { callAsync } from "./async-calls.js";
 import { type HandshakeLeg, type HandshakeResult, runAsyncHandshake } from "./async-handshake.js";
 import type { Command } from "./main.js";
 import { RecordReader, sealRecord } from "./record-io.js";
 import { ms, Trace } from "./trace.js";
-
-interface AsyncOutcome {
-  queued: SECURITY_STATUS;
-  wasPending: boolean;
-  status: SECURITY_STATUS;
-  ms: number;
-}
-
-/** Queues one Sspi*Async call with a notify callback and waits for it, as the documented pattern does. */
-function callAsync(queue: (ctx: SspiAsyncContext) => SECURITY_STATUS): Promise<AsyncOutcome> {
-  const ctx = SspiCreateAsyncContext();
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let wasPending = false;
-    SspiSetAsyncNotifyCallback(ctx, (done) => {
-      const status = SspiGetAsyncCallStatus(done);
-      SspiFreeAsyncContext(done);
-      resolve({ queued: SEC_E_OK, wasPending, status, ms: performance.now() - started });
-    });
-    const queued = queue(ctx);
-    if (queued !== SEC_E_OK) {
-      SspiFreeAsyncContext(ctx);
-      resolve({ queued, wasPending: false, status: queued, ms: 0 });
-      return;
-    }
-    wasPending = SspiGetAsyncCallStatus(ctx) === SEC_I_ASYNC_CALL_PENDING;
-  });
-}
 
 class DemoFailure extends Error {
   constructor(

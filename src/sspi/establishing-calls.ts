@@ -399,3 +399,61 @@ export function prepareContextCall(args: ContextCallArguments): Prepared {
     }
   });
 }
+
+/** InitializeSecurityContext's C parameter list, prepared (see {@link prepareContextCall}). */
+export function prepareInitializeSecurityContext(
+  phCredential: SecHandle | null,
+  phContext: SecHandle | null,
+  pszTargetName: string | null,
+  fContextReq: number,
+  Reserved1: number,
+  TargetDataRep: number,
+  pInput: SecBufferDesc | null,
+  Reserved2: number,
+  phNewContext: SecHandle | null,
+  pOutput: SecBufferDesc | null,
+  pfContextAttr: Box<number>,
+  ptsExpiry: Box<TimeStamp> | null,
+): Prepared {
+  return prepareContextCall({
+    reserved: [Reserved1, Reserved2],
+    role: "initiator",
+    phCredential,
+    phContext,
+    pszTargetName,
+    fContextReq,
+    TargetDataRep,
+    pInput,
+    phNewContext,
+    pOutput,
+    pfContextAttr,
+    ptsExpiry,
+  });
+}
+
+/** AcceptSecurityContext's C parameter list, prepared (see {@link prepareContextCall}). */
+export function prepareAcceptSecurityContext(
+  phCredential: SecHandle | null,
+  phContext: SecHandle | null,
+  pInput: SecBufferDesc | null,
+  fContextReq: number,
+  TargetDataRep: number,
+  phNewContext: SecHandle | null,
+  pOutput: SecBufferDesc | null,
+  pfContextAttr: Box<number>,
+  ptsExpiry: Box<TimeStamp> | null,
+): Prepared {
+  return prepareContextCall({
+    role: "acceptor",
+    phCredential,
+    phContext,
+    pszTargetName: null,
+    fContextReq,
+    TargetDataRep,
+    pInput,
+    phNewContext,
+    pOutput,
+    pfContextAttr,
+    ptsExpiry,
+  });
+}
