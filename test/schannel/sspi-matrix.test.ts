@@ -10,13 +10,11 @@
  * Ed25519 with TLS 1.2 works in OpenSSL with the ECDHE-ECDSA suites (RFC 8422), so it is included.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import tls, { type TLSSocket } from "node:tls";
 import type { CertificateKeyType, IssuedCertificate } from "../../src/devcert/certificates.js";
 import {
   box,
-  type CRYPTO_SETTINGS,
   type CredHandle,
   promises as sspi,
   QueryContextAttributes,
@@ -33,17 +31,20 @@ import {
   SP_PROT_TLS1_3_CLIENT,
   SP_PROT_TLS1_3_SERVER,
   type SCH_CREDENTIALS,
-  TlsParametersCngAlgUsageCipher,
 } from "../../src/index.js";
 import { type Fixtures, fixtures } from "./engine/fixtures.js";
 import {
-  freePort,
-  type OpensslProcess,
-  spawnOpenssl,
-  TempFiles,
-  waitForOutput,
-  withTimeout,
-} from "../support/peers.js";
+  binaryStdout,
+  disabledCryptoKeeping,
+  KEY_TYPES,
+  payload,
+  type Suite,
+  suitesFor,
+  until,
+  type Version,
+  VERSIONS,
+} from "../interop/tls-tables.js";
+import { freePort, spawnOpenssl, TempFiles, waitForOutput, withTimeout } from "../support/peers.js";
 import {
   acquireOk,
   connectReader,
@@ -57,73 +58,6 @@ import {
   sendCloseNotify,
   type SocketReader,
 } from "../support/sspi-driver.js";
-
-type Version = "TLSv1.2" | "TLSv1.3";
-
-/** A suite as the IANA registry names and numbers it, and as OpenSSL names it. */
-interface Suite {
-  openssl: string;
-  iana: string;
-  id: number;
-  cipher: "AES-128" | "AES-256" | "CHACHA20";
-}
-
-const TLS13: Suite[] = [
-  { openssl: "TLS_AES_128_GCM_SHA256", iana: "TLS_AES_128_GCM_SHA256", id: 0x1301, cipher: "AES-128" },
-  { openssl: "TLS_AES_256_GCM_SHA384", iana: "TLS_AES_256_GCM_SHA384", id: 0x1302, cipher: "AES-256" },
-  {
-    openssl: "TLS_CHACHA20_POLY1305_SHA256",
-    iana: "TLS_CHACHA20_POLY1305_SHA256",
-    id: 0x1303,
-    cipher: "CHACHA20",
-  },
-];
-const ECDSA12: Suite[] = [
-  {
-    openssl: "ECDHE-ECDSA-AES128-GCM-SHA256",
-    iana: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    id: 0xc02b,
-    cipher: "AES-128",
-  },
-  {
-    openssl: "ECDHE-ECDSA-AES256-GCM-SHA384",
-    iana: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    id: 0xc02c,
-    cipher: "AES-256",
-  },
-  {
-    openssl: "ECDHE-ECDSA-CHACHA20-POLY1305",
-    iana: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    id: 0xcca9,
-    cipher: "CHACHA20",
-  },
-];
-const RSA12: Suite[] = [
-  {
-    openssl: "ECDHE-RSA-AES128-GCM-SHA256",
-    iana: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    id: 0xc02f,
-    cipher: "AES-128",
-  },
-  {
-    openssl: "ECDHE-RSA-AES256-GCM-SHA384",
-    iana: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    id: 0xc030,
-    cipher: "AES-256",
-  },
-  {
-    openssl: "ECDHE-RSA-CHACHA20-POLY1305",
-    iana: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    id: 0xcca8,
-    cipher: "CHACHA20",
-  },
-];
-const KEY_TYPES: CertificateKeyType[] = ["ecdsa-p256", "rsa-2048", "ed25519"];
-const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];
-
-function suitesFor(version: Version, keyType: CertificateKeyType): Suite[] {
-  return version === "TLSv1.3" ? TLS13 : keyType === "rsa-2048" ? RSA12 : ECDSA12;
-}
 
 interface Cell {
   keyType: CertificateKeyType;
@@ -143,23 +77,6 @@ function cells(): Cell[] {
       })),
     ),
   );
-}
-
-/** `pDisabledCrypto` that leaves exactly the suite's bulk cipher. */
-function disabledCryptoKeeping(cipher: Suite["cipher"]): CRYPTO_SETTINGS[] {
-  const aes = (min: number, max: number): CRYPTO_SETTINGS => ({
-    eAlgorithmUsage: TlsParametersCngAlgUsageCipher,
-    strCngAlgId: "AES",
-    dwMinBitLength: min,
-    dwMaxBitLength: max,
-  });
-  const chacha: CRYPTO_SETTINGS = {
-    eAlgorithmUsage: TlsParametersCngAlgUsageCipher,
-    strCngAlgId: "CHACHA20_POLY1305",
-  };
-  if (cipher === "AES-128") return [aes(256, 256), chacha];
-  if (cipher === "AES-256") return [aes(128, 128), chacha];
-  return [aes(0, 0)];
 }
 
 /** Our credential for a cell: the suite forced with `cipherSuites` or with `pDisabledCrypto`. */
@@ -188,13 +105,6 @@ function credentialFor(
   };
 }
 
-/** Bytes without ASCII letters, so openssl's command letters never trigger on them. */
-function payload(size: number): Buffer {
-  const bytes = randomBytes(size);
-  for (let i = 0; i < size; i++) bytes[i] = bytes[i]! & 0x3f;
-  return bytes;
-}
-
 /** What every cell checks on our context: SECPKG_ATTR_CIPHER_INFO names the forced suite. */
 function checkCipherInfo(handle: CredHandle, cell: Cell, role: "client" | "server"): void {
   const info = box<Record<string, unknown>>({});
@@ -216,22 +126,6 @@ function checkCipherInfo(handle: CredHandle, cell: Cell, role: "client" | "serve
     cell.keyType === "rsa-2048" ? "RSA" : cell.keyType === "ed25519" ? "Ed25519" : "ECDSA",
     cell.name,
   );
-}
-
-/** Polls `done()` every 10 ms (bounded). */
-async function until(done: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!done()) {
-    if (Date.now() - started > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Binary stdout of an openssl process (the text collector of peers.ts decodes it as UTF-8). */
-function binaryStdout(p: OpensslProcess): () => Buffer {
-  const chunks: Buffer[] = [];
-  p.child.stdout?.on("data", (d: Buffer) => chunks.push(d));
-  return () => Buffer.concat(chunks);
 }
 
 const SMALL = 1;

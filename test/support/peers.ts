@@ -176,7 +176,15 @@ export interface OpensslProcess {
  * @returns the process handle; always call `kill()` in a `finally`.
  */
 export function spawnOpenssl(args: string[], limitMs = 15_000): OpensslProcess {
-  const child = spawn("openssl", args, { stdio: ["pipe", "pipe", "pipe"] });
+  return spawnPeer("openssl", args, limitMs);
+}
+
+/**
+ * Spawns any peer binary (`gnutls-serv`, `gnutls-cli`, …) the way {@link spawnOpenssl} does:
+ * output collected as text, killed after `limitMs`.
+ */
+export function spawnPeer(command: string, args: string[], limitMs = 15_000): OpensslProcess {
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
   let text = "";
   child.stdout.on("data", (d: Buffer) => {
     text += d.toString();
