@@ -134,6 +134,7 @@ interface CredentialPlacement {
 }
 
 interface PoolCredential {
+  readonly id: number;
   readonly config: EngineCredentialConfig;
   /** Client credentials: the worker they are pinned to. */
   readonly home: number | null;
@@ -345,6 +346,7 @@ export class WorkerPoolHost implements BlockingCapableHost {
         acquiring: null,
       });
       this.credentials.set(id, {
+        id,
         config: prepared,
         home: config.role === "client" ? slot.index : null,
         placements,
@@ -389,18 +391,21 @@ export class WorkerPoolHost implements BlockingCapableHost {
         blocking,
       );
       if (sent instanceof Promise) {
-        const acquiring = sent.then((r) => {
+        const acquiring = sent.finally(() => {
           if (placement.acquiring === acquiring) placement.acquiring = null;
-          return r;
         });
         placement.acquiring = acquiring;
         result = yield* reply(acquiring);
       } else {
         result = sent;
       }
-      if (result.status === SEC_E_OK && result.credentialId !== undefined) {
-        if (placement.generation === slot.generation && this.credentials.has(this.idOf(credential)))
-          placement.engineIds.push(result.credentialId);
+      if (
+        result.status === SEC_E_OK &&
+        result.credentialId !== undefined &&
+        placement.generation === slot.generation
+      ) {
+        // Freed meanwhile: release it at once (a replaced worker took its credentials with it).
+        if (this.credentials.get(credential.id) === credential) placement.engineIds.push(result.credentialId);
         else this.release(slot, "freeCredential", result.credentialId);
       }
     }
@@ -409,11 +414,6 @@ export class WorkerPoolHost implements BlockingCapableHost {
       result.status === SEC_E_OK ? SEC_E_INTERNAL_ERROR : result.status,
       result.reason ?? "",
     );
-  }
-
-  private idOf(credential: PoolCredential): number {
-    for (const [id, c] of this.credentials) if (c === credential) return id;
-    return -1;
   }
 
   private *createTask(
