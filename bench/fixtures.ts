@@ -57,6 +57,14 @@ export function loadFixtures(path: string): Fixtures {
   return JSON.parse(readFileSync(path, "utf8")) as Fixtures;
 }
 
+/**
+ * The one suite each version negotiates on both sides (pinned, so that ours and Node's `tls`
+ * seal records with the same AEAD): AES-128-GCM.
+ */
+export function suiteFor(version: TlsVersion): string {
+  return version === "TLSv1.3" ? "TLS_AES_128_GCM_SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256";
+}
+
 /** Our credentials for one configuration: a server and a client credential. */
 export interface OurCredentials {
   server: TlsCredentials;
@@ -78,11 +86,13 @@ export async function ourCredentials(
     role: "server",
     certificates: [{ certificate: id.certificate, privateKey: id.privateKey }],
     versions: [version],
+    cipherSuites: [suiteFor(version)],
   });
   const client = await acquireTlsCredentials({
     role: "client",
     trustedRoots: [id.ca],
     versions: [version],
+    cipherSuites: [suiteFor(version)],
     resumption,
   });
   return {
@@ -97,10 +107,22 @@ export async function ourCredentials(
 
 /** Node `tls` server options for the same certificate and version. */
 export function nativeServerOptions(id: ServerIdentity, version: TlsVersion): TlsOptions {
-  return { key: id.privateKey, cert: id.certificate, minVersion: version, maxVersion: version };
+  return {
+    key: id.privateKey,
+    cert: id.certificate,
+    minVersion: version,
+    maxVersion: version,
+    ciphers: suiteFor(version),
+  };
 }
 
 /** Node `tls` client options for the same CA, name and version. */
 export function nativeClientOptions(id: ServerIdentity, version: TlsVersion): ConnectionOptions {
-  return { ca: id.ca, servername: SERVER_NAME, minVersion: version, maxVersion: version };
+  return {
+    ca: id.ca,
+    servername: SERVER_NAME,
+    minVersion: version,
+    maxVersion: version,
+    ciphers: suiteFor(version),
+  };
 }

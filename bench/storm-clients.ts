@@ -30,7 +30,15 @@ function one(): Promise<boolean> {
     const timer = setTimeout(() => finish(false), timeoutMs);
     let secure = false;
     const socket = connect(
-      { host: "127.0.0.1", port, ca, servername: "localhost", minVersion: "TLSv1.3", maxVersion: "TLSv1.3" },
+      {
+        host: "127.0.0.1",
+        port,
+        ca,
+        servername: "localhost",
+        minVersion: "TLSv1.3",
+        maxVersion: "TLSv1.3",
+        ciphers: "TLS_AES_128_GCM_SHA256",
+      },
       () => {
         secure = true;
       },
