@@ -588,7 +588,13 @@ export class WorkerPoolHost implements BlockingCapableHost {
         `security service queue full: ${slot.pending.size} requests in flight on worker ${slot.index} (queueDepth ${this.queueDepth})`,
       );
     }
-    if (Atomics.load(slot.life, 0) !== 0) this.died(slot, slot.generation, slot.lastError ?? "exited");
+    if (Atomics.load(slot.life, 0) !== 0) {
+      // The worker exited and its 'exit' event has not been seen yet: ids the caller holds belong
+      // to it, so fail now rather than send them to its replacement.
+      const cause = slot.lastError ?? "exited";
+      this.died(slot, slot.generation, cause);
+      throw new ServiceFailure(SEC_E_INTERNAL_ERROR, `${DIED}: ${cause}`);
+    }
     const id = this.nextRequest++;
     const request: WorkerRequest = { kind: "call", id, method, args, blocking };
     if (!blocking) {

@@ -170,6 +170,8 @@ for (const how of ["throw", "exit", "oom"] as const) {
     const host = pool({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 64 } });
     const sc = await host.acquireCredential(serverConfig(certs));
     const cc = await host.acquireCredential(clientConfig(certs));
+    assert.equal(sc.status, SEC_E_OK, sc.reason);
+    assert.equal(cc.status, SEC_E_OK, cc.reason);
     const p1 = await pair(host, sc.credentialId!, cc.credentialId!);
     const p2 = await pair(host, sc.credentialId!, cc.credentialId!);
     const victim = host.workerOfContext(p1.server)!;
