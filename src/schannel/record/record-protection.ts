@@ -293,9 +293,18 @@ export class RecordProtection {
     const n = data.length;
     const fragmentLength = this.#overhead + n + (this.#tls13 ? 1 : 0);
     const cipher = this.#beginSeal(contentType, fragmentLength, n, header);
-    data.set(cipher.update(data));
     let t = 0;
-    if (this.#tls13) t += copyInto(cipher.update(TYPE_BYTES[contentType & 0xff]!), trailer, 0);
+    if (this.#tls13 && trailer.buffer === data.buffer && trailer.byteOffset === data.byteOffset + n) {
+      // The trailer follows the data in one buffer (EncryptMessage's usual layout): the inner
+      // plaintext is data || type already, so one update() seals both (one native call fewer).
+      trailer[0] = contentType;
+      const inner = new Uint8Array(data.buffer, data.byteOffset, n + 1);
+      inner.set(cipher.update(inner));
+      t = 1;
+    } else {
+      data.set(cipher.update(data));
+      if (this.#tls13) t += copyInto(cipher.update(TYPE_BYTES[contentType & 0xff]!), trailer, 0);
+    }
     cipher.final();
     t += copyInto(cipher.getAuthTag(), trailer, t);
     this.#advance();
