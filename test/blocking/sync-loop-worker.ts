@@ -28,6 +28,8 @@ import {
 } from "../../src/index.js";
 import { decryptOnce, encrypt } from "../support/sspi-driver.js";
 
+// `node --test dist/test/` also loads every file under test/ as a test: outside a worker, do nothing.
+if (parentPort === null) process.exit(0);
 const { caPem, certificate, privateKey } = workerData as {
   caPem: string;
   certificate: string;
