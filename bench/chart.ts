@@ -31,7 +31,7 @@ export function renderChart(rows: readonly ChartRow[], title: string): string {
   const plotHeight = 260;
   const left = 50;
   const top = 60;
-  const width = left + rows.length * group + 30;
+  const width = left + rows.length * group + 130;
   const height = top + plotHeight + 120;
   const parts: string[] = [];
   parts.push(
