@@ -46,6 +46,9 @@ interface Options {
   rounds: number;
 }
 
+/** A bad command line: reported without a stack trace. */
+class UsageError extends Error {}
+
 function parseOptions(argv: readonly string[]): Options {
   let quick = false;
   let only: Set<string> | null = null;
@@ -66,11 +69,11 @@ function parseOptions(argv: readonly string[]): Options {
           `metrics: ${METRICS.map((m) => m.name).join(", ")}\n`,
       );
       process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
+    } else throw new UsageError(`unknown option ${a} (see --help)`);
   }
-  if (!json) throw new Error("--json needs a file name");
+  if (!json) throw new UsageError("--json needs a file name");
   if (rounds !== 0 && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 50))
-    throw new Error("--rounds must be an integer 1..50");
+    throw new UsageError("--rounds must be an integer 1..50");
   return { quick, only, json, rounds: rounds || (quick ? 3 : 5) };
 }
 
@@ -300,7 +303,7 @@ function fmt(value: number): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const unknown = [...(options.only ?? [])].filter((n) => !METRICS.some((m) => m.name === n));
-  if (unknown.length > 0) throw new Error(`unknown metric(s): ${unknown.join(", ")}`);
+  if (unknown.length > 0) throw new UsageError(`unknown metric(s): ${unknown.join(", ")} (see --help)`);
   const selected = METRICS.filter((m) => !options.only || options.only.has(m.name));
   const budget: Budget = options.quick
     ? { rateMs: 700, recordMs: 400, latencyMs: 300, stormCount: 500, memoryContexts: 1_000 }
@@ -416,6 +419,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+  const text = error instanceof UsageError ? error.message : ((error as Error).stack ?? String(error));
+  process.stderr.write(`bench failed: ${text}\n`);
   process.exit(1);
 });
