@@ -6,8 +6,16 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  type AddressInfo,
+  connect as netConnect,
+  createServer as netCreateServer,
+  type Socket,
+} from "node:net";
 import fc from "fast-check";
 import {
+  ApplyControlToken,
   ASC_REQ_ALLOCATE_MEMORY,
   ASC_REQ_CONFIDENTIALITY,
   ASC_REQ_EXTENDED_ERROR,
@@ -28,7 +36,9 @@ import {
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INVALID_HANDLE,
   SEC_E_OK,
+  SEC_I_CONTEXT_EXPIRED,
   SEC_I_CONTINUE_NEEDED,
+  SEC_I_RENEGOTIATE,
   SECBUFFER_ALERT,
   SECBUFFER_EMPTY,
   SECBUFFER_EXTRA,
@@ -39,9 +49,19 @@ import {
   type SECURITY_STATUS,
   secBuffer,
   secBufferDesc,
+  shutdownToken,
   statusName,
 } from "../../src/index.js";
 import { withTimeout } from "../support/peers.js";
+import {
+  continueHandshake,
+  decryptOnce,
+  decryptUntilStatus,
+  encrypt,
+  receive,
+  SocketReader,
+  sendCloseNotify,
+} from "../support/sspi-driver.js";
 
 export { withTimeout };
 
@@ -477,5 +497,317 @@ export function versionedAuth(
   return {
     server: { ...base.server, dwVersion: SCH_CREDENTIALS_VERSION, pTlsParameters: tls },
     client: { ...base.client, dwVersion: SCH_CREDENTIALS_VERSION, pTlsParameters: tls },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loopback TCP: an SSPI echo server and an SSPI client with scripted aborts
+// ---------------------------------------------------------------------------------------------
+
+/** A {@link SocketReader} whose waits are longer (loaded runs queue many engine steps). */
+export class PatientReader extends SocketReader {
+  constructor(
+    socket: Socket,
+    private readonly waitMs = 60_000,
+  ) {
+    super(socket);
+  }
+  override more(timeoutMs = this.waitMs): Promise<boolean> {
+    return super.more(timeoutMs);
+  }
+}
+
+/** Where a scripted connection stops early (null: runs to a clean shutdown). */
+export type AbortStep =
+  | "client-delete-after-hello"
+  | "client-destroy-after-hello"
+  | "server-delete-after-first-step"
+  | "client-destroy-after-handshake"
+  | "client-destroy-mid-data"
+  | null;
+
+export const ABORT_STEPS: Exclude<AbortStep, null>[] = [
+  "client-delete-after-hello",
+  "client-destroy-after-hello",
+  "server-delete-after-first-step",
+  "client-destroy-after-handshake",
+  "client-destroy-mid-data",
+];
+
+export interface EchoServerStats {
+  connections: number;
+  completed: number;
+  failed: number;
+  /** Connections that ended before the handshake finished (peer gone, scripted abort). */
+  abandoned: number;
+  /** Failure statuses by name. */
+  statuses: Map<string, number>;
+  /** Failed handshakes whose output had no alert (the reported missing-alert bug). */
+  missingAlert: number;
+  echoed: number;
+}
+
+export interface EchoServer {
+  port: number;
+  stats: EchoServerStats;
+  /** Scripted server-side aborts, by the client's local port. */
+  plans: Map<number, AbortStep>;
+  /** Waits until every connection handler finished, then closes the listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * An SSPI (AcceptSecurityContext) echo server on 127.0.0.1: handshake, then every decrypted
+ * byte is encrypted back; a close_notify is answered with one. A failed handshake sends its
+ * output (the alert) and ends the connection. Every context is deleted and every socket closed.
+ */
+export async function sspiEchoServer(
+  cred: CredHandle,
+  options: { backlog?: number; waitMs?: number } = {},
+): Promise<EchoServer> {
+  const stats: EchoServerStats = {
+    connections: 0,
+    completed: 0,
+    failed: 0,
+    abandoned: 0,
+    statuses: new Map(),
+    missingAlert: 0,
+    echoed: 0,
+  };
+  const plans = new Map<number, AbortStep>();
+  const running = new Set<Promise<void>>();
+  const sockets = new Set<Socket>();
+  const server = netCreateServer((socket) => {
+    stats.connections++;
+    sockets.add(socket);
+    socket.on("error", () => {});
+    const job = serveConnection(cred, socket, stats, plans, options.waitMs ?? 60_000)
+      .catch(() => {
+        stats.abandoned++;
+      })
+      .finally(() => {
+        socket.destroy();
+        sockets.delete(socket);
+        running.delete(job);
+      });
+    running.add(job);
+  });
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: "127.0.0.1", backlog: options.backlog ?? 511 }, resolve),
+  );
+  return {
+    port: (server.address() as AddressInfo).port,
+    stats,
+    plans,
+    async close() {
+      await Promise.allSettled([...running]);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function serveConnection(
+  cred: CredHandle,
+  socket: Socket,
+  stats: EchoServerStats,
+  plans: Map<number, AbortStep>,
+  waitMs: number,
+): Promise<void> {
+  const reader = new PatientReader(socket, waitMs);
+  const handle = new CtxtHandle();
+  let created = false;
+  try {
+    if (!(await reader.more())) {
+      stats.abandoned++;
+      return;
+    }
+    // First ASC: accumulate until the ClientHello is complete.
+    let acc = reader.take();
+    let first: CallResult;
+    for (;;) {
+      first = await establishingCall("acceptor", cred, handle, !created, acc);
+      created = true;
+      if (first.status !== SEC_E_INCOMPLETE_MESSAGE) break;
+      if (!(await reader.more())) {
+        stats.abandoned++;
+        return;
+      }
+      acc = Buffer.concat([acc, reader.take()]);
+    }
+    if (first.token.length > 0 && !socket.destroyed) socket.write(first.token);
+    if (first.status !== SEC_I_CONTINUE_NEEDED) return countFailure(first, stats, socket);
+    if (plans.get(socket.remotePort ?? -1) === "server-delete-after-first-step") {
+      stats.abandoned++;
+      return;
+    }
+    const pending = first.extra > 0 ? acc.slice(acc.length - first.extra) : new Uint8Array(0);
+    const hs = await continueHandshake("acceptor", reader, cred, handle, pending);
+    if (hs.status === SEC_I_CONTINUE_NEEDED || hs.status === SEC_E_INCOMPLETE_MESSAGE) {
+      stats.abandoned++;
+      return;
+    }
+    if (hs.status !== SEC_E_OK) {
+      stats.failed++;
+      stats.statuses.set(
+        statusName(hs.status) ?? String(hs.status),
+        (stats.statuses.get(statusName(hs.status) ?? "") ?? 0) + 1,
+      );
+      socket.end();
+      return;
+    }
+    stats.completed++;
+    await echoLoop(handle, cred, reader, hs.leftover, stats);
+  } finally {
+    if (created) await deleteIfLive(handle);
+  }
+}
+
+function countFailure(result: CallResult, stats: EchoServerStats, socket: Socket): void {
+  stats.failed++;
+  const name = statusName(result.status) ?? String(result.status);
+  stats.statuses.set(name, (stats.statuses.get(name) ?? 0) + 1);
+  if (isMissingAlertAfterOutput(result)) stats.missingAlert++;
+  socket.end();
+}
+
+async function echoLoop(
+  handle: CtxtHandle,
+  cred: CredHandle,
+  reader: SocketReader,
+  pending: Uint8Array,
+  stats: EchoServerStats,
+): Promise<void> {
+  let rest = pending;
+  for (;;) {
+    if (rest.length < 5 || rest.length < 5 + ((rest[3]! << 8) | rest[4]!)) {
+      if (!(await reader.more())) return;
+      rest = Buffer.concat([rest, reader.take()]);
+      continue;
+    }
+    const r = decryptOnce(handle, Uint8Array.from(rest));
+    if (r.status === SEC_E_INCOMPLETE_MESSAGE) continue;
+    rest = r.rest;
+    if (r.status === SEC_I_CONTEXT_EXPIRED) {
+      // The peer's close_notify: answer with ours and end.
+      if (ApplyControlToken(handle, secBufferDesc(shutdownToken())) === SEC_E_OK) {
+        const close = await establishingCall("acceptor", cred, handle, false, null);
+        if (close.token.length > 0 && !reader.socket.destroyed) reader.socket.write(close.token);
+      }
+      reader.socket.end();
+      return;
+    }
+    if (r.status !== SEC_E_OK && r.status !== SEC_I_RENEGOTIATE) return;
+    if (r.plaintext.length > 0 && !reader.socket.destroyed) {
+      stats.echoed += r.plaintext.length;
+      reader.socket.write(encrypt(handle, r.plaintext));
+    }
+  }
+}
+
+export interface ClientOutcome {
+  /** "ok" (echo verified and closed), "aborted" (scripted), or the failure status name. */
+  result: string;
+  bytes: number;
+}
+
+/**
+ * One SSPI client connection to `port`: handshake, `payload` sent in records of up to 16 KiB,
+ * the echo read back and compared by SHA-256, close_notify both ways. `abort` stops it early.
+ * Every context is deleted and the socket destroyed, whatever happens.
+ */
+export async function sspiClient(
+  port: number,
+  cred: CredHandle,
+  payload: Uint8Array,
+  abort: AbortStep,
+  plans: Map<number, AbortStep> | null,
+  waitMs = 60_000,
+): Promise<ClientOutcome> {
+  const socket = netConnect({ port, host: "127.0.0.1" });
+  socket.on("error", () => {});
+  const handle = new CtxtHandle();
+  let created = false;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    if (plans && socket.localPort !== undefined) plans.set(socket.localPort, abort);
+    const reader = new PatientReader(socket, waitMs);
+    const hello = await establishingCall("initiator", cred, handle, true, null);
+    created = true;
+    if (hello.status !== SEC_I_CONTINUE_NEEDED) return { result: statusName(hello.status) ?? "?", bytes: 0 };
+    socket.write(hello.token);
+    if (abort === "client-delete-after-hello") {
+      await deleteIfLive(handle);
+      return { result: "aborted", bytes: 0 };
+    }
+    if (abort === "client-destroy-after-hello") return { result: "aborted", bytes: 0 };
+    const outcome = await clientAfterHello(reader, cred, handle, payload, abort);
+    // The server dropped the connection after its first flight: whatever the client saw is the abort.
+    if (abort === "server-delete-after-first-step" && outcome.result !== "ok")
+      return { result: "aborted", bytes: 0 };
+    return outcome;
+  } finally {
+    socket.destroy();
+    if (created) await deleteIfLive(handle);
+  }
+}
+
+async function clientAfterHello(
+  reader: SocketReader,
+  cred: CredHandle,
+  handle: CtxtHandle,
+  payload: Uint8Array,
+  abort: AbortStep,
+): Promise<ClientOutcome> {
+  const socket = reader.socket;
+  const hs = await continueHandshake("initiator", reader, cred, handle);
+  if (hs.status !== SEC_E_OK) return { result: statusName(hs.status) ?? String(hs.status), bytes: 0 };
+  if (abort === "client-destroy-after-handshake") return { result: "aborted", bytes: 0 };
+  const digest = createHash("sha256").update(payload).digest("hex");
+  const half = abort === "client-destroy-mid-data" ? payload.length >> 1 : payload.length;
+  for (let off = 0; off < half; off += 16_384)
+    socket.write(encrypt(handle, payload.subarray(off, Math.min(half, off + 16_384))));
+  if (abort === "client-destroy-mid-data") return { result: "aborted", bytes: half };
+  const echo = await receive(handle, reader, payload.length, hs.leftover);
+  if (echo.plaintext.length < payload.length && echo.statuses.length === 0 && reader.ended)
+    return { result: "closed by peer", bytes: 0 };
+  if (createHash("sha256").update(echo.plaintext).digest("hex") !== digest)
+    return {
+      result: `echo differs (${echo.plaintext.length}/${payload.length} bytes, ${echo.statuses.map(statusName)})`,
+      bytes: 0,
+    };
+  await sendCloseNotify("initiator", cred, handle, socket);
+  const end = await decryptUntilStatus(handle, reader, echo.rest);
+  if (end.status !== SEC_I_CONTEXT_EXPIRED)
+    return { result: `no close_notify back (${statusName(end.status ?? 0)})`, bytes: payload.length };
+  return { result: "ok", bytes: payload.length };
+}
+
+/** Runs `jobs` with at most `limit` in flight. */
+export async function pool<T>(count: number, limit: number, job: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await job(i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** A small deterministic PRNG (mulberry32) for reproducible abort plans. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
