@@ -23,6 +23,7 @@ import {
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_MUTUAL_AUTH,
   ASC_REQ_STREAM,
+  ApplyControlToken,
   box,
   type CredHandle,
   ISC_REQ_ALLOCATE_MEMORY,
@@ -43,11 +44,15 @@ import {
   SP_PROT_TLS1_2,
   SP_PROT_TLS1_3,
   SspiGetLastErrorInfo,
+  secBufferDesc,
   statusName,
 } from "../../src/index.js";
 import { applicationProtocolsBuffer } from "../../src/schannel/application-protocols.js";
+import { keyUpdateToken } from "../../src/schannel/control-tokens.js";
 import {
   acquireCredential,
+  contextCall,
+  decryptOnce,
   connectReader,
   decryptUntilStatus,
   encrypt,
@@ -238,6 +243,11 @@ export class OurEnd {
     return statusName(this.hs.status) ?? String(this.hs.status);
   }
 
+  /** The package's reason for the handshake status (SspiGetLastErrorInfo). */
+  reason(): string {
+    return SspiGetLastErrorInfo(this.hs.handle)?.message ?? "";
+  }
+
   /** The handshake's alert (SECBUFFER_ALERT) as "level/description", if any. */
   get alert(): string | null {
     return this.hs.alert ? this.hs.alert.join("/") : null;
@@ -272,6 +282,60 @@ export class OurEnd {
     );
     assert.equal(got.plaintext.byteLength, n, "bytes received before the stream ended");
     return got.plaintext;
+  }
+
+  /**
+   * Reads until `n` plaintext bytes arrived, answering SEC_I_RENEGOTIATE (KeyUpdate requests,
+   * renegotiation attempts) with ISC/ASC and sending the output; returns the statuses seen.
+   */
+  async receiveAnswering(n: number): Promise<{ plaintext: Buffer; statuses: string[] }> {
+    const parts: Buffer[] = [];
+    const statuses: string[] = [];
+    let got = 0;
+    while (got < n) {
+      const complete =
+        this.rest.byteLength >= 5 && this.rest.byteLength >= 5 + ((this.rest[3]! << 8) | this.rest[4]!);
+      if (!complete) {
+        if (!(await this.reader.more())) break;
+        this.rest = Buffer.concat([this.rest, this.reader.take()]);
+        continue;
+      }
+      const r = decryptOnce(this.hs.handle, this.rest);
+      this.rest = r.rest;
+      parts.push(Buffer.from(r.plaintext));
+      got += r.plaintext.byteLength;
+      if (r.status === SEC_E_OK) continue;
+      const name = statusName(r.status) ?? String(r.status);
+      statuses.push(name);
+      if (name !== "SEC_I_RENEGOTIATE") break;
+      const answer = await contextCall(
+        this.role === "client" ? "initiator" : "acceptor",
+        this.cred,
+        this.hs.handle,
+      );
+      statuses.push(
+        `answer ${statusName(answer.status)}${answer.token.byteLength > 0 ? ` (${answer.token.byteLength} B sent)` : ""}`,
+      );
+      if (answer.token.byteLength > 0 && !this.reader.socket.destroyed)
+        this.reader.socket.write(answer.token);
+    }
+    return { plaintext: Buffer.concat(parts), statuses };
+  }
+
+  /** Waits until the peer sent something (a record we have not decrypted yet), bounded. */
+  async awaitBytes(): Promise<void> {
+    if (this.rest.byteLength > 0) return;
+    assert.ok(await this.reader.more(), "the peer closed");
+    this.rest = Buffer.concat([this.rest, this.reader.take()]);
+  }
+
+  /** Sends a KeyUpdate (update_requested when `request`): ApplyControlToken, then ISC/ASC. */
+  async keyUpdate(request: boolean): Promise<void> {
+    assert.equal(ApplyControlToken(this.hs.handle, secBufferDesc(keyUpdateToken(request))), SEC_E_OK);
+    const r = await contextCall(this.role === "client" ? "initiator" : "acceptor", this.cred, this.hs.handle);
+    assert.equal(statusName(r.status), "SEC_E_OK", "the KeyUpdate call");
+    assert.ok(r.token.byteLength > 0, "a KeyUpdate record");
+    this.reader.socket.write(r.token);
   }
 
   /** Decrypts until a status other than SEC_E_OK / INCOMPLETE (or the end); returns its name. */

@@ -62,11 +62,25 @@ export class ToolPeer implements PeerEnd {
     private readonly parse: (text: string) => PeerView,
     private readonly closeInput: () => void = () => process.child.stdin?.end(),
   ) {
-    process.child.stdout?.on("data", (d: Buffer) => this.chunks.push(d));
+    process.child.stdout?.on("data", (d: Buffer) => {
+      this.chunks.push(d);
+      this.length += d.byteLength;
+    });
   }
+
+  private length = 0;
 
   received(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  receivedLength(): number {
+    return this.length;
+  }
+
+  receivedTail(n: number): Buffer {
+    const all = this.received();
+    return all.subarray(Math.max(0, all.byteLength - n));
   }
 
   send(bytes: Uint8Array): void {
@@ -153,7 +167,10 @@ export class NodePeer implements PeerEnd {
 
   attach(socket: TLSSocket): void {
     this.socket = socket;
-    socket.on("data", (d: Buffer) => this.chunks.push(d));
+    socket.on("data", (d: Buffer) => {
+      this.chunks.push(d);
+      this.length += d.byteLength;
+    });
     socket.on("end", () => {
       this.ended = true;
     });
@@ -162,8 +179,19 @@ export class NodePeer implements PeerEnd {
     });
   }
 
+  private length = 0;
+
   received(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  receivedLength(): number {
+    return this.length;
+  }
+
+  receivedTail(n: number): Buffer {
+    const all = this.received();
+    return all.subarray(Math.max(0, all.byteLength - n));
   }
 
   send(bytes: Uint8Array): void {
