@@ -577,7 +577,7 @@ export async function sspiEchoServer(
   const plans = new Map<number, AbortStep>();
   const running = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
-  const server = netCreateServer((socket) => {
+  const server = netCreateServer({ allowHalfOpen: true }, (socket) => {
     stats.connections++;
     sockets.add(socket);
     socket.on("error", () => {});
@@ -585,8 +585,8 @@ export async function sspiEchoServer(
       .catch(() => {
         stats.abandoned++;
       })
+      .then(() => closeGracefully(socket))
       .finally(() => {
-        socket.destroy();
         sockets.delete(socket);
         running.delete(job);
       });
@@ -605,6 +605,20 @@ export async function sspiEchoServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Ends a socket after its pending writes (an alert) are flushed; destroys it after 5 s at most. */
+async function closeGracefully(socket: Socket): Promise<void> {
+  if (socket.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.end();
+    socket.resume(); // drain what the peer still sends so its FIN arrives
+  });
 }
 
 async function serveConnection(
