@@ -61,7 +61,12 @@ export async function peerClientAgainstUs<P extends PeerEnd>(
 }
 
 /** The standard established-connection check: 4 KiB each way by hash, our close_notify answered. */
-export async function dataAndClose(ours: OurEnd, peer: PeerEnd, what: string): Promise<Negotiated> {
+export async function dataAndClose(
+  ours: OurEnd,
+  peer: PeerEnd,
+  what: string,
+  closing: "answers" | "exits" = "answers",
+): Promise<Negotiated> {
   ours.assertEstablished(what);
   const n = ours.negotiated();
   const out = payload(4096);
@@ -70,7 +75,8 @@ export async function dataAndClose(ours: OurEnd, peer: PeerEnd, what: string): P
   const back = payload(4096);
   peer.send(back);
   assert.equal(sha256(await ours.receive(4096)), sha256(back), `${what}: the peer's bytes`);
-  await ours.closeFirst(what);
+  if (closing === "answers") await ours.closeFirst(what);
+  else await ours.closeFirstPeerExits(what);
   await peer.closedCleanly();
   return n;
 }

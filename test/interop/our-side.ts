@@ -360,6 +360,21 @@ export class OurEnd {
     assert.equal(r.status, "SEC_I_CONTEXT_EXPIRED", `${what}: the peer answers our close_notify`);
   }
 
+  /** Sends our close_notify to a peer that exits without answering: the stream just ends. */
+  async closeFirstPeerExits(what: string): Promise<void> {
+    await sendCloseNotify(
+      this.role === "client" ? "initiator" : "acceptor",
+      this.cred,
+      this.hs.handle,
+      this.reader.socket,
+    );
+    const r = await this.nextStatus();
+    assert.ok(
+      ["end of stream", "SEC_I_CONTEXT_EXPIRED"].includes(r.status),
+      `${what}: after our close_notify: ${r.status}`,
+    );
+  }
+
   /** Waits for the peer's close_notify (SEC_I_CONTEXT_EXPIRED), then answers with ours. */
   async closeSecond(what: string): Promise<void> {
     const r = await this.nextStatus();
