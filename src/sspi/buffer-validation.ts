@@ -16,6 +16,9 @@ export const MAX_BUFFERS = 18;
 
 export type ValidatedBuffers = Outcome & { buffers: SecBuffer[] };
 
+/** A caller's value in a reason (objects without a usable toString, symbols: their type). */
+const show = (value: unknown): string => (typeof value === "number" ? String(value) : typeof value);
+
 /**
  * Checks a descriptor: `ulVersion` 0, `cBuffers` an integer within `pBuffers.length` and
  * {@link MAX_BUFFERS}, every buffer `{ BufferType, cbBuffer, pvBuffer }` with integer type and
@@ -34,7 +37,7 @@ export function validateBufferDesc(desc: unknown, direction: "input" | "output")
   if (typeof desc !== "object" || desc === null) return fail("not an object");
   const { ulVersion, cBuffers, pBuffers } = desc as Partial<SecBufferDesc>;
   if (ulVersion !== SECBUFFER_VERSION)
-    return fail(`ulVersion must be SECBUFFER_VERSION (0), got ${ulVersion}`);
+    return fail(`ulVersion must be SECBUFFER_VERSION (0), got ${show(ulVersion)}`);
   if (!Array.isArray(pBuffers)) return fail("pBuffers is not an array");
   if (
     typeof cBuffers !== "number" ||
@@ -42,7 +45,9 @@ export function validateBufferDesc(desc: unknown, direction: "input" | "output")
     cBuffers < 0 ||
     cBuffers > pBuffers.length
   ) {
-    return fail(`cBuffers (${cBuffers}) must be an integer from 0 to pBuffers.length (${pBuffers.length})`);
+    return fail(
+      `cBuffers (${show(cBuffers)}) must be an integer from 0 to pBuffers.length (${pBuffers.length})`,
+    );
   }
   if (cBuffers > MAX_BUFFERS) return fail(`more than ${MAX_BUFFERS} buffers`, SEC_E_INVALID_PARAMETER);
   const buffers = pBuffers.slice(0, cBuffers);
@@ -58,7 +63,7 @@ export function validateBufferDesc(desc: unknown, direction: "input" | "output")
       cbBuffer < 0 ||
       cbBuffer > 0xffff_ffff
     ) {
-      return fail(`pBuffers[${i}].cbBuffer (${cbBuffer}) is not an unsigned 32-bit integer`);
+      return fail(`pBuffers[${i}].cbBuffer (${show(cbBuffer)}) is not an unsigned 32-bit integer`);
     }
     if (pvBuffer === null || pvBuffer === undefined) {
       if (direction === "input" && cbBuffer > 0 && bufferKind(BufferType) !== 4 /* MISSING */) {

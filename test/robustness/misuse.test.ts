@@ -510,7 +510,11 @@ misuse(
   "a callback that throws: an uncaught exception, the result stays readable, the context reusable (child process)",
   async () => {
     const script = fileURLToPath(new URL("./throwing-callback.js", import.meta.url));
-    const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 30_000 });
+    const r = spawnSync(process.execPath, [script], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, ROBUSTNESS_CHILD: "1" },
+    });
     assert.equal(r.status, 0, `child exit: ${r.stderr}`);
     assert.match(r.stdout, /uncaught: thrown from the notify callback/);
     assert.match(r.stdout, /status after throw: SEC_I_CONTINUE_NEEDED/);
@@ -519,6 +523,50 @@ misuse(
     assert.match(r.stdout, /live contexts: 0/);
   },
 );
+
+misuse(
+  "descriptor fields that cannot become strings (null-prototype objects, symbols) get SEC_E_INVALID_TOKEN",
+  async () => {
+    const p = await newPair();
+    const odd: unknown[] = [Object.create(null), { toString: 1 }, Symbol("x")];
+    for (const value of odd) {
+      const descs = [
+        { ulVersion: value, cBuffers: 0, pBuffers: [] },
+        { ulVersion: 0, cBuffers: value, pBuffers: [] },
+        { ulVersion: 0, cBuffers: 1, pBuffers: [{ BufferType: 1, cbBuffer: value, pvBuffer: null }] },
+      ];
+      for (const desc of descs) {
+        let statuses: SECURITY_STATUS[] = [];
+        try {
+          statuses = [
+            DecryptMessage(p.server, desc as never, 0, null),
+            EncryptMessage(p.client, 0, desc as never, 0),
+            await rawAscDesc(p.server, desc),
+          ];
+        } catch (e) {
+          assert.fail(`threw: ${String(e)}`);
+        }
+        assert.deepEqual(statuses, [SEC_E_INVALID_TOKEN, SEC_E_INVALID_TOKEN, SEC_E_INVALID_TOKEN]);
+      }
+    }
+    await deleteIfLive(p.client);
+    await deleteIfLive(p.server);
+  },
+);
+
+function rawAscDesc(ctx: CtxtHandle, desc: unknown) {
+  return sspi.AcceptSecurityContext(
+    null,
+    ctx,
+    desc as never,
+    ASC_FLAGS,
+    0,
+    ctx,
+    secBufferDesc(secBuffer(SECBUFFER_TOKEN)),
+    box(0),
+    null,
+  );
+}
 
 test("descriptors with throwing getters and revoked proxies get a status, not an exception", {
   skip: "BUG: a descriptor whose pBuffers/cbBuffer getter throws, or a revoked Proxy, makes DecryptMessage/EncryptMessage/AcceptSecurityContext throw",
