@@ -1,7 +1,7 @@
 /**
  * The SSPI server survives a flood of malformed ClientHellos (200 concurrent TCP connections:
  * mutated genuine ClientHellos, random bytes, an HTTP request, oversized and zero-length
- * records, a silent connection that just closes) while Node `tls.connect` clients are served
+ * records (a stream of 40), a silent connection that just closes) while Node `tls.connect` clients are served
  * correctly (echo compared). Every malformed connection is answered (an alert, or the
  * connection closed) within a bounded time; nothing is left open.
  */
@@ -63,14 +63,19 @@ async function genuineHello(): Promise<Uint8Array> {
 }
 
 /** Sends `bytes`, half-closes, and collects what the server answers until it closes. */
-function malformedConnection(port: number, bytes: Uint8Array | null): Promise<Buffer> {
+function malformedConnection(
+  port: number,
+  bytes: Uint8Array | null,
+): Promise<{ answer: Buffer; port: number }> {
   return new Promise((resolve, reject) => {
     const socket = netConnect(port, "127.0.0.1");
     const got: Buffer[] = [];
+    let local = -1;
     socket.on("data", (d: Buffer) => got.push(d));
     socket.on("error", () => {});
-    socket.on("close", () => resolve(Buffer.concat(got)));
+    socket.on("close", () => resolve({ answer: Buffer.concat(got), port: local }));
     socket.on("connect", () => {
+      local = socket.localPort ?? -1;
       if (bytes !== null) socket.write(bytes);
       socket.end();
     });
@@ -113,7 +118,8 @@ test(`${MALFORMED} concurrent malformed ClientHellos while ${GOOD} Node TLS clie
       case 2:
         return recordBytes(22, randomBytes(100), 0x0301, 0xffff); // length beyond 2^14 + 2048
       case 3:
-        return recordBytes(22, new Uint8Array(0));
+        // OpenSSL skips a few empty records and refuses the 33rd (record too small).
+        return Buffer.concat(Array.from({ length: 40 }, () => recordBytes(22, new Uint8Array(0))));
       case 4:
         return null; // connects and closes
       default:
@@ -132,31 +138,27 @@ test(`${MALFORMED} concurrent malformed ClientHellos while ${GOOD} Node TLS clie
     );
     const [answers] = await withTimeout(Promise.all([flood, good]), 90_000, "flood");
     let alerts = 0;
-    let silent = 0;
-    let handshakeOutput = 0;
-    for (const answer of answers) {
+    let knownBug = 0;
+    for (const [i, { answer, port }] of answers.entries()) {
       const records = parseRecords(answer);
       const last = records[records.length - 1];
-      if (answer.length === 0) silent++;
-      else if (last && isAlertRecord(last)) alerts++;
-      else handshakeOutput++;
+      const endsWithAlert = last !== undefined && isAlertRecord(last);
+      if (endsWithAlert) alerts++;
+      const step = server.stats.firstStep.get(port);
+      // Whatever the server refused, the client got the alert (apart from the known bug).
+      if (step?.endsWith(":missing-alert")) knownBug++;
+      else if (step?.startsWith("SEC_E_") && step !== "SEC_E_INCOMPLETE_MESSAGE")
+        assert.ok(endsWithAlert, `connection ${i}: ${step} answered with an alert`);
+      // The inputs that can only be refused (an HTTP request, a length beyond any record, a
+      // stream of 40 zero-length records) are refused with an alert, every one.
+      if ([1, 2, 3].includes(i % 10))
+        assert.ok(endsWithAlert, `connection ${i} (${i % 10}): answered with an alert`);
     }
     t.diagnostic(
-      `answers: ${alerts} ending in an alert, ${silent} closed without bytes, ${handshakeOutput} other; server ${JSON.stringify({ ...server.stats, statuses: Object.fromEntries(server.stats.statuses) })}`,
+      `${alerts} answers ending in an alert, ${knownBug} hit the known missing-alert bug; server ${JSON.stringify({ ...server.stats, statuses: Object.fromEntries(server.stats.statuses), firstStep: undefined })}`,
     );
-    // Every connection the server refused got an alert, except the known missing-alert bug
-    // (a failure after the server already produced its flight; see fuzz.test.ts).
     assert.equal(server.stats.completed, GOOD, "only the good clients complete");
-    assert.ok(
-      server.stats.failed + server.stats.abandoned >= MALFORMED - handshakeOutput,
-      "every malformed connection ended",
-    );
-    assert.equal(alerts + handshakeOutput, server.stats.failed, "every refused connection got an answer");
-    assert.ok(
-      handshakeOutput <= server.stats.missingAlert,
-      "an answer without an alert is only the known bug",
-    );
-    assert.ok(alerts > MALFORMED / 2, "most malformed hellos are refused with an alert");
+    assert.equal(server.stats.connections, MALFORMED + GOOD, "every connection reached the server");
   } finally {
     await server.close();
   }

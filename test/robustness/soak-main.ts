@@ -10,6 +10,12 @@
 import { handleStatistics } from "../../src/index.js";
 import { runConcurrency, runSoak } from "./load.js";
 
+// `node --test dist/test/` also loads every file under a `test` folder: do nothing there.
+if (process.env.NODE_TEST_CONTEXT !== undefined) {
+  console.log("soak-main: run it with `npm run soak`");
+  process.exit(0);
+}
+
 const env = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && process.env[name] !== "" && process.env[name] !== undefined ? v : fallback;

@@ -545,6 +545,8 @@ export interface EchoServerStats {
   /** Failed handshakes whose output had no alert (the reported missing-alert bug). */
   missingAlert: number;
   echoed: number;
+  /** The first step's result by client port: a status name, with ":missing-alert" for the known bug. */
+  firstStep: Map<number, string>;
 }
 
 export interface EchoServer {
@@ -573,6 +575,7 @@ export async function sspiEchoServer(
     statuses: new Map(),
     missingAlert: 0,
     echoed: 0,
+    firstStep: new Map(),
   };
   const plans = new Map<number, AbortStep>();
   const running = new Set<Promise<void>>();
@@ -650,6 +653,11 @@ async function serveConnection(
       acc = Buffer.concat([acc, reader.take()]);
     }
     if (first.token.length > 0 && !socket.destroyed) socket.write(first.token);
+    const name = statusName(first.status) ?? String(first.status);
+    stats.firstStep.set(
+      socket.remotePort ?? -1,
+      isMissingAlertAfterOutput(first) ? `${name}:missing-alert` : name,
+    );
     if (first.status !== SEC_I_CONTINUE_NEEDED) return countFailure(first, stats, socket);
     if (plans.get(socket.remotePort ?? -1) === "server-delete-after-first-step") {
       stats.abandoned++;
