@@ -30,6 +30,7 @@ import {
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
   SEC_E_OK,
   SEC_I_ASYNC_CALL_PENDING,
   type SECURITY_STATUS,
@@ -232,7 +233,13 @@ export function queueAsyncCall(
   const st = states.get(handle);
   if (st === undefined || st.state === "freed") return SEC_E_INVALID_HANDLE;
   if (st.state !== "idle") return SEC_E_INVALID_PARAMETER;
-  const prepared = validate();
+  let prepared: SECURITY_STATUS | (() => Promise<Completion>);
+  try {
+    prepared = validate();
+  } catch {
+    // An argument threw while being read (a throwing getter, a revoked Proxy): nothing is queued.
+    return SEC_E_INVALID_TOKEN;
+  }
   if (typeof prepared === "number") return prepared;
   st.state = "pending";
   st.status = SEC_I_ASYNC_CALL_PENDING;

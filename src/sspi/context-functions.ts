@@ -17,6 +17,7 @@ import {
   FAILED,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
   SEC_E_OK,
   SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_UNSUPPORTED_FUNCTION,
@@ -49,6 +50,15 @@ function unsupported(operation: string, entry: ContextEntry | CredentialEntry): 
   );
 }
 
+/** A caller's argument threw while being read (a throwing getter, a revoked Proxy). */
+function unreadable(operation: string, error: unknown): SECURITY_STATUS {
+  const message = error instanceof Error ? error.message : "a value that cannot be read";
+  return finish(operation, {
+    status: SEC_E_INVALID_TOKEN,
+    reason: `an argument could not be read: ${message}`,
+  });
+}
+
 function isBox(value: unknown): value is Box<unknown> {
   return typeof value === "object" && value !== null;
 }
@@ -70,15 +80,19 @@ export function EncryptMessage(
   pMessage: SecBufferDesc,
   MessageSeqNo: number,
 ): SECURITY_STATUS {
-  const op = "EncryptMessage";
-  const entry = lookupHandle(phContext, "context");
-  if (entry === undefined) return invalidHandle(op, "phContext");
-  if (!entry.pkg.encryptMessage) return unsupported(op, entry);
-  if (MessageSeqNo !== 0)
-    return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
-  const desc = validateBufferDesc(pMessage, "input");
-  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-  return finish(op, entry.pkg.encryptMessage(entry.context, fQOP >>> 0, pMessage), entry);
+  try {
+    const op = "EncryptMessage";
+    const entry = lookupHandle(phContext, "context");
+    if (entry === undefined) return invalidHandle(op, "phContext");
+    if (!entry.pkg.encryptMessage) return unsupported(op, entry);
+    if (MessageSeqNo !== 0)
+      return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
+    const desc = validateBufferDesc(pMessage, "input");
+    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+    return finish(op, entry.pkg.encryptMessage(entry.context, fQOP >>> 0, pMessage), entry);
+  } catch (error) {
+    return unreadable("EncryptMessage", error);
+  }
 }
 
 /**
@@ -99,19 +113,23 @@ export function DecryptMessage(
   MessageSeqNo: number,
   pfQOP: Box<number> | null,
 ): SECURITY_STATUS {
-  const op = "DecryptMessage";
-  const entry = lookupHandle(phContext, "context");
-  if (entry === undefined) return invalidHandle(op, "phContext");
-  if (!entry.pkg.decryptMessage) return unsupported(op, entry);
-  if (MessageSeqNo !== 0)
-    return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
-  const desc = validateBufferDesc(pMessage, "input");
-  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-  return finish(
-    op,
-    entry.pkg.decryptMessage(entry.context, pMessage, isBox(pfQOP) ? (pfQOP as Box<number>) : null),
-    entry,
-  );
+  try {
+    const op = "DecryptMessage";
+    const entry = lookupHandle(phContext, "context");
+    if (entry === undefined) return invalidHandle(op, "phContext");
+    if (!entry.pkg.decryptMessage) return unsupported(op, entry);
+    if (MessageSeqNo !== 0)
+      return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
+    const desc = validateBufferDesc(pMessage, "input");
+    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+    return finish(
+      op,
+      entry.pkg.decryptMessage(entry.context, pMessage, isBox(pfQOP) ? (pfQOP as Box<number>) : null),
+      entry,
+    );
+  } catch (error) {
+    return unreadable("DecryptMessage", error);
+  }
 }
 
 /**
@@ -127,13 +145,21 @@ export function QueryContextAttributes(
   ulAttribute: number,
   pBuffer: Box<unknown>,
 ): SECURITY_STATUS {
-  const op = "QueryContextAttributes";
-  const entry = lookupHandle(phContext, "context");
-  if (entry === undefined) return invalidHandle(op, "phContext");
-  if (!isBox(pBuffer))
-    return finish(op, { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" }, entry);
-  if (!entry.pkg.queryContextAttributes) return unsupported(op, entry);
-  return finish(op, entry.pkg.queryContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+  try {
+    const op = "QueryContextAttributes";
+    const entry = lookupHandle(phContext, "context");
+    if (entry === undefined) return invalidHandle(op, "phContext");
+    if (!isBox(pBuffer))
+      return finish(
+        op,
+        { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" },
+        entry,
+      );
+    if (!entry.pkg.queryContextAttributes) return unsupported(op, entry);
+    return finish(op, entry.pkg.queryContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+  } catch (error) {
+    return unreadable("QueryContextAttributes", error);
+  }
 }
 
 /**
@@ -150,12 +176,16 @@ export function SetContextAttributes(
   pBuffer: unknown,
   cbBuffer = 0,
 ): SECURITY_STATUS {
-  void cbBuffer;
-  const op = "SetContextAttributes";
-  const entry = lookupHandle(phContext, "context");
-  if (entry === undefined) return invalidHandle(op, "phContext");
-  if (!entry.pkg.setContextAttributes) return unsupported(op, entry);
-  return finish(op, entry.pkg.setContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+  try {
+    void cbBuffer;
+    const op = "SetContextAttributes";
+    const entry = lookupHandle(phContext, "context");
+    if (entry === undefined) return invalidHandle(op, "phContext");
+    if (!entry.pkg.setContextAttributes) return unsupported(op, entry);
+    return finish(op, entry.pkg.setContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
+  } catch (error) {
+    return unreadable("SetContextAttributes", error);
+  }
 }
 
 /**
@@ -169,17 +199,25 @@ export function QueryCredentialsAttributes(
   ulAttribute: number,
   pBuffer: Box<unknown>,
 ): SECURITY_STATUS {
-  const op = "QueryCredentialsAttributes";
-  const entry = lookupHandle(phCredential, "credential");
-  if (entry === undefined) return invalidHandle(op, "phCredential");
-  if (!isBox(pBuffer))
-    return finish(op, { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" }, entry);
-  if (!entry.pkg.queryCredentialsAttributes) return unsupported(op, entry);
-  return finish(
-    op,
-    entry.pkg.queryCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
-    entry,
-  );
+  try {
+    const op = "QueryCredentialsAttributes";
+    const entry = lookupHandle(phCredential, "credential");
+    if (entry === undefined) return invalidHandle(op, "phCredential");
+    if (!isBox(pBuffer))
+      return finish(
+        op,
+        { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" },
+        entry,
+      );
+    if (!entry.pkg.queryCredentialsAttributes) return unsupported(op, entry);
+    return finish(
+      op,
+      entry.pkg.queryCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
+      entry,
+    );
+  } catch (error) {
+    return unreadable("QueryCredentialsAttributes", error);
+  }
 }
 
 /**
@@ -194,12 +232,20 @@ export function SetCredentialsAttributes(
   pBuffer: unknown,
   cbBuffer = 0,
 ): SECURITY_STATUS {
-  void cbBuffer;
-  const op = "SetCredentialsAttributes";
-  const entry = lookupHandle(phCredential, "credential");
-  if (entry === undefined) return invalidHandle(op, "phCredential");
-  if (!entry.pkg.setCredentialsAttributes) return unsupported(op, entry);
-  return finish(op, entry.pkg.setCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer), entry);
+  try {
+    void cbBuffer;
+    const op = "SetCredentialsAttributes";
+    const entry = lookupHandle(phCredential, "credential");
+    if (entry === undefined) return invalidHandle(op, "phCredential");
+    if (!entry.pkg.setCredentialsAttributes) return unsupported(op, entry);
+    return finish(
+      op,
+      entry.pkg.setCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
+      entry,
+    );
+  } catch (error) {
+    return unreadable("SetCredentialsAttributes", error);
+  }
 }
 
 /**
@@ -210,11 +256,15 @@ export function SetCredentialsAttributes(
  * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN`; `SEC_E_UNSUPPORTED_FUNCTION`.
  */
 export function ApplyControlToken(phContext: SecHandle, pInput: SecBufferDesc): SECURITY_STATUS {
-  const op = "ApplyControlToken";
-  const entry = lookupHandle(phContext, "context");
-  if (entry === undefined) return invalidHandle(op, "phContext");
-  if (!entry.pkg.applyControlToken) return unsupported(op, entry);
-  const desc = validateBufferDesc(pInput, "input");
-  if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-  return finish(op, entry.pkg.applyControlToken(entry.context, pInput), entry);
+  try {
+    const op = "ApplyControlToken";
+    const entry = lookupHandle(phContext, "context");
+    if (entry === undefined) return invalidHandle(op, "phContext");
+    if (!entry.pkg.applyControlToken) return unsupported(op, entry);
+    const desc = validateBufferDesc(pInput, "input");
+    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
+    return finish(op, entry.pkg.applyControlToken(entry.context, pInput), entry);
+  } catch (error) {
+    return unreadable("ApplyControlToken", error);
+  }
 }

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   ApplyControlToken,
   box,
@@ -15,7 +15,6 @@ import {
   DecryptMessage,
   EncryptMessage,
   handleStatistics,
-  promises as sspi,
   QueryContextAttributes,
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -35,6 +34,7 @@ import {
   SECPKG_ATTR_STREAM_SIZES,
   type SECURITY_STATUS,
   SspiAcceptSecurityContextAsync,
+  type SspiAsyncContext,
   SspiCreateAsyncContext,
   SspiDeleteSecurityContextAsync,
   SspiFreeAsyncContext,
@@ -42,10 +42,10 @@ import {
   SspiInitializeSecurityContextAsync,
   SspiReinitAsyncContext,
   SspiSetAsyncNotifyCallback,
-  type SspiAsyncContext,
   secBuffer,
   secBufferDesc,
   shutdownToken,
+  promises as sspi,
   statusName,
 } from "../../src/index.js";
 import { memoryHandshake, type Pki, pki } from "../blocking/memory-handshake.js";
@@ -568,9 +568,7 @@ function rawAscDesc(ctx: CtxtHandle, desc: unknown) {
   );
 }
 
-test("descriptors with throwing getters and revoked proxies get a status, not an exception", {
-  skip: "BUG: a descriptor whose pBuffers/cbBuffer getter throws, or a revoked Proxy, makes DecryptMessage/EncryptMessage/AcceptSecurityContext throw",
-}, async () => {
+test("descriptors with throwing getters and revoked proxies get a status, not an exception", {}, async () => {
   const p = await newPair();
   const hostile: unknown[] = [
     Object.defineProperty({ ulVersion: 0, cBuffers: 1 }, "pBuffers", {
