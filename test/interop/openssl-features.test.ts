@@ -477,16 +477,27 @@ test("OpenSSL: KeyUpdate (k/K and ours), TLS 1.2 renegotiation refused, close_no
           ours.assertEstablished("keyupdate");
           ours.send(Buffer.from("client-data\n"));
           await printed(peer, "client-data\n");
+          // Application data comes after the session tickets: once it arrived, the next record is the KeyUpdate.
+          peer.send(Buffer.from("server-first\n"));
+          assert.equal((await ours.receiveAnswering(13)).plaintext.toString(), "server-first\n");
           peer.send(Buffer.from(`${command}\n`));
           // s_server's stdout is block-buffered: the KeyUpdate record's arrival is the signal.
-          await ours.awaitBytes();
+          const update = await ours.awaitNextRecord();
           peer.send(Buffer.from("server-after-update\n"));
+          assert.deepEqual(
+            update,
+            command === "K" ? ["SEC_I_RENEGOTIATE"] : [],
+            "statuses for the KeyUpdate",
+          );
           const r = await ours.receiveAnswering(20);
           assert.equal(r.plaintext.toString(), "server-after-update\n");
           ours.send(Buffer.from("client-after-update\n"));
           await printed(peer, "client-after-update\n");
           assert.doesNotMatch(peer.output(), /alert|error:/i);
-          return { ...ours.negotiated(), note: `our statuses: ${r.statuses.join(", ") || "none"}` };
+          return {
+            ...ours.negotiated(),
+            note: `our statuses: ${[...update, ...r.statuses].join(", ") || "none"}`,
+          };
         },
       ),
     );

@@ -322,11 +322,41 @@ export class OurEnd {
     return { plaintext: Buffer.concat(parts), statuses };
   }
 
-  /** Waits until the peer sent something (a record we have not decrypted yet), bounded. */
-  async awaitBytes(): Promise<void> {
-    if (this.rest.byteLength > 0) return;
-    assert.ok(await this.reader.more(), "the peer closed");
-    this.rest = Buffer.concat([this.rest, this.reader.take()]);
+  /**
+   * Processes every pending record (session tickets), then waits for the peer's next record and
+   * processes it too (a KeyUpdate: SEC_I_RENEGOTIATE is answered). Returns the statuses seen.
+   */
+  async awaitNextRecord(): Promise<string[]> {
+    const statuses: string[] = [];
+    const drain = async (): Promise<number> => {
+      let records = 0;
+      while (
+        this.rest.byteLength >= 5 &&
+        this.rest.byteLength >= 5 + ((this.rest[3]! << 8) | this.rest[4]!)
+      ) {
+        const r = decryptOnce(this.hs.handle, this.rest);
+        this.rest = r.rest;
+        records++;
+        assert.equal(r.plaintext.byteLength, 0, "no application data expected here");
+        if (r.status === SEC_E_OK) continue;
+        const name = statusName(r.status) ?? String(r.status);
+        statuses.push(name);
+        assert.equal(name, "SEC_I_RENEGOTIATE");
+        const answer = await contextCall(
+          this.role === "client" ? "initiator" : "acceptor",
+          this.cred,
+          this.hs.handle,
+        );
+        if (answer.token.byteLength > 0) this.reader.socket.write(answer.token);
+      }
+      return records;
+    };
+    await drain();
+    for (;;) {
+      assert.ok(await this.reader.more(), "the peer closed");
+      this.rest = Buffer.concat([this.rest, this.reader.take()]);
+      if ((await drain()) > 0) return statuses;
+    }
   }
 
   /** Sends a KeyUpdate (update_requested when `request`): ApplyControlToken, then ISC/ASC. */

@@ -1,0 +1,186 @@
+/**
+ * Headless Chromium (Debian's binary through playwright-core, as test/cli/serve-chromium.test.ts
+ * does) against `async-sspi serve --http`, one factor at a time: the default, TLS 1.2 only,
+ * ECDSA / RSA / Ed25519 server certificates, serve accepting h2 and http/1.1. The page reports
+ * our side's parameters; Chromium's own view is the navigation's security details.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, test } from "node:test";
+import type { CertificateKeyType } from "../../src/devcert/certificates.js";
+import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
+import { kill, type RunningServe, startServe, tempDir } from "../cli/serve-support.js";
+import { TempFiles } from "../support/peers.js";
+import { KnownGap, Matrix, type Negotiated } from "./results.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const matrix = new Matrix(import.meta.filename ?? "chromium.test.js");
+const files = new TempFiles();
+const dir = tempDir();
+let f: Fixtures;
+before(async () => {
+  f = await fixtures();
+});
+after(() => {
+  files.remove();
+  dir.remove();
+});
+
+interface Cell {
+  name: string;
+  area: string;
+  keyType?: CertificateKeyType;
+  serve: string[];
+  expect: Partial<Negotiated>;
+}
+
+const CELLS: Cell[] = [
+  {
+    name: "default (development certificate)",
+    area: "factor",
+    serve: [],
+    expect: { protocol: "TLSv1.3", alpn: "http/1.1" },
+  },
+  { name: "serve --tls1.2", area: "factor", serve: ["--tls1.2"], expect: { protocol: "TLSv1.2" } },
+  {
+    name: "ECDSA P-256 certificate",
+    area: "certificate",
+    keyType: "ecdsa-p256",
+    serve: [],
+    expect: { protocol: "TLSv1.3" },
+  },
+  {
+    name: "RSA 2048 certificate",
+    area: "certificate",
+    keyType: "rsa-2048",
+    serve: [],
+    expect: { protocol: "TLSv1.3" },
+  },
+  {
+    name: "Ed25519 certificate",
+    area: "certificate",
+    keyType: "ed25519",
+    serve: [],
+    expect: { protocol: "TLSv1.3" },
+  },
+  {
+    name: "ECDSA P-256 certificate, TLS 1.2",
+    area: "certificate",
+    keyType: "ecdsa-p256",
+    serve: ["--tls1.2"],
+    expect: { protocol: "TLSv1.2" },
+  },
+  {
+    name: "RSA 2048 certificate, TLS 1.2",
+    area: "certificate",
+    keyType: "rsa-2048",
+    serve: ["--tls1.2"],
+    expect: { protocol: "TLSv1.2" },
+  },
+  {
+    name: "serve --alpn http/1.1,h2 (server prefers http/1.1): Chromium offers h2 and http/1.1",
+    area: "alpn",
+    serve: ["--alpn", "http/1.1,h2"],
+    expect: { alpn: "http/1.1" },
+  },
+];
+
+function rowOf(text: string, label: string): string | undefined {
+  return text.match(new RegExp(`${label}\\s*([^\\n]+?)\\s*(?:\\n|$)`))?.[1]?.trim();
+}
+
+test("headless Chromium against serve --http, one factor at a time", { timeout: 180_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    const reason = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+    if (process.env.CI === "true") throw new Error(`${reason}: required under CI`);
+    t.skip(reason);
+    return;
+  }
+  const { chromium } = await import("playwright-core");
+  const profile = tempDir();
+  let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | null = null;
+  try {
+    browser = await chromium.launchPersistentContext(profile.path, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 60_000,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--ignore-certificate-errors",
+      ],
+    });
+    const b = browser;
+    for (const cell of CELLS) {
+      await matrix.cell(
+        {
+          peer: "Chromium",
+          direction: "peer client → our server (serve --http)",
+          area: cell.area,
+          cell: cell.name,
+          limitMs: 25_000,
+        },
+        async () => {
+          const certArgs = cell.keyType
+            ? [
+                "--cert",
+                files.write(`${cell.keyType}.pem`, f.servers[cell.keyType].certificate),
+                "--key",
+                files.write(`${cell.keyType}.key`, f.servers[cell.keyType].privateKey),
+              ]
+            : [];
+          let serve: RunningServe | null = null;
+          const page = await b.newPage();
+          try {
+            serve = await startServe(["--http", ...certArgs, ...cell.serve], dir.path);
+            let response: Awaited<ReturnType<typeof page.goto>>;
+            try {
+              response = await page.goto(`https://localhost:${serve.port}/`, { timeout: 15_000 });
+            } catch (error) {
+              const message = (error as Error).message.split("\n")[0]!;
+              const log =
+                serve
+                  .stdout()
+                  .split("\n")
+                  .filter((l) => /#\d+/.test(l))
+                  .slice(-1)[0] ?? "";
+              if (cell.keyType === "ed25519" && /ERR_SSL_VERSION_OR_CIPHER_MISMATCH/.test(message))
+                throw new KnownGap(
+                  "Chromium does not offer Ed25519 in signature_algorithms (BoringSSL's default verify preferences), so no signature scheme matches an Ed25519 certificate; our server refuses with handshake_failure.",
+                  `${message}\nserve: ${log}`,
+                );
+              throw new Error(`${message}\nserve: ${log}`);
+            }
+            assert.equal(response?.status(), 200);
+            const details = await response!.securityDetails();
+            const text = (await page.locator("body").textContent({ timeout: 10_000 })) ?? "";
+            const n: Negotiated = {
+              protocol: rowOf(text, "Protocol"),
+              suite: rowOf(text, "Cipher suite"),
+              alpn: rowOf(text, "ALPN") ?? null,
+              note: `Chromium: ${details?.protocol ?? "?"}${cell.keyType ? `, certificate ${details?.subjectName}` : ""}`,
+            };
+            for (const [k, v] of Object.entries(cell.expect))
+              assert.equal(n[k as keyof Negotiated], v, `${k} (page)`);
+            assert.equal(details?.protocol?.replace(/^TLS /, "TLSv"), n.protocol, "Chromium's protocol");
+            // serve logs a connection when it closes; the browser keeps it open, so the page is the record.
+            return n;
+          } finally {
+            await page.close().catch(() => {});
+            await kill(serve);
+          }
+        },
+      );
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    profile.remove();
+  }
+  matrix.assertAllPassed();
+});
