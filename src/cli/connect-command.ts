@@ -654,6 +654,9 @@ async function pipeData(
       closedBy = info?.message ?? formatStatus(got.status);
       code = 1;
       trace.line(`  ${trace.paint("red", "DecryptMessage failed")}: ${closedBy}`);
+      // A TLS 1.3 server refusing the client certificate (or its absence) says so only after
+      // the handshake: the advice is printed like a handshake failure's.
+      if (info) console.error(describeFailure(info, "client"));
       break;
     }
   } finally {
