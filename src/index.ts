@@ -56,7 +56,19 @@ export type {
   TLS_PARAMETERS,
 } from "./schannel/sch-credentials.js";
 export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";
+export {
+  configureSecurityService,
+  type SecurityServiceOptions,
+  securityServiceConfiguration,
+} from "./service/configure.js";
 export * from "./sspi/attributes.js";
+export {
+  AcceptSecurityContext,
+  AcquireCredentialsHandle,
+  DeleteSecurityContext,
+  FreeCredentialsHandle,
+  InitializeSecurityContext,
+} from "./sspi/blocking-calls.js";
 export * from "./sspi/buffer-types.js";
 export { copyBytes } from "./sspi/bytes.js";
 export * from "./sspi/context-flags.js";
@@ -97,15 +109,3 @@ export { SspiError } from "./sspi/sspi-error.js";
 export * from "./sspi/status.js";
 export * from "./sspi/timestamp.js";
 export * from "./sspi/types.js";
-export {
-  AcceptSecurityContext,
-  AcquireCredentialsHandle,
-  DeleteSecurityContext,
-  FreeCredentialsHandle,
-  InitializeSecurityContext,
-} from "./sspi/blocking-calls.js";
-export {
-  configureSecurityService,
-  type SecurityServiceOptions,
-  securityServiceConfiguration,
-} from "./service/configure.js";

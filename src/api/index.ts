@@ -10,6 +10,7 @@
  * @module
  */
 export { AbortError } from "./abort.js";
+export { acceptTls, connectTls, type TlsStreamOptions } from "./connect.js";
 export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
@@ -23,5 +24,4 @@ export {
 } from "./tls-context.js";
 export { TlsError } from "./tls-error.js";
 export { SspiTlsStream, type SspiTlsStreamOptions } from "./tls-stream.js";
-export { acceptTls, connectTls, type TlsStreamOptions } from "./connect.js";
 export { duplexTransport, type MessageTransport } from "./transport.js";

@@ -36,14 +36,14 @@ import {
 import { type SecBuffer, secBufferDesc } from "../sspi/types.js";
 import { raceAbort } from "./abort.js";
 import { concatBytes, copyBytes, EMPTY } from "./bytes.js";
-import { callContext, type ContextCallResult } from "./context-call.js";
-import { openRecord, sealRecords } from "./message-calls.js";
+import { type ContextCallResult, callContext } from "./context-call.js";
 import type { TlsVersion } from "./credential-options.js";
 import type { TlsCredentials } from "./credentials.js";
 import { type HandshakeIo, runHandshake } from "./handshake.js";
+import { openRecord, sealRecords } from "./message-calls.js";
 import {
-  type CertificateCheck,
   alpnProtocolOf,
+  type CertificateCheck,
   certificateCheckOf,
   cipherSuiteOf,
   exportKeyingMaterialOf,

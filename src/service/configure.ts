@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { SEC_E_INVALID_PARAMETER, SEC_E_OK, type SECURITY_STATUS } from "../sspi/status.js";
+
 import { recordError } from "../sspi/last-error.js";
+import { SEC_E_INVALID_PARAMETER, SEC_E_OK, type SECURITY_STATUS } from "../sspi/status.js";
 import { applyServiceSettings, type ServiceSettings, serviceSettings } from "./security-service.js";
 
 /** Options of {@link configureSecurityService}; omitted fields keep their current value. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { SECURITY_STATUS } from "../sspi/status.js";
+
 import type {
   EngineContextOptions,
   EngineCredentialConfig,
@@ -17,6 +17,7 @@ import type {
   EngineStepResult,
   PostHandshakeResult,
 } from "../schannel/engine/engine-types.js";
+import type { SECURITY_STATUS } from "../sspi/status.js";
 
 export type {
   EngineContextOptions,

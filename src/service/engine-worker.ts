@@ -7,13 +7,13 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { InThreadEngineHost } from "./in-thread-host.js";
 import {
   type EngineWorkerData,
   ReplyChannel,
   type WorkerRequest,
   type WorkerResponse,
 } from "./host-protocol.js";
+import { InThreadEngineHost } from "./in-thread-host.js";
 
 const port = parentPort;
 if (port === null) throw new Error("engine-worker.js must run in a worker thread");

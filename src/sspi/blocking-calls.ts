@@ -35,11 +35,11 @@
  * @module
  */
 import {
+  type Prepared,
   prepareAcquireCredentialsHandle,
   prepareContextCall,
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
-  type Prepared,
 } from "./establishing-calls.js";
 import type { SecHandle } from "./handles.js";
 import type { SECURITY_STATUS } from "./status.js";

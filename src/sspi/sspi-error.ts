@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { explainError, type SspiErrorInfo } from "./last-error.js";
+
 import type { ErrorInfo } from "./handle-table.js";
+import { explainError, type SspiErrorInfo } from "./last-error.js";
 import type { SECURITY_STATUS } from "./status.js";
 
 /** An SSPI failure as an exception: `SEC_E_UNTRUSTED_ROOT (0x80090325): certificate chain … [alert sent: unknown_ca]`. */

@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import {
   type AddressInfo,
-  createServer as netCreateServer,
   connect as netConnect,
+  createServer as netCreateServer,
   type Socket,
 } from "node:net";
 import { Duplex, Readable } from "node:stream";

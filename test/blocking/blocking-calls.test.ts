@@ -9,19 +9,19 @@ import {
   box,
   CredHandle,
   CtxtHandle,
-  promises as sspi,
+  ISC_REQ_ALLOCATE_MEMORY,
   QueryContextAttributes,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
-  SECPKG_ATTR_CONNECTION_INFO,
   SEC_I_CONTINUE_NEEDED,
   SECBUFFER_TOKEN,
+  SECPKG_ATTR_CONNECTION_INFO,
+  SspiGetLastErrorInfo,
   secBuffer,
   secBufferDesc,
-  SspiGetLastErrorInfo,
-  ISC_REQ_ALLOCATE_MEMORY,
+  promises as sspi,
 } from "../../src/index.js";
 import { engineOperationsOnThisThread } from "../../src/service/in-thread-host.js";
 import { securityService } from "../../src/service/security-service.js";
@@ -35,8 +35,8 @@ import {
 import { decryptOnce, encrypt } from "../support/sspi-driver.js";
 import {
   acquire,
-  memoryHandshake,
   type Mode,
+  memoryHandshake,
   type Pki,
   pki,
   SECPKG_CRED_INBOUND,

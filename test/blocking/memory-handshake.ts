@@ -4,6 +4,7 @@
  * recording every status so the two paths can be compared call by call.
  */
 import assert from "node:assert/strict";
+import { createCertificateAuthority, issueCertificate } from "../../src/devcert/certificates.js";
 import {
   ASC_REQ_ALLOCATE_MEMORY,
   ASC_REQ_CONFIDENTIALITY,
@@ -15,7 +16,6 @@ import {
   ISC_REQ_ALLOCATE_MEMORY,
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_STREAM,
-  promises as sspi,
   type SCH_CREDENTIALS,
   SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
@@ -28,13 +28,13 @@ import {
   type SECURITY_STATUS,
   secBuffer,
   secBufferDesc,
+  promises as sspi,
 } from "../../src/index.js";
 import {
   AcceptSecurityContext,
   AcquireCredentialsHandle,
   InitializeSecurityContext,
 } from "../../src/sspi/blocking-calls.js";
-import { createCertificateAuthority, issueCertificate } from "../../src/devcert/certificates.js";
 
 export type Mode = "blocking" | "async";
 

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { CertificateKeyType } from "../../src/devcert/certificates.js";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { kill, type RunningServe, startServe, tempDir } from "../cli/serve-support.js";
+import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles } from "../support/peers.js";
 import { KnownGap, Matrix, type Negotiated } from "./results.js";
 

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import {
   kill,
   type RunningServe,
@@ -16,6 +15,7 @@ import {
   tempDir,
   waitFor,
 } from "../cli/serve-support.js";
+import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles } from "../support/peers.js";
 import { Matrix, type Negotiated } from "./results.js";
 import { ECDSA12, TLS13 } from "./tls-tables.js";

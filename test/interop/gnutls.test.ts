@@ -7,15 +7,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { CertificateKeyType } from "../../src/devcert/certificates.js";
+import { requireBinary } from "../cli/serve-support.js";
 import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { freePort, spawnPeer, TempFiles, waitForOutput } from "../support/peers.js";
-import { requireBinary } from "../cli/serve-support.js";
-import { leakCheck, type Listener, listen } from "../support/sspi-driver.js";
+import { type Listener, leakCheck, listen } from "../support/sspi-driver.js";
 import { dataAndClose, ourClientAgainst, peerClientAgainstUs } from "./features.js";
 import { type OurCredentialOptions, type OurEnd, sha256 } from "./our-side.js";
 import { type PeerView, ToolPeer } from "./peer-ends.js";
 import { type CellSpec, Matrix, type Negotiated } from "./results.js";
-import { type Suite, TLS13, ECDSA12, RSA12, type Version } from "./tls-tables.js";
+import { ECDSA12, RSA12, type Suite, TLS13, type Version } from "./tls-tables.js";
 
 const matrix = new Matrix(import.meta.filename ?? "gnutls.test.js");
 const files = new TempFiles();

@@ -2,7 +2,7 @@
  * Interop grid against Node's own `tls` (tls.createServer for our client, tls.connect for our
  * server); TLS 1.3 and 1.2 × suites × groups (+ HRR) × key types (see grid.ts).
  */
-import { before, after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { leakCheck, listen } from "../support/sspi-driver.js";
 import { clientGroups, type GridPeer, gridOurClient, gridOurServer, serverGroups } from "./grid.js";

@@ -12,7 +12,7 @@ import { peerCertificateOf } from "../../src/api/tls-attributes.js";
 import { promises as sspi } from "../../src/index.js";
 import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles, waitForOutput } from "../support/peers.js";
-import { leakCheck, type Listener, listen, requireBinary } from "../support/sspi-driver.js";
+import { type Listener, leakCheck, listen, requireBinary } from "../support/sspi-driver.js";
 import {
   cuttingProxy,
   dataAndClose,
@@ -23,7 +23,7 @@ import {
 import { OurEnd, ourCredential, sha256 } from "./our-side.js";
 import { opensslClient, opensslServer, type ToolPeer } from "./peer-ends.js";
 import { type CellSpec, KnownGap, Matrix } from "./results.js";
-import { payload, type Version, VERSIONS } from "./tls-tables.js";
+import { payload, VERSIONS, type Version } from "./tls-tables.js";
 
 const matrix = new Matrix(import.meta.filename ?? "openssl-features.test.js");
 const files = new TempFiles();

@@ -10,20 +10,20 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import {
-  cipherSuiteOf,
   alpnProtocolOf,
+  cipherSuiteOf,
   peerCertificateOf,
   protocolOf,
   resumedOf,
 } from "../../src/api/tls-attributes.js";
 import type { IssuedCertificate } from "../../src/devcert/certificates.js";
 import {
+  ApplyControlToken,
   ASC_REQ_ALLOCATE_MEMORY,
   ASC_REQ_CONFIDENTIALITY,
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_MUTUAL_AUTH,
   ASC_REQ_STREAM,
-  ApplyControlToken,
   box,
   type CredHandle,
   ISC_REQ_ALLOCATE_MEMORY,
@@ -31,10 +31,9 @@ import {
   ISC_REQ_EXTENDED_ERROR,
   ISC_REQ_STREAM,
   ISC_REQ_USE_SUPPLIED_CREDS,
-  promises as sspi,
   QueryContextAttributes,
-  SCH_CREDENTIALS_VERSION,
   type SCH_CREDENTIALS,
+  SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
   SECPKG_ATTR_CIPHER_INFO,
   SECPKG_ATTR_LOCAL_CERT_CONTEXT,
@@ -45,22 +44,23 @@ import {
   SP_PROT_TLS1_3,
   SspiGetLastErrorInfo,
   secBufferDesc,
+  promises as sspi,
   statusName,
 } from "../../src/index.js";
 import { applicationProtocolsBuffer } from "../../src/schannel/application-protocols.js";
 import { keyUpdateToken } from "../../src/schannel/control-tokens.js";
 import {
   acquireCredential,
+  connectReader,
   contextCall,
   decryptOnce,
-  connectReader,
   decryptUntilStatus,
   encrypt,
   type HandshakeOutcome,
   handshake,
   receive,
-  sendCloseNotify,
   type SocketReader,
+  sendCloseNotify,
 } from "../support/sspi-driver.js";
 import type { Negotiated } from "./results.js";
 import { disabledCryptoKeeping, type Suite, type Version } from "./tls-tables.js";

@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
+
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   type CredHandle,
   configureSecurityService,
   handleStatistics,
-  promises as sspi,
   securityServiceConfiguration,
+  promises as sspi,
 } from "../../src/index.js";
 import { acquire, pki, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from "../blocking/memory-handshake.js";
 import { collectGarbage } from "../support/gc.js";

@@ -30,7 +30,6 @@ import {
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_EXTENDED_ERROR,
   ISC_REQ_STREAM,
-  promises as sspi,
   type SCH_CREDENTIALS,
   SCH_CREDENTIALS_VERSION,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -44,12 +43,13 @@ import {
   SECBUFFER_EXTRA,
   SECBUFFER_MISSING,
   SECBUFFER_TOKEN,
+  type SECURITY_STATUS,
   SP_PROT_TLS1_2,
   SP_PROT_TLS1_3,
-  type SECURITY_STATUS,
   secBuffer,
   secBufferDesc,
   shutdownToken,
+  promises as sspi,
   statusName,
 } from "../../src/index.js";
 import { withTimeout } from "../support/peers.js";

@@ -7,7 +7,6 @@ import {
   box,
   CtxtHandle,
   handleStatistics,
-  promises as sspi,
   SEC_I_ASYNC_CALL_PENDING,
   SECBUFFER_TOKEN,
   SspiCreateAsyncContext,
@@ -19,6 +18,7 @@ import {
   SspiSetAsyncNotifyCallback,
   secBuffer,
   secBufferDesc,
+  promises as sspi,
   statusName,
 } from "../../src/index.js";
 import {

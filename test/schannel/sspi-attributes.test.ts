@@ -20,12 +20,11 @@ import {
   type CredHandle,
   type CtxtHandle,
   FreeContextBuffer,
-  promises as sspi,
   QueryContextAttributes,
   QueryCredentialsAttributes,
   QuerySecurityPackageInfo,
-  SCH_CREDENTIALS_VERSION,
   type SCH_CREDENTIALS,
+  SCH_CREDENTIALS_VERSION,
   SEC_E_NO_CREDENTIALS,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
@@ -47,19 +46,19 @@ import {
   SECPKG_ATTR_UNIQUE_BINDINGS,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
+  type SecPkgInfo,
+  SetContextAttributes,
   SP_PROT_TLS1_2,
   SP_PROT_TLS1_2_CLIENT,
   SP_PROT_TLS1_2_SERVER,
   SP_PROT_TLS1_3,
   SP_PROT_TLS1_3_CLIENT,
   SP_PROT_TLS1_3_SERVER,
-  type SecPkgInfo,
-  SetContextAttributes,
   SspiGetLastErrorInfo,
+  promises as sspi,
   statusName,
   TlsParametersCngAlgUsageCipher,
 } from "../../src/index.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
 import { withTimeout } from "../support/peers.js";
 import {
   acquireOk,
@@ -71,6 +70,7 @@ import {
   receive,
   type SocketReader,
 } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "./engine/fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

@@ -8,19 +8,19 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { before, test } from "node:test";
 import tls from "node:tls";
 import {
-  CredHandle,
-  parseClientHello,
-  promises as sspi,
-  SCH_CREDENTIALS_VERSION,
-  SEC_E_OK,
-  SECPKG_CRED_INBOUND,
-} from "../../src/index.js";
-import {
   type CertificateAuthority,
   createCertificateAuthority,
   type IssuedCertificate,
   issueCertificate,
 } from "../../src/devcert/certificates.js";
+import {
+  CredHandle,
+  parseClientHello,
+  SCH_CREDENTIALS_VERSION,
+  SEC_E_OK,
+  SECPKG_CRED_INBOUND,
+  promises as sspi,
+} from "../../src/index.js";
 import { handshake, SocketReader } from "../support/sspi-driver.js";
 
 let ca: CertificateAuthority;

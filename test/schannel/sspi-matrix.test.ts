@@ -16,8 +16,8 @@ import type { CertificateKeyType, IssuedCertificate } from "../../src/devcert/ce
 import {
   box,
   type CredHandle,
-  promises as sspi,
   QueryContextAttributes,
+  type SCH_CREDENTIALS,
   SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
   SEC_I_CONTEXT_EXPIRED,
@@ -30,9 +30,8 @@ import {
   SP_PROT_TLS1_3,
   SP_PROT_TLS1_3_CLIENT,
   SP_PROT_TLS1_3_SERVER,
-  type SCH_CREDENTIALS,
+  promises as sspi,
 } from "../../src/index.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
 import {
   binaryStdout,
   disabledCryptoKeeping,
@@ -41,8 +40,8 @@ import {
   type Suite,
   suitesFor,
   until,
-  type Version,
   VERSIONS,
+  type Version,
 } from "../interop/tls-tables.js";
 import { freePort, spawnOpenssl, TempFiles, waitForOutput, withTimeout } from "../support/peers.js";
 import {
@@ -55,9 +54,10 @@ import {
   listen,
   receive,
   requireBinary,
-  sendCloseNotify,
   type SocketReader,
+  sendCloseNotify,
 } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "./engine/fixtures.js";
 
 interface Cell {
   keyType: CertificateKeyType;

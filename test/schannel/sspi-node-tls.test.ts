@@ -5,18 +5,25 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import {
+  type AddressInfo,
   connect as netConnect,
   createServer as netCreateServer,
-  type AddressInfo,
   type Socket,
 } from "node:net";
 import { after, before, test } from "node:test";
 import tls from "node:tls";
 import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  issueCertificate,
+} from "../../src/devcert/certificates.js";
+import {
   ApplyControlToken,
+  applicationProtocolsBuffer,
   box,
+  type CertContext,
   CredHandle,
-  promises as sspi,
   QueryContextAttributes,
   type SCH_CREDENTIALS,
   SCH_CREDENTIALS_VERSION,
@@ -29,20 +36,13 @@ import {
   SECPKG_ATTR_SESSION_INFO,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
+  SP_PROT_TLS1_2,
+  SP_PROT_TLS1_3,
   SP_PROT_TLS1_3_CLIENT,
   secBufferDesc,
   shutdownToken,
-  applicationProtocolsBuffer,
-  SP_PROT_TLS1_2,
-  SP_PROT_TLS1_3,
-  type CertContext,
+  promises as sspi,
 } from "../../src/index.js";
-import {
-  createCertificateAuthority,
-  issueCertificate,
-  type CertificateAuthority,
-  type IssuedCertificate,
-} from "../../src/devcert/certificates.js";
 import { decryptOnce, encrypt, handshake, receive, SocketReader } from "../support/sspi-driver.js";
 
 let ca: CertificateAuthority;

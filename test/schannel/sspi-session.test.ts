@@ -17,11 +17,10 @@ import {
   type CredHandle,
   type CtxtHandle,
   keyUpdateToken,
-  promises as sspi,
   QueryContextAttributes,
   SCH_CRED_DISABLE_RECONNECTS,
-  SCH_CREDENTIALS_VERSION,
   type SCH_CREDENTIALS,
+  SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
   SEC_I_RENEGOTIATE,
   SECPKG_ATTR_SESSION_INFO,
@@ -31,11 +30,10 @@ import {
   SP_PROT_TLS1_3,
   SSL_SESSION_RECONNECT,
   secBufferDesc,
+  promises as sspi,
   statusName,
   TLS1_ALERT_FATAL,
 } from "../../src/index.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
 import { freePort, spawnOpenssl, TempFiles, waitForOutput, withTimeout } from "../support/peers.js";
 import {
   acquireOk,
@@ -44,14 +42,16 @@ import {
   decryptOnce,
   encrypt,
   handshake,
+  type Listener,
   leakCheck,
   listen,
-  type Listener,
   receive,
   requireBinary,
-  sendCloseNotify,
   type SocketReader,
+  sendCloseNotify,
 } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

@@ -30,14 +30,13 @@ import {
   ISC_REQ_EXTENDED_ERROR,
   ISC_REQ_MANUAL_CRED_VALIDATION,
   ISC_REQ_STREAM,
-  promises as sspi,
   QueryContextAttributes,
   SCH_CRED_FORMAT_CERT_HASH,
   SCH_CRED_MANUAL_CRED_VALIDATION,
+  type SCH_CREDENTIALS,
   SCH_CREDENTIALS_VERSION,
   SCH_USE_DTLS_ONLY,
   SCH_USE_PRESHAREDKEY_ONLY,
-  type SCH_CREDENTIALS,
   SEC_E_ALGORITHM_MISMATCH,
   SEC_E_APPLICATION_PROTOCOL_MISMATCH,
   SEC_E_CERT_EXPIRED,
@@ -64,16 +63,15 @@ import {
   SECPKG_CRED_BOTH,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
+  type SECURITY_STATUS,
   SP_PROT_TLS1_2,
   SP_PROT_TLS1_3,
-  type SECURITY_STATUS,
+  SspiGetLastErrorInfo,
   secBuffer,
   secBufferDesc,
-  SspiGetLastErrorInfo,
+  promises as sspi,
   statusName,
 } from "../../src/index.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
 import { TempFiles, withTimeout } from "../support/peers.js";
 import {
   acquireCredential,
@@ -85,13 +83,15 @@ import {
   encrypt,
   type HandshakeOutcome,
   handshake,
+  type Listener,
   leakCheck,
   listen,
-  type Listener,
   receive,
   requireBinary,
   type SocketReader,
 } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

@@ -7,17 +7,17 @@ import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { before, test } from "node:test";
 import {
-  CtxtHandle,
   box,
+  CtxtHandle,
+  ISC_REQ_ALLOCATE_MEMORY,
   SEC_E_INVALID_PARAMETER,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   SECBUFFER_TOKEN,
+  SspiGetLastErrorInfo,
   secBuffer,
   secBufferDesc,
-  ISC_REQ_ALLOCATE_MEMORY,
   promises as sspi,
-  SspiGetLastErrorInfo,
 } from "../../src/index.js";
 import { configureSecurityService, securityServiceConfiguration } from "../../src/service/configure.js";
 import { engineOperationsOnThisThread, InThreadEngineHost } from "../../src/service/in-thread-host.js";

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 
 const preload = new URL("./worker-host-preload.js", import.meta.url).href;
 const suites = ["../schannel/sspi-node-tls.test.js", "../schannel/sspi-client-certificate.test.js"];

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { WorkerPoolHost } from "../../src/service/worker-pool-host.js";
 import {
   SEC_E_INTERNAL_ERROR,

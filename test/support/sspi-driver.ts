@@ -28,7 +28,6 @@ import {
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_EXTENDED_ERROR,
   ISC_REQ_STREAM,
-  promises as sspi,
   QueryContextAttributes,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_OK,
@@ -41,14 +40,15 @@ import {
   SECBUFFER_STREAM_TRAILER,
   SECBUFFER_TOKEN,
   SECPKG_ATTR_STREAM_SIZES,
+  type SECURITY_STATUS,
   type SecBuffer,
   type SecBufferDesc,
+  type SecHandle,
+  SspiGetLastErrorInfo,
   secBuffer,
   secBufferDesc,
-  type SECURITY_STATUS,
-  type SecHandle,
   shutdownToken,
-  SspiGetLastErrorInfo,
+  promises as sspi,
 } from "../../src/index.js";
 
 /** Buffers what a socket receives; `more()` waits for the next chunk (false at end). */

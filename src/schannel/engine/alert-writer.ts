@@ -16,16 +16,16 @@
 import { TLS1_ALERT_FATAL } from "../../sspi/schannel-constants.js";
 import { type CipherSuite, cipherSuiteById } from "../record/cipher-suites.js";
 import {
+  fromTls12KeyBlock,
+  fromTls13TrafficSecret,
+  type RecordProtection,
+} from "../record/record-protection.js";
+import {
   CONTENT_TYPE_ALERT,
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_CHANGE_CIPHER_SPEC,
 } from "../records/record-header.js";
 import type { ServerHelloInfo } from "../records/server-hello.js";
-import {
-  fromTls12KeyBlock,
-  fromTls13TrafficSecret,
-  type RecordProtection,
-} from "../record/record-protection.js";
 import { countRecords, plaintextAlertRecord } from "./alert-record.js";
 import type { KeylogSecrets } from "./keylog.js";
 

@@ -9,14 +9,14 @@
  * @module
  */
 import { cipherSuiteById } from "../record/cipher-suites.js";
+import { fromTls13TrafficSecret } from "../record/record-protection.js";
+import { HANDSHAKE_CERTIFICATE_REQUEST, HANDSHAKE_FINISHED } from "../records/handshake-types.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_HANDSHAKE,
   splitRecords,
 } from "../records/record-header.js";
 import type { ServerHelloInfo } from "../records/server-hello.js";
-import { fromTls13TrafficSecret } from "../record/record-protection.js";
-import { HANDSHAKE_CERTIFICATE_REQUEST, HANDSHAKE_FINISHED } from "../records/handshake-types.js";
 import { findCertificateRequest12 } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { constants as cryptoConstants } from "node:crypto";
+import { createHash, constants as cryptoConstants } from "node:crypto";
 import { createSecureContext, type SecureContext, type SecureContextOptions } from "node:tls";
 import {
   SEC_E_ALGORITHM_MISMATCH,

@@ -6,13 +6,13 @@
  */
 import type { TLSSocket } from "node:tls";
 import { cipherSuiteByName } from "../record/cipher-suites.js";
+import type { ServerHelloInfo } from "../records/server-hello.js";
 import type {
   CertificateCheck,
   EngineTlsVersion,
   HandshakeSecrets,
   HandshakeSummary,
 } from "./engine-types.js";
-import type { ServerHelloInfo } from "../records/server-hello.js";
 import { findServerKeyExchangeGroup, groupName } from "./handshake-messages.js";
 import type { KeylogSecrets } from "./keylog.js";
 import { localCertificate, peerCertificateChain } from "./peer-certificates.js";

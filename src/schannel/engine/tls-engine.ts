@@ -23,7 +23,7 @@
  * @module
  */
 import { isIP } from "node:net";
-import { connect, type ConnectionOptions, TLSSocket } from "node:tls";
+import { type ConnectionOptions, connect, TLSSocket } from "node:tls";
 import { alertName, TLS1_ALERT_FATAL } from "../../sspi/schannel-constants.js";
 import {
   formatStatus,

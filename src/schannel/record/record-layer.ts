@@ -46,14 +46,13 @@ import {
   TLS1_ALERT_WARNING,
 } from "../../sspi/schannel-constants.js";
 import {
-  type SECURITY_STATUS,
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_ILLEGAL_MESSAGE,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTEXT_EXPIRED,
+  type SECURITY_STATUS,
 } from "../../sspi/status.js";
-import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
 import {
   HANDSHAKE_CERTIFICATE_REQUEST,
   HANDSHAKE_CLIENT_HELLO,
@@ -69,11 +68,12 @@ import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_HANDSHAKE,
 } from "../records/record-header.js";
+import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
-  type RecordErrorCode,
   RecordError,
+  type RecordErrorCode,
   type RecordFailure,
   type RecordProtection,
   type StreamSizes,

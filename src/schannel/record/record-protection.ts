@@ -26,16 +26,14 @@ import {
   TLS1_ALERT_UNEXPECTED_MESSAGE,
 } from "../../sspi/schannel-constants.js";
 import {
-  type SECURITY_STATUS,
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_DECRYPT_FAILURE,
   SEC_E_ILLEGAL_MESSAGE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_MESSAGE_ALTERED,
+  type SECURITY_STATUS,
 } from "../../sspi/status.js";
-import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
-import { nextTrafficSecret, tls12KeyBlock, tls13TrafficKeys } from "./key-schedule.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
   MAX_CIPHERTEXT_LENGTH,
@@ -43,6 +41,8 @@ import {
   MAX_PLAINTEXT_LENGTH,
   RECORD_HEADER_LENGTH,
 } from "../records/record-header.js";
+import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
+import { nextTrafficSecret, tls12KeyBlock, tls13TrafficKeys } from "./key-schedule.js";
 
 /** Why a record could not be sealed or opened. */
 export type RecordErrorCode =

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { alertDescriptionName } from "../../sspi/schannel-constants.js";
 import {
   CONTENT_TYPE_ALERT,
   CONTENT_TYPE_APPLICATION_DATA,
@@ -15,7 +17,6 @@ import {
   splitRecords,
 } from "./record-header.js";
 import { HELLO_RETRY_REQUEST_RANDOM } from "./server-hello.js";
-import { alertDescriptionName } from "../../sspi/schannel-constants.js";
 import { alertLevelName, contentTypeName, handshakeTraceLabel } from "./tls-names.js";
 
 /** One record (or the unparseable tail) of a token. */

@@ -6,18 +6,18 @@
 import { connect as netConnect, type Server, type Socket } from "node:net";
 import {
   type ConnectionOptions,
+  type TLSSocket,
+  type TlsOptions,
   connect as tlsConnect,
   createServer as tlsCreateServer,
-  type TlsOptions,
-  type TLSSocket,
 } from "node:tls";
+import type { HandshakeSummary } from "../../../src/schannel/engine/engine-types.js";
 import { cipherSuiteById } from "../../../src/schannel/record/cipher-suites.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
   type RecordProtection,
 } from "../../../src/schannel/record/record-protection.js";
-import type { HandshakeSummary } from "../../../src/schannel/engine/engine-types.js";
 import { splitRecords } from "../../../src/schannel/records/record-header.js";
 import type { EngineHost } from "../../../src/service/engine-host.js";
 import { type DriveResult, driveEngine, rawServer, SocketReader, withTimeout } from "../../support/peers.js";

@@ -6,15 +6,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { TLSSocket } from "node:tls";
 import {
+  cipherSuiteByIanaName,
+  cipherSuiteById,
+  cipherSuiteByName,
+  cipherSuiteByOpensslName,
   TLS_AES_128_GCM_SHA256,
   TLS_AES_256_GCM_SHA384,
   TLS_CHACHA20_POLY1305_SHA256,
   TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
   TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-  cipherSuiteById,
-  cipherSuiteByIanaName,
-  cipherSuiteByName,
-  cipherSuiteByOpensslName,
 } from "../../../src/schannel/record/cipher-suites.js";
 import {
   hkdfExpand,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { alertDescriptionName } from "../../../src/sspi/schannel-constants.js";
 import {
   CIPHER_SUITE_NAMES,
   cipherSuiteName,
@@ -13,6 +12,7 @@ import {
   protocolVersionName,
   signatureSchemeName,
 } from "../../../src/schannel/records/tls-names.js";
+import { alertDescriptionName } from "../../../src/sspi/schannel-constants.js";
 
 /** `openssl ciphers -V -stdname <spec>` as [id, IANA name] pairs. */
 function opensslSuites(spec: string): [number, string][] {
