@@ -685,7 +685,7 @@ describe("arbitrary buffer descriptors", () => {
 
 describe("regressions found by the properties", () => {
   test("a step that fails after producing handshake output still ends its token with the alert", {
-    skip: "BUG: failed ASC/ISC step returns the output it produced without the fatal alert (peer completes)",
+    skip: "FLAKY: passes alone since the engine replaces a stale flight with the alert (tls-engine failFromEngine); after the earlier properties in this file ASC on two ClientHellos sometimes does not fail at all (cause not yet found)",
   }, async () => {
     for (const v of VERSIONS) {
       await boundedCase(`${v} duplicate ClientHello`, async (track) => {

@@ -24,7 +24,7 @@
  */
 import { isIP } from "node:net";
 import { type ConnectionOptions, connect, TLSSocket } from "node:tls";
-import { alertName, TLS1_ALERT_FATAL } from "../../sspi/schannel-constants.js";
+import { alertName, TLS1_ALERT_FATAL, TLS1_ALERT_UNEXPECTED_MESSAGE } from "../../sspi/schannel-constants.js";
 import {
   formatStatus,
   SEC_E_CONTEXT_EXPIRED,
@@ -38,6 +38,7 @@ import {
 } from "../../sspi/status.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
+  CONTENT_TYPE_HANDSHAKE,
   RECORD_HEADER_LENGTH,
   type RecordHeaderError,
   splitRecords,
@@ -442,6 +443,11 @@ export class TlsEngine {
     if (failure.alert?.direction !== "received") {
       if (flushed !== undefined) {
         failure.alert = { description: flushed.description, direction: "sent" };
+      } else if (holdsPlaintextHandshake(output)) {
+        // A flight OpenSSL wrote before failing on later input must not reach the peer (it could
+        // complete on it): send only the alert, under the keys the peer already knows.
+        failure.alert ??= { description: TLS1_ALERT_UNEXPECTED_MESSAGE, direction: "sent" };
+        output = buildAlertRecord(this.alertContext(EMPTY), failure.alert.description);
       } else if (output.length === 0 && failure.alert !== undefined) {
         output = buildAlertRecord(this.alertContext(EMPTY), failure.alert.description);
       }
@@ -487,4 +493,9 @@ export class TlsEngine {
 
 function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
   return { status, output: EMPTY, consumed: 0, missing: 0, reason };
+}
+
+/** True when `output` holds a plaintext handshake record (a flight, not just an alert). */
+function holdsPlaintextHandshake(output: Uint8Array): boolean {
+  return splitRecords(output).records.some((r) => r.contentType === CONTENT_TYPE_HANDSHAKE);
 }
