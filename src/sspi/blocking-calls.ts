@@ -36,10 +36,11 @@
  */
 import {
   type Prepared,
+  prepareAcceptSecurityContext,
   prepareAcquireCredentialsHandle,
-  prepareContextCall,
   prepareDeleteSecurityContext,
   prepareFreeCredentialsHandle,
+  prepareInitializeSecurityContext,
 } from "./establishing-calls.js";
 import type { SecHandle } from "./handles.js";
 import type { SECURITY_STATUS } from "./status.js";
@@ -124,20 +125,20 @@ export function InitializeSecurityContext(
   ptsExpiry: Box<TimeStamp> | null,
 ): SECURITY_STATUS {
   return run(
-    prepareContextCall({
-      reserved: [Reserved1, Reserved2],
-      role: "initiator",
+    prepareInitializeSecurityContext(
       phCredential,
       phContext,
       pszTargetName,
       fContextReq,
+      Reserved1,
       TargetDataRep,
       pInput,
+      Reserved2,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 
@@ -163,19 +164,17 @@ export function AcceptSecurityContext(
   ptsExpiry: Box<TimeStamp> | null,
 ): SECURITY_STATUS {
   return run(
-    prepareContextCall({
-      role: "acceptor",
+    prepareAcceptSecurityContext(
       phCredential,
       phContext,
-      pszTargetName: null,
+      pInput,
       fContextReq,
       TargetDataRep,
-      pInput,
       phNewContext,
       pOutput,
       pfContextAttr,
       ptsExpiry,
-    }),
+    ),
   );
 }
 
