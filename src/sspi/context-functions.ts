@@ -9,7 +9,7 @@
  * @module
  */
 import { validateBufferDesc } from "./buffer-validation.js";
-import { type ContextEntry, type CredentialEntry, lookupHandle } from "./handle-table.js";
+import { type ContextEntry, type CredentialEntry, type HandleEntry, lookupHandle } from "./handle-table.js";
 import type { SecHandle } from "./handles.js";
 import { recordError } from "./last-error.js";
 import type { Outcome } from "./security-package.js";
@@ -63,6 +63,39 @@ function isBox(value: unknown): value is Box<unknown> {
   return typeof value === "object" && value !== null;
 }
 
+const NOT_A_BOX: Outcome = { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" };
+
+/**
+ * The shape every function here shares: look the handle up, run `body` on its entry, record
+ * a failure's details on the handle, and turn an argument that throws while being read into
+ * `SEC_E_INVALID_TOKEN`. `body` returns `undefined` when the package lacks the function
+ * (`SEC_E_UNSUPPORTED_FUNCTION`).
+ */
+function dispatch<K extends HandleEntry["kind"]>(
+  operation: string,
+  kind: K,
+  handle: unknown,
+  body: (entry: Extract<HandleEntry, { kind: K }>) => Outcome | undefined,
+): SECURITY_STATUS {
+  try {
+    const entry = lookupHandle(handle, kind);
+    if (entry === undefined)
+      return invalidHandle(operation, kind === "context" ? "phContext" : "phCredential");
+    const outcome = body(entry);
+    return outcome === undefined ? unsupported(operation, entry) : finish(operation, outcome, entry);
+  } catch (error) {
+    return unreadable(operation, error);
+  }
+}
+
+/** Validates a message descriptor, then runs `call`. */
+function withDescriptor(desc: SecBufferDesc, call: () => Outcome): Outcome {
+  const validated = validateBufferDesc(desc, "input");
+  return validated.status === SEC_E_OK ? call() : validated;
+}
+
+const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" };
+
 /**
  * Encrypts one message in place. Schannel layout: `[SECBUFFER_STREAM_HEADER,
  * SECBUFFER_DATA (≤ cbMaximumMessage), SECBUFFER_STREAM_TRAILER, SECBUFFER_EMPTY]` sized from
@@ -80,19 +113,11 @@ export function EncryptMessage(
   pMessage: SecBufferDesc,
   MessageSeqNo: number,
 ): SECURITY_STATUS {
-  try {
-    const op = "EncryptMessage";
-    const entry = lookupHandle(phContext, "context");
-    if (entry === undefined) return invalidHandle(op, "phContext");
-    if (!entry.pkg.encryptMessage) return unsupported(op, entry);
-    if (MessageSeqNo !== 0)
-      return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
-    const desc = validateBufferDesc(pMessage, "input");
-    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-    return finish(op, entry.pkg.encryptMessage(entry.context, fQOP >>> 0, pMessage), entry);
-  } catch (error) {
-    return unreadable("EncryptMessage", error);
-  }
+  return dispatch("EncryptMessage", "context", phContext, (e) => {
+    if (!e.pkg.encryptMessage) return undefined;
+    if (MessageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
+    return withDescriptor(pMessage, () => e.pkg.encryptMessage!(e.context, fQOP >>> 0, pMessage));
+  });
 }
 
 /**
@@ -113,23 +138,12 @@ export function DecryptMessage(
   MessageSeqNo: number,
   pfQOP: Box<number> | null,
 ): SECURITY_STATUS {
-  try {
-    const op = "DecryptMessage";
-    const entry = lookupHandle(phContext, "context");
-    if (entry === undefined) return invalidHandle(op, "phContext");
-    if (!entry.pkg.decryptMessage) return unsupported(op, entry);
-    if (MessageSeqNo !== 0)
-      return finish(op, { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" }, entry);
-    const desc = validateBufferDesc(pMessage, "input");
-    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-    return finish(
-      op,
-      entry.pkg.decryptMessage(entry.context, pMessage, isBox(pfQOP) ? (pfQOP as Box<number>) : null),
-      entry,
-    );
-  } catch (error) {
-    return unreadable("DecryptMessage", error);
-  }
+  return dispatch("DecryptMessage", "context", phContext, (e) => {
+    if (!e.pkg.decryptMessage) return undefined;
+    if (MessageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
+    const qop = isBox(pfQOP) ? (pfQOP as Box<number>) : null;
+    return withDescriptor(pMessage, () => e.pkg.decryptMessage!(e.context, pMessage, qop));
+  });
 }
 
 /**
@@ -145,21 +159,10 @@ export function QueryContextAttributes(
   ulAttribute: number,
   pBuffer: Box<unknown>,
 ): SECURITY_STATUS {
-  try {
-    const op = "QueryContextAttributes";
-    const entry = lookupHandle(phContext, "context");
-    if (entry === undefined) return invalidHandle(op, "phContext");
-    if (!isBox(pBuffer))
-      return finish(
-        op,
-        { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" },
-        entry,
-      );
-    if (!entry.pkg.queryContextAttributes) return unsupported(op, entry);
-    return finish(op, entry.pkg.queryContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
-  } catch (error) {
-    return unreadable("QueryContextAttributes", error);
-  }
+  return dispatch("QueryContextAttributes", "context", phContext, (e) => {
+    if (!isBox(pBuffer)) return NOT_A_BOX;
+    return e.pkg.queryContextAttributes?.(e.context, ulAttribute >>> 0, pBuffer);
+  });
 }
 
 /**
@@ -176,16 +179,10 @@ export function SetContextAttributes(
   pBuffer: unknown,
   cbBuffer = 0,
 ): SECURITY_STATUS {
-  try {
-    void cbBuffer;
-    const op = "SetContextAttributes";
-    const entry = lookupHandle(phContext, "context");
-    if (entry === undefined) return invalidHandle(op, "phContext");
-    if (!entry.pkg.setContextAttributes) return unsupported(op, entry);
-    return finish(op, entry.pkg.setContextAttributes(entry.context, ulAttribute >>> 0, pBuffer), entry);
-  } catch (error) {
-    return unreadable("SetContextAttributes", error);
-  }
+  void cbBuffer;
+  return dispatch("SetContextAttributes", "context", phContext, (e) =>
+    e.pkg.setContextAttributes?.(e.context, ulAttribute >>> 0, pBuffer),
+  );
 }
 
 /**
@@ -199,25 +196,10 @@ export function QueryCredentialsAttributes(
   ulAttribute: number,
   pBuffer: Box<unknown>,
 ): SECURITY_STATUS {
-  try {
-    const op = "QueryCredentialsAttributes";
-    const entry = lookupHandle(phCredential, "credential");
-    if (entry === undefined) return invalidHandle(op, "phCredential");
-    if (!isBox(pBuffer))
-      return finish(
-        op,
-        { status: SEC_E_INVALID_PARAMETER, reason: "pBuffer must be a { value } box" },
-        entry,
-      );
-    if (!entry.pkg.queryCredentialsAttributes) return unsupported(op, entry);
-    return finish(
-      op,
-      entry.pkg.queryCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
-      entry,
-    );
-  } catch (error) {
-    return unreadable("QueryCredentialsAttributes", error);
-  }
+  return dispatch("QueryCredentialsAttributes", "credential", phCredential, (e) => {
+    if (!isBox(pBuffer)) return NOT_A_BOX;
+    return e.pkg.queryCredentialsAttributes?.(e.credential, ulAttribute >>> 0, pBuffer);
+  });
 }
 
 /**
@@ -232,20 +214,10 @@ export function SetCredentialsAttributes(
   pBuffer: unknown,
   cbBuffer = 0,
 ): SECURITY_STATUS {
-  try {
-    void cbBuffer;
-    const op = "SetCredentialsAttributes";
-    const entry = lookupHandle(phCredential, "credential");
-    if (entry === undefined) return invalidHandle(op, "phCredential");
-    if (!entry.pkg.setCredentialsAttributes) return unsupported(op, entry);
-    return finish(
-      op,
-      entry.pkg.setCredentialsAttributes(entry.credential, ulAttribute >>> 0, pBuffer),
-      entry,
-    );
-  } catch (error) {
-    return unreadable("SetCredentialsAttributes", error);
-  }
+  void cbBuffer;
+  return dispatch("SetCredentialsAttributes", "credential", phCredential, (e) =>
+    e.pkg.setCredentialsAttributes?.(e.credential, ulAttribute >>> 0, pBuffer),
+  );
 }
 
 /**
@@ -256,15 +228,8 @@ export function SetCredentialsAttributes(
  * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN`; `SEC_E_UNSUPPORTED_FUNCTION`.
  */
 export function ApplyControlToken(phContext: SecHandle, pInput: SecBufferDesc): SECURITY_STATUS {
-  try {
-    const op = "ApplyControlToken";
-    const entry = lookupHandle(phContext, "context");
-    if (entry === undefined) return invalidHandle(op, "phContext");
-    if (!entry.pkg.applyControlToken) return unsupported(op, entry);
-    const desc = validateBufferDesc(pInput, "input");
-    if (desc.status !== SEC_E_OK) return finish(op, desc, entry);
-    return finish(op, entry.pkg.applyControlToken(entry.context, pInput), entry);
-  } catch (error) {
-    return unreadable("ApplyControlToken", error);
-  }
+  return dispatch("ApplyControlToken", "context", phContext, (e) => {
+    if (!e.pkg.applyControlToken) return undefined;
+    return withDescriptor(pInput, () => e.pkg.applyControlToken!(e.context, pInput));
+  });
 }
