@@ -40,10 +40,18 @@ export const DEFAULT_GROUPS = ["X25519", "P-256", "P-384"];
 
 const MAX_CACHED_CONTEXTS = 32;
 
+/** A client session in the cache, with the certificate chain our validation accepted for it. */
+export interface CachedSession {
+  /** The serialized session (Node's `'session'` event). */
+  session: Uint8Array;
+  /** The server chain, leaf first, DER: what a resumed handshake checks and reports. */
+  peerCertificates: Uint8Array[];
+}
+
 /** A credential the engines use. Lives in the engine host only (holds private keys). */
 export class EngineCredential {
   private readonly contexts = new Map<string, SecureContext>();
-  private readonly sessions = new Map<string, Uint8Array>();
+  private readonly sessions = new Map<string, CachedSession>();
   readonly defaultContext: SecureContext;
 
   private constructor(
@@ -136,25 +144,32 @@ export class EngineCredential {
   }
 
   /** Client: the cached session for `key`, unless resumption is disabled. */
-  cachedSession(key: string): Uint8Array | undefined {
+  cachedSession(key: string): CachedSession | undefined {
     return this.config.disableResumption ? undefined : this.sessions.get(key);
   }
 
-  /** Client: remembers the newest session for `key` (no-op when resumption is disabled). */
-  storeSession(key: string, session: Uint8Array): void {
+  /**
+   * Client: remembers the newest session for `key` with the chain it was validated with (no-op
+   * when resumption is disabled). Only sessions whose certificate our own validation accepted
+   * belong here; the key names the validation mode and the target.
+   */
+  storeSession(key: string, session: Uint8Array, peerCertificates: Uint8Array[]): void {
     if (this.config.disableResumption) return;
-    this.sessions.set(key, session);
+    const previous = this.sessions.get(key);
+    if (previous !== undefined && previous.session !== session) previous.session.fill(0);
+    this.sessions.set(key, { session, peerCertificates });
   }
 
-  /** Client: forgets the session of `key` (after a failed handshake). */
+  /** Client: forgets (and zeroes) the session of `key` (after a failed or unvalidated handshake). */
   forgetSession(key: string): void {
+    this.sessions.get(key)?.session.fill(0);
     this.sessions.delete(key);
   }
 
   /** Drops cached contexts and sessions. */
   dispose(): void {
     this.contexts.clear();
-    for (const s of this.sessions.values()) s.fill(0);
+    for (const s of this.sessions.values()) s.session.fill(0);
     this.sessions.clear();
   }
 

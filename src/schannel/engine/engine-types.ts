@@ -73,13 +73,21 @@ export interface ClientContextOptions {
   serverName: string | null;
   /** ALPN protocols to offer; defaults to the credential's `alpn`. */
   alpn?: string[];
-  /** A session (from a previous handshake's `sessions`) to resume; otherwise the credential's cache is used. */
+  /**
+   * A session (from a previous handshake's `sessions`) to resume; otherwise the credential's cache
+   * is used (never with `manualValidation`). Its certificate is not known here: when the server
+   * resumes it and a name must be checked, the handshake fails with `SEC_E_WRONG_PRINCIPAL`.
+   */
   session?: Uint8Array;
   /** Do not validate the server certificate (`ISC_REQ_MANUAL_CRED_VALIDATION`); the result is still reported. */
   manualValidation: boolean;
   /** Validate the chain but not the name (`SCH_CRED_NO_SERVERNAME_CHECK`). */
   noServerNameCheck: boolean;
-  /** Port-less target used as the session cache key; defaults to `serverName`. */
+  /**
+   * Port-less target used (with the validation mode: manual, no-name-check, full) as the session
+   * cache key; defaults to `serverName`. Only sessions whose certificate our validation accepted
+   * are cached, and a resumed session's certificate is checked against `serverName` again.
+   */
   cacheKey?: string;
 }
 

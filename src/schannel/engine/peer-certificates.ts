@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { X509Certificate } from "node:crypto";
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
 import type { SECURITY_STATUS } from "../../sspi/status.js";
 import { failureFromCertificateError } from "./engine-errors.js";
@@ -38,9 +39,12 @@ export interface CertificateVerdict {
 
 /**
  * The client's check of the server certificate: the chain result OpenSSL computed
- * (`authorizationError`), then the name (`tls.checkServerIdentity`) unless the session was
- * resumed (already checked), the name check is disabled, or no target name was given.
+ * (`authorizationError`), then the name (`tls.checkServerIdentity`) unless the name check is
+ * disabled or no target name was given. A resumed handshake is checked too (Node shows no peer
+ * certificate then): `resumedLeaf`, the certificate the session was validated with, must carry
+ * the name asked for now; without one the name check fails.
  *
+ * @param resumedLeaf - with a resumed session: the leaf (DER) kept with it in the cache.
  * @returns the verification code and the status/alert it maps to (`SEC_E_OK`,
  *   `SEC_E_UNTRUSTED_ROOT`, `SEC_E_CERT_EXPIRED`, `SEC_E_WRONG_PRINCIPAL`, `SEC_E_CERT_UNKNOWN`).
  */
@@ -48,13 +52,21 @@ export function checkServerCertificate(
   socket: TLSSocket,
   serverName: string | null,
   checkName: boolean,
+  resumedLeaf?: Uint8Array,
 ): CertificateVerdict {
   let code: string | null = socket.authorized
     ? null
     : ((socket.authorizationError as unknown as string) ?? "UNSPECIFIED");
-  if (code === null && checkName && serverName !== null && !socket.isSessionReused()) {
-    const cert = socket.getPeerCertificate(true);
-    const error = checkServerIdentity(serverName, cert) as (Error & { code?: string }) | undefined;
+  if (code === null && checkName && serverName !== null) {
+    const cert = socket.isSessionReused()
+      ? resumedLeaf && new X509Certificate(resumedLeaf).toLegacyObject()
+      : socket.getPeerCertificate(true);
+    const error =
+      cert === undefined
+        ? Object.assign(new Error("the resumed session carries no certificate to check"), {
+            code: "ERR_TLS_CERT_ALTNAME_INVALID",
+          })
+        : (checkServerIdentity(serverName, cert) as (Error & { code?: string }) | undefined);
     if (error) code = error.code ?? "ERR_TLS_CERT_ALTNAME_INVALID";
   }
   return { verifyError: code, ...failureFromCertificateError(code) };

@@ -47,7 +47,7 @@ import { findServerHello, type ServerHelloInfo } from "../records/server-hello.j
 import { countRecords, findPlaintextAlert } from "./alert-record.js";
 import { buildAlertRecord } from "./alert-writer.js";
 import { findCertificateRequest } from "./certificate-request.js";
-import type { EngineCredential } from "./engine-credential.js";
+import type { CachedSession, EngineCredential } from "./engine-credential.js";
 import { type EngineFailure, failureFromEngineError, failureFromRecordHeader } from "./engine-errors.js";
 import type {
   ClientContextOptions,
@@ -63,6 +63,7 @@ import {
   type CertificateVerdict,
   checkClientCertificate,
   checkServerCertificate,
+  peerCertificateChain,
 } from "./peer-certificates.js";
 import { drainInput, type SettleProbe, settle } from "./settle.js";
 
@@ -84,6 +85,10 @@ export class TlsEngine {
   private verdict: CertificateVerdict | undefined;
   private rejected = false;
   private readonly newSessions: Uint8Array[] = [];
+  /** Client: the session offered in the ClientHello (from the cache or the options). */
+  private offered: CachedSession | undefined;
+  /** Client: the server chain of this connection (a resumed one: the chain kept with the session). */
+  private peerChain: Uint8Array[] = [];
   private pendingCallbacks = 0;
   private lastFailure: EngineStepResult | undefined;
   private busy = false;
@@ -202,7 +207,8 @@ export class TlsEngine {
    * Client: pushes post-handshake records (NewSessionTicket records re-sealed under the engine's
    * read key, in order) into the established engine.
    *
-   * @returns `SEC_E_OK` with the sessions the engine produced; `SEC_E_INVALID_HANDLE` when this is
+   * @returns `SEC_E_OK` with the sessions the engine produced and cached (none unless our own
+   *   validation accepted the certificate); `SEC_E_INVALID_HANDLE` when this is
    *   not an established client engine; `SEC_E_INCOMPLETE_MESSAGE` when `records` holds no complete
    *   record; an engine error status (for example `SEC_E_MESSAGE_ALTERED`) when OpenSSL rejects them.
    */
@@ -224,8 +230,7 @@ export class TlsEngine {
       }
       await settle(this.probe);
       this.takeRaw();
-      const sessions = this.newSessions.splice(0);
-      for (const s of sessions) this.credential.storeSession(this.cacheKey(), s);
+      const sessions = this.keepSessions(this.newSessions.splice(0));
       if (this.engineError !== undefined) {
         const failure = failureFromEngineError(this.engineError);
         return { status: failure.status, sessions, consumed: split.consumed, reason: failure.reason };
@@ -263,9 +268,31 @@ export class TlsEngine {
     zeroKeylogSecrets(this.secrets);
   }
 
+  /**
+   * Client: the session cache key, the validation mode and the target name. A session validated
+   * without the name check (or never validated) can then never answer a request that checks more.
+   */
   private cacheKey(): string {
     const o = this.options as ClientContextOptions;
-    return o.cacheKey ?? o.serverName ?? "";
+    const mode = o.manualValidation ? "manual" : o.noServerNameCheck ? "no-name-check" : "full";
+    return `${mode}\u0000${o.cacheKey ?? o.serverName ?? ""}`;
+  }
+
+  /**
+   * Client: caches `sessions` when our own validation accepted the server certificate, and
+   * returns them. Otherwise (manual validation, a rejected or unchecked certificate) they are
+   * zeroed, the entry of this key is deleted, and nothing is returned.
+   */
+  private keepSessions(sessions: Uint8Array[]): Uint8Array[] {
+    const o = this.options as ClientContextOptions;
+    const accepted = !o.manualValidation && !this.rejected && this.verdict?.status === SEC_E_OK;
+    if (!accepted) {
+      for (const s of sessions) s.fill(0);
+      this.credential.forgetSession(this.cacheKey());
+      return [];
+    }
+    for (const s of sessions) this.credential.storeSession(this.cacheKey(), s, this.peerChain);
+    return sessions;
   }
 
   private startClient(options: ClientContextOptions): void {
@@ -279,8 +306,13 @@ export class TlsEngine {
     if (name !== null && isIP(name) === 0) connectOptions.servername = name;
     const alpn = options.alpn ?? this.credential.config.alpn;
     if (alpn !== undefined && alpn.length > 0) connectOptions.ALPNProtocols = alpn;
-    const session = options.session ?? this.credential.cachedSession(this.cacheKey());
-    if (session !== undefined) connectOptions.session = Buffer.from(session);
+    this.offered =
+      options.session !== undefined
+        ? { session: options.session, peerCertificates: [] }
+        : options.manualValidation
+          ? undefined
+          : this.credential.cachedSession(this.cacheKey());
+    if (this.offered !== undefined) connectOptions.session = Buffer.from(this.offered.session);
     let socket: TLSSocket;
     try {
       socket = connect(connectOptions);
@@ -295,7 +327,9 @@ export class TlsEngine {
     socket.on("secureConnect", () => {
       this.secure = true;
       this.secureAt = this.duplex.writtenBytes;
-      this.verdict = checkServerCertificate(socket, name, !options.noServerNameCheck);
+      const resumed = socket.isSessionReused();
+      this.peerChain = resumed ? (this.offered?.peerCertificates ?? []) : peerCertificateChain(socket);
+      this.verdict = checkServerCertificate(socket, name, !options.noServerNameCheck, this.peerChain[0]);
       this.rejected = !options.manualValidation && this.verdict.status !== SEC_E_OK;
     });
   }
@@ -409,9 +443,9 @@ export class TlsEngine {
         : 1,
       readSequence: tls13 ? 0 : 1,
     });
+    if (role === "client") summary.peerCertificates = this.peerChain.map((c) => c.slice());
     this.state = "established";
-    const sessions = this.newSessions.splice(0);
-    for (const s of sessions) this.credential.storeSession(this.cacheKey(), s);
+    const sessions = role === "client" ? this.keepSessions(this.newSessions.splice(0)) : [];
     const result: EngineStepResult = { status: SEC_E_OK, output, consumed, missing: 0, handshake: summary };
     if (sessions.length > 0) result.sessions = sessions;
     return result;
@@ -478,8 +512,7 @@ export class TlsEngine {
     if (output.length > 0) this.sent.push(output);
     this.state = "failed";
     this.lastFailure = { ...result };
-    if (this.options.role === "client" && this.socket?.isSessionReused?.())
-      this.credential.forgetSession(this.cacheKey());
+    if (this.options.role === "client") this.credential.forgetSession(this.cacheKey());
     this.socket?.destroy();
     this.duplex.destroy();
     zeroKeylogSecrets(this.secrets);

@@ -353,3 +353,57 @@ test("client engine: resumption (TLS 1.2 session at handshake, TLS 1.3 tickets d
     }
   }
 });
+
+test("session cache identity bypass: a resumed session whose certificate does not carry the target name fails with SEC_E_WRONG_PRINCIPAL and is dropped, TLS 1.2 and 1.3", async () => {
+  // alt.example.test's certificate chains to the trusted root; a session validated for that name
+  // is offered (one cache entry, through cacheKey) to a handshake for `localhost`.
+  for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
+    const { server, port, log } = await nodeTlsServer({ key: f.alt.privateKey, cert: f.alt.certificate });
+    try {
+      const cred = await credential(clientCredentialConfig({ minVersion: version, maxVersion: version }));
+      const firstCtx = await context(cred, { serverName: "alt.example.test", cacheKey: "shared" });
+      const first = await clientEngineHandshake(host, firstCtx, port);
+      assert.equal(first.last.status, SEC_E_OK, first.last.reason);
+      if (version === "TLSv1.3") {
+        while (splitRecords(new Uint8Array(first.reader.available)).records.length < 2)
+          await first.reader.more(first.reader.available.length);
+        const delivered = await host.deliverPostHandshake(firstCtx, new Uint8Array(first.reader.available));
+        assert.ok(delivered.sessions.length >= 1, `${version}: a session was cached`);
+      }
+      first.socket.destroy();
+      await host.deleteContext(firstCtx);
+      const again = await clientEngineHandshake(
+        host,
+        await context(cred, { serverName: "alt.example.test", cacheKey: "shared" }),
+        port,
+      );
+      again.socket.destroy();
+      assert.equal(again.last.handshake?.resumed, true, `${version}: the session resumes for its own name`);
+
+      const wrong = await clientEngineHandshake(
+        host,
+        await context(cred, { serverName: "localhost", cacheKey: "shared" }),
+        port,
+      );
+      wrong.socket.destroy();
+      assert.equal(formatStatus(wrong.last.status), formatStatus(SEC_E_WRONG_PRINCIPAL), version);
+      assert.equal(wrong.last.alert?.description, TLS1_ALERT_BAD_CERTIFICATE);
+      // A resumed handshake reports the certificate the session was validated with.
+      assert.deepEqual(
+        again.last.handshake?.peerCertificates[0],
+        f.alt.der,
+        "the certificate of the session",
+      );
+      const after = await clientEngineHandshake(
+        host,
+        await context(cred, { serverName: "alt.example.test", cacheKey: "shared" }),
+        port,
+      );
+      after.socket.destroy();
+      assert.equal(after.last.status, SEC_E_OK, after.last.reason);
+      assert.equal(after.last.handshake?.resumed, false, `${version}: the entry was dropped`);
+    } finally {
+      await closeTlsServer(server, log);
+    }
+  }
+});
