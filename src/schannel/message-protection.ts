@@ -48,7 +48,8 @@ function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
  * @returns `SEC_E_OK`; `SEC_E_INVALID_TOKEN` (no DATA, STREAM_HEADER or STREAM_TRAILER buffer);
  *   `SEC_E_BUFFER_TOO_SMALL` (header or trailer smaller than the stream sizes);
  *   `SEC_E_INVALID_PARAMETER` (more than `cbMaximumMessage` bytes of data);
- *   `SEC_E_CONTEXT_EXPIRED` (after close_notify or a fatal error, or while output from
+ *   `SEC_E_CONTEXT_EXPIRED` (after close_notify was sent, after any fatal error — the peer's
+ *   fatal alert included: the context is dead in both directions —, or while output from
  *   DecryptMessage's `SEC_I_RENEGOTIATE` has not been taken by ISC/ASC yet).
  */
 export function encryptMessage(layer: DirectRecordLayer, message: SecBufferDesc): Outcome {
@@ -60,6 +61,12 @@ export function encryptMessage(layer: DirectRecordLayer, message: SecBufferDesc)
     return {
       status: SEC_E_INVALID_TOKEN,
       reason: "EncryptMessage needs STREAM_HEADER, DATA and STREAM_TRAILER buffers",
+    };
+  }
+  if (layer.failed) {
+    return {
+      status: SEC_E_CONTEXT_EXPIRED,
+      reason: "the connection failed (a fatal alert was sent or received): it is closed in both directions",
     };
   }
   if (layer.hasPendingOutput) {

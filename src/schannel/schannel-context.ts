@@ -58,7 +58,10 @@ import { findCertificateRequest12 } from "./engine/handshake-messages.js";
 import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
 import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
-import { CONTENT_TYPE_HANDSHAKE as CONTENT_HANDSHAKE } from "./records/record-header.js";
+import {
+  CONTENT_TYPE_HANDSHAKE as CONTENT_HANDSHAKE,
+  MAX_PLAINTEXT_LENGTH,
+} from "./records/record-header.js";
 import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
 
 /** How long a TLS 1.3 client engine waits for more session tickets after the first one. */
@@ -311,11 +314,26 @@ export class SchannelContext {
     return { status: SEC_E_OK };
   }
 
-  /** DecryptMessage found TLS 1.3 tickets: hand them to the engine so OpenSSL stores the session. */
+  /**
+   * DecryptMessage found TLS 1.3 tickets: hand them to the engine so OpenSSL stores the session.
+   * A ticket message larger than a record (legal: the ticket alone may be 64 KiB) is re-sealed in
+   * several records, as the server fragmented it. Never throws: a ticket that cannot be re-sealed
+   * is dropped (the connection itself is unaffected; only that resumption is lost).
+   */
   deliverTickets(tickets: Uint8Array[]): void {
     if (this.ticketFeed === null || this.engineId === null) return;
     const engineId = this.engineId;
-    const records = tickets.map((t) => this.ticketFeed!.seal(CONTENT_HANDSHAKE, t));
+    const records: Uint8Array[] = [];
+    try {
+      for (const ticket of tickets) {
+        for (let offset = 0; offset < ticket.byteLength; offset += MAX_PLAINTEXT_LENGTH)
+          records.push(
+            this.ticketFeed.seal(CONTENT_HANDSHAKE, ticket.subarray(offset, offset + MAX_PLAINTEXT_LENGTH)),
+          );
+      }
+    } catch {
+      return;
+    }
     const bytes = Buffer.concat(records);
     this.deliveries = this.deliveries
       .then(() => this.credential.host.deliverPostHandshake(engineId, bytes))

@@ -312,6 +312,8 @@ export class SchannelPackage implements SecurityPackage {
     const events = { tickets: [] as Uint8Array[] };
     const outcome = decryptMessage(ctx.records, message, events);
     if (events.tickets.length > 0) ctx.deliverTickets(events.tickets);
+    // A fatal error or the peer's fatal alert ends the context in both directions.
+    if (ctx.records.failed && ctx.phase === "established") ctx.phase = "failed";
     if (pfQOP) pfQOP.value = 0;
     return outcome;
   }

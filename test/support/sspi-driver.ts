@@ -209,6 +209,16 @@ export async function handshake(
 
 /** EncryptMessage of `plaintext` (≤ cbMaximumMessage), returning the record bytes. */
 export function encrypt(handle: SecHandle, plaintext: Uint8Array): Uint8Array {
+  const { status, record } = tryEncrypt(handle, plaintext);
+  assert.equal(status, SEC_E_OK, "EncryptMessage");
+  return record;
+}
+
+/** EncryptMessage of `plaintext`, returning its status and (with SEC_E_OK) the record bytes. */
+export function tryEncrypt(
+  handle: SecHandle,
+  plaintext: Uint8Array,
+): { status: SECURITY_STATUS; record: Uint8Array } {
   const sizes = box<{ cbHeader: number; cbTrailer: number; cbMaximumMessage: number }>({
     cbHeader: 0,
     cbTrailer: 0,
@@ -233,11 +243,14 @@ export function encrypt(handle: SecHandle, plaintext: Uint8Array): Uint8Array {
     secBuffer(SECBUFFER_EMPTY),
   );
   const status = EncryptMessage(handle, 0, desc, 0);
-  assert.equal(status, SEC_E_OK, "EncryptMessage");
-  return record.subarray(
-    0,
-    desc.pBuffers[0]!.cbBuffer + desc.pBuffers[1]!.cbBuffer + desc.pBuffers[2]!.cbBuffer,
-  );
+  if (status !== SEC_E_OK) return { status, record: new Uint8Array(0) };
+  return {
+    status,
+    record: record.subarray(
+      0,
+      desc.pBuffers[0]!.cbBuffer + desc.pBuffers[1]!.cbBuffer + desc.pBuffers[2]!.cbBuffer,
+    ),
+  };
 }
 
 export interface DecryptOutcome {

@@ -16,8 +16,13 @@
  * | change_cipher_spec | `error` unexpected_message | after the handshake it is never legal (RFC 8446 §5 allows it only during the handshake) |
  * | alert close_notify | `closed` (SEC_I_CONTEXT_EXPIRED) | read side closed; we may still write (half-close) |
  * | TLS 1.2 warning alert; TLS 1.3 user_canceled | `alert` | — |
- * | any other alert | `error` with `remote: true` (SEC_E_ILLEGAL_MESSAGE) | layer failed, nothing queued |
+ * | any other alert | `error` with `remote: true` (SEC_E_ILLEGAL_MESSAGE) | layer failed both ways, nothing queued |
+| empty application_data, more than {@link MAX_EMPTY_RECORDS} in a row | `error` unexpected_message | fatal alert queued |
  * | record that fails authentication | `error` bad_record_mac (SEC_E_MESSAGE_ALTERED) | fatal bad_record_mac queued |
+ *
+ * After any failure (local, or the peer's fatal alert) the layer is dead in both directions: every
+ * sealing call returns `closed` (SEC_E_CONTEXT_EXPIRED); only the queued alert, if any, remains to
+ * be taken with {@link DirectRecordLayer.takePendingOutput}.
  *
  * Handshake messages coalesced in one record are all returned, in order. A message fragmented
  * across records is reassembled: the fragment is buffered and the record reports `handshake` with
@@ -82,6 +87,9 @@ import {
 
 /** Largest post-handshake handshake message we reassemble (a NewSessionTicket is below 2^16 + 300). */
 const MAX_HANDSHAKE_MESSAGE = 0x20000;
+
+/** Consecutive empty application_data records accepted; one more is unexpected_message (OpenSSL's MAX_EMPTY_RECORDS). */
+export const MAX_EMPTY_RECORDS = 32;
 
 /** Errors the layer reports on top of {@link RecordErrorCode}. */
 export type LayerErrorCode =
@@ -204,6 +212,7 @@ export class DirectRecordLayer {
   #keyUpdateQueued = false;
   #handshakeBuffer: Buffer | null = null;
   #failed: LayerFailure | null = null;
+  #emptyRecords = 0;
   #readClosed = false;
   #writeClosed = false;
   #destroyed = false;
@@ -242,6 +251,11 @@ export class DirectRecordLayer {
   /** True after we sealed close_notify or a fatal alert. */
   get writeClosed(): boolean {
     return this.#writeClosed;
+  }
+
+  /** True after a fatal error, local or the peer's fatal alert: the connection is dead both ways. */
+  get failed(): boolean {
+    return this.#failed !== null;
   }
 
   /** True when there is pending output to send. */
@@ -309,8 +323,11 @@ export class DirectRecordLayer {
     if (this.#handshakeBuffer !== null && contentType !== CONTENT_TYPE_HANDSHAKE) {
       return this.#unexpected(`record of type ${contentType} inside a fragmented handshake message`);
     }
+    if (plaintext.length > 0) this.#emptyRecords = 0;
     switch (contentType) {
       case CONTENT_TYPE_APPLICATION_DATA:
+        if (plaintext.length === 0 && ++this.#emptyRecords > MAX_EMPTY_RECORDS)
+          return this.#unexpected(`more than ${MAX_EMPTY_RECORDS} consecutive empty records`);
         return { ok: true, kind: "data", status: SEC_E_OK, plaintext };
       case CONTENT_TYPE_HANDSHAKE:
         return this.#handshake(plaintext);
@@ -399,6 +416,9 @@ export class DirectRecordLayer {
 
   #writeBlocked(): LayerFailure | null {
     if (this.#destroyed) return layerFailure("closed", SEC_E_CONTEXT_EXPIRED, null, "record layer destroyed");
+    if (this.#failed) {
+      return layerFailure("closed", SEC_E_CONTEXT_EXPIRED, null, `failed: ${this.#failed.reason}`);
+    }
     if (this.#writeClosed) {
       return layerFailure(
         "closed",

@@ -317,7 +317,7 @@ export class RecordProtection {
    * @returns `{ ok: true, contentType, plaintext }`, or a {@link RecordFailure}:
    *   `bad_record_mac` (SEC_E_MESSAGE_ALTERED, alert bad_record_mac) when authentication fails;
    *   `record_overflow` (SEC_E_DECRYPT_FAILURE, alert record_overflow) for an oversized ciphertext
-   *   or plaintext; `decode_error` (SEC_E_DECRYPT_FAILURE, alert decode_error) for a fragment
+   *   or plaintext (TLS 1.3: an inner plaintext, padding included, over 2^14 + 1 bytes); `decode_error` (SEC_E_DECRYPT_FAILURE, alert decode_error) for a fragment
    *   shorter than nonce + tag or a length that disagrees with the buffer; `unexpected_message`
    *   (SEC_E_ILLEGAL_MESSAGE, alert unexpected_message) for a TLS 1.3 outer type other than
    *   application_data or an all-zero inner plaintext; `protocol_version` (SEC_E_ILLEGAL_MESSAGE)
@@ -427,6 +427,15 @@ export class RecordProtection {
     let contentType = type;
     let length = plaintext.length;
     if (tls13) {
+      // RFC 8446 §5.4: TLSInnerPlaintext (content, type, padding) is at most 2^14 + 1 bytes.
+      if (length > MAX_PLAINTEXT_LENGTH + 1) {
+        return failure(
+          "record_overflow",
+          SEC_E_DECRYPT_FAILURE,
+          TLS1_ALERT_RECORD_OVERFLOW,
+          `inner plaintext of ${length} bytes (content, type and padding) exceeds 2^14 + 1`,
+        );
+      }
       while (length > 0 && plaintext[length - 1] === 0) length--;
       if (length === 0) {
         return failure(

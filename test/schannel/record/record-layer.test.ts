@@ -4,7 +4,7 @@
  * between two of our layers for what Node cannot produce.
  */
 import assert from "node:assert/strict";
-import { type CipherGCMTypes, createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
 import {
@@ -15,7 +15,6 @@ import {
   TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
   TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 } from "../../../src/schannel/record/cipher-suites.js";
-import { tls13TrafficKeys } from "../../../src/schannel/record/key-schedule.js";
 import {
   type DecryptResult,
   type DirectRecordLayer,
@@ -42,6 +41,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTEXT_EXPIRED,
 } from "../../../src/sspi/status.js";
+import { sealTls13Inner } from "../../support/forging-server.js";
 import { establish, type Session } from "./tls-harness.js";
 
 function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
@@ -90,21 +90,6 @@ function pair12(suite: CipherSuite = TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
     client: tls12RecordLayer(suite, "client", master, cr, sr),
     server: tls12RecordLayer(suite, "server", master, cr, sr),
   };
-}
-
-/** An independent TLS 1.3 sealer (no length check), to make records our layer refuses to make. */
-function manualSeal13(suite: CipherSuite, secret: Uint8Array, seq: bigint, inner: Uint8Array): Buffer {
-  const { key, iv } = tls13TrafficKeys(suite, secret);
-  const nonce = Buffer.from(iv);
-  const seqBytes = Buffer.alloc(8);
-  seqBytes.writeBigUInt64BE(seq);
-  for (let i = 0; i < 8; i++) nonce[4 + i]! ^= seqBytes[i]!;
-  const length = inner.length + 16;
-  const header = Buffer.from([23, 3, 3, length >> 8, length & 0xff]);
-  const cipher = createCipheriv(suite.cipher as CipherGCMTypes, key, nonce, { authTagLength: 16 });
-  cipher.setAAD(header);
-  const body = Buffer.concat([cipher.update(inner), cipher.final()]);
-  return Buffer.concat([header, body, cipher.getAuthTag()]);
 }
 
 async function skipTickets(s: Session): Promise<void> {
@@ -187,7 +172,12 @@ describe("the 2^14 plaintext limit", () => {
       await skipTickets(s);
       const inner = Buffer.concat([Buffer.alloc(16385, 0x61), Buffer.of(23)]);
       s.toNode(
-        manualSeal13(suite, s.keylog.secrets.get("CLIENT_TRAFFIC_SECRET_0")!, s.layer.write.sequence, inner),
+        sealTls13Inner(
+          suite,
+          s.keylog.secrets.get("CLIENT_TRAFFIC_SECRET_0")!,
+          s.layer.write.sequence,
+          inner,
+        ),
       );
       const f = failure(s.layer.decryptRecord(await s.fromNode.next()));
       assert.equal(f.error, "remote_alert");
@@ -200,14 +190,14 @@ describe("the 2^14 plaintext limit", () => {
   test("we reject an authentic 16385-byte TLS 1.3 plaintext and an oversized ciphertext with record_overflow", () => {
     const suite = TLS_CHACHA20_POLY1305_SHA256;
     const { secrets, client } = pair13(suite);
-    const exact = manualSeal13(
+    const exact = sealTls13Inner(
       suite,
       secrets.server,
       0n,
       Buffer.concat([Buffer.alloc(16384, 1), Buffer.of(23)]),
     );
     assert.equal(data(client.decryptRecord(exact)).length, 16384);
-    const over = manualSeal13(
+    const over = sealTls13Inner(
       suite,
       secrets.server,
       1n,
@@ -227,14 +217,14 @@ describe("the 2^14 plaintext limit", () => {
   test("TLS 1.3 padding is stripped and an all-zero inner plaintext is unexpected_message", () => {
     const suite = TLS_AES_128_GCM_SHA256;
     const { secrets, client } = pair13(suite);
-    const padded = manualSeal13(
+    const padded = sealTls13Inner(
       suite,
       secrets.server,
       0n,
       Buffer.concat([Buffer.from("pad"), Buffer.of(23), Buffer.alloc(100)]),
     );
     assert.equal(data(client.decryptRecord(padded)).toString(), "pad");
-    const f = failure(client.decryptRecord(manualSeal13(suite, secrets.server, 1n, Buffer.alloc(10))));
+    const f = failure(client.decryptRecord(sealTls13Inner(suite, secrets.server, 1n, Buffer.alloc(10))));
     assert.equal(f.error, "unexpected_message");
     assert.equal(f.status, SEC_E_ILLEGAL_MESSAGE);
   });
