@@ -65,7 +65,20 @@ import {
 } from "../sspi/status.js";
 import { CIPHER_SUITES, type CipherSuite } from "./record/cipher-suites.js";
 
-/** A certificate with its private key. */
+/**
+ * A certificate with its private key.
+ *
+ * Key material and your own copies: AcquireCredentialsHandle copies what it needs and never
+ * modifies or zeroes the objects you pass. The library's copies are bytes it zeroes itself: the
+ * copy on the calling thread right after AcquireCredentialsHandle has handed it to the security
+ * service, the security service's copies when the credential is released (FreeCredentialsHandle,
+ * or the deletion of its last context when contexts outlive it). Your own `privateKey`/`pfx`
+ * `Uint8Array`s are yours to zero once AcquireCredentialsHandle returned. A key given as a
+ * `string` (PEM) cannot be zeroed by anyone in JavaScript: it stays in memory until the garbage
+ * collector reuses it, so pass the key as bytes (PEM text or PKCS#8 DER in a `Uint8Array`) and
+ * zero them when that matters. OpenSSL's parsed copy of the key lives in native memory and is
+ * cleared by OpenSSL when its SecureContext is collected after the release.
+ */
 export type SchannelCertificate =
   | { certificate: string | Uint8Array; privateKey: string | Uint8Array; passphrase?: string }
   | { pfx: Uint8Array; passphrase?: string };
@@ -156,6 +169,22 @@ function copyMaterial<T extends string | Uint8Array>(v: T): T {
   return (typeof v === "string" ? v : copyBytes(v as Uint8Array)) as T;
 }
 
+/** A private key as bytes the library owns (a PEM string becomes its UTF-8 text), so it can be zeroed. */
+function copyKey(v: string | Uint8Array): Uint8Array {
+  return typeof v === "string" ? new TextEncoder().encode(v) : copyBytes(v);
+}
+
+/**
+ * Zeroes the private-key bytes (`privateKey`, `pfx`) of `certificates`, which the library owns.
+ * Passphrases and PEM strings cannot be zeroed; the caller drops its references to them.
+ */
+export function zeroKeyMaterial(certificates: readonly SchannelCertificate[]): void {
+  for (const c of certificates) {
+    if ("pfx" in c) c.pfx.fill(0);
+    else if (c.privateKey instanceof Uint8Array) c.privateKey.fill(0);
+  }
+}
+
 /**
  * Validates an `SCH_CREDENTIALS` (or `SCHANNEL_CRED`) and translates it into a
  * {@link CredentialPolicy}, copying everything (the caller may reuse its objects).
@@ -216,7 +245,7 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
       } else if ("certificate" in c && isBytesOrString(c.certificate) && isBytesOrString(c.privateKey)) {
         certificates.push({
           certificate: copyMaterial(c.certificate),
-          privateKey: copyMaterial(c.privateKey),
+          privateKey: copyKey(c.privateKey),
           ...(passphrase !== undefined && { passphrase }),
         });
       } else {

@@ -206,7 +206,7 @@ export class SchannelContext {
       if (issuers !== null) this.requestedIssuers = issuers;
       if (
         issuers !== null &&
-        this.credential.policy.certificates.length === 0 &&
+        this.credential.summary.certificates.length === 0 &&
         (request.contextReq & ISC_REQ_USE_SUPPLIED_CREDS) === 0 &&
         !this.incompleteCredentialsReported
       ) {

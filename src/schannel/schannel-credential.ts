@@ -1,6 +1,7 @@
 /**
  * A Schannel credential: the validated policy and the engine host's credential id. Private keys
- * live behind the host; this side keeps only what the attributes and contexts need.
+ * live behind the host; this side keeps only what the attributes and contexts need (the policy's
+ * copy of the keys is zeroed and dropped as soon as the host acquired the credential).
  *
  * @module
  */

@@ -64,7 +64,12 @@ import { parseKeyingMaterialInfo, queryEstablishedAttribute } from "./context-at
 import { parseControlToken } from "./control-tokens.js";
 import { decryptMessage, encryptMessage } from "./message-protection.js";
 import { CIPHER_SUITES } from "./record/cipher-suites.js";
-import { type CredentialPolicy, credentialPolicy, SUPPORTED_GROUPS } from "./sch-credentials.js";
+import {
+  type CredentialPolicy,
+  credentialPolicy,
+  SUPPORTED_GROUPS,
+  zeroKeyMaterial,
+} from "./sch-credentials.js";
 import { SchannelContext } from "./schannel-context.js";
 import {
   engineConfig,
@@ -133,6 +138,9 @@ export class SchannelPackage implements SecurityPackage {
     const host = pool ?? securityService();
     const face: AnyEngineHost = pool?.blocking ?? host;
     const acquired = yield* reply(face.acquireCredential(engineConfig(policy)));
+    // The security service has its own copy now (or refused it): none stays on this thread.
+    zeroKeyMaterial(policy.certificates);
+    policy.certificates = [];
     if (
       acquired.status !== SEC_E_OK ||
       acquired.credentialId === undefined ||

@@ -20,6 +20,7 @@ import type {
 import type { SECURITY_STATUS } from "../sspi/status.js";
 
 export type {
+  EngineCertificateSource,
   EngineContextOptions,
   EngineCredentialConfig,
   EngineCredentialSummary,

@@ -71,6 +71,7 @@ export class InThreadEngineHost implements EngineHost {
     const credential = this.credentials.get(credentialId);
     if (credential === undefined) return SEC_E_INVALID_HANDLE;
     this.credentials.delete(credentialId);
+    credential.dispose();
     return SEC_E_OK;
   }
 

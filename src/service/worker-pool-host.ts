@@ -45,6 +45,7 @@ import type { BlockingCapableHost, BlockingEngineHost } from "./blocking-host.js
 import type {
   AcquireCredentialResult,
   CreateContextResult,
+  EngineCertificateSource,
   EngineContextOptions,
   EngineCredentialConfig,
   EngineStepResult,
@@ -328,16 +329,24 @@ export class WorkerPoolHost implements BlockingCapableHost {
   // ---- tasks: one body for the asynchronous and the blocking path ----
 
   private *acquireTask(config: EngineCredentialConfig, blocking: boolean): HostTask<AcquireCredentialResult> {
-    const prepared: EngineCredentialConfig =
-      config.role === "server" && !config.disableResumption && config.ticketKeys === undefined
-        ? { ...config, ticketKeys: new Uint8Array(randomBytes(48)) }
-        : config;
+    // The pool keeps its own copy of the key material (to build the credential in other workers
+    // later); it is zeroed when the credential is freed or refused.
+    const prepared: EngineCredentialConfig = {
+      ...config,
+      certificates: config.certificates.map(ownKeyMaterial),
+      ...(config.role === "server" &&
+        !config.disableResumption &&
+        config.ticketKeys === undefined && { ticketKeys: new Uint8Array(randomBytes(48)) }),
+    };
     try {
       const slot = this.pickSlot();
       const result = yield* reply(
         this.send<AcquireCredentialResult>(slot, "acquireCredential", [prepared], blocking),
       );
-      if (result.status !== SEC_E_OK || result.credentialId === undefined) return result;
+      if (result.status !== SEC_E_OK || result.credentialId === undefined) {
+        zeroKeyMaterial(prepared);
+        return result;
+      }
       const id = this.nextId++;
       const placements = new Map<number, CredentialPlacement>();
       placements.set(slot.index, {
@@ -353,6 +362,7 @@ export class WorkerPoolHost implements BlockingCapableHost {
       });
       return { ...result, credentialId: id };
     } catch (err) {
+      zeroKeyMaterial(prepared);
       const failure = failureOf(err);
       return { status: failure.status, reason: failure.message };
     }
@@ -362,6 +372,7 @@ export class WorkerPoolHost implements BlockingCapableHost {
     const credential = this.credentials.get(credentialId);
     if (credential === undefined) return SEC_E_INVALID_HANDLE;
     this.credentials.delete(credentialId);
+    zeroKeyMaterial(credential.config);
     for (const [index, placement] of credential.placements) {
       const slot = this.slots[index]!;
       if (slot.generation !== placement.generation || !slot.alive) continue;
@@ -674,4 +685,20 @@ export class WorkerPoolHost implements BlockingCapableHost {
 
 function load(slot: Slot): number {
   return slot.pending.size + slot.contexts.size;
+}
+
+/** A copy of `source` whose key bytes (`privateKey`, `pfx`) the pool owns. */
+function ownKeyMaterial(source: EngineCertificateSource): EngineCertificateSource {
+  if ("pfx" in source) return { ...source, pfx: new Uint8Array(source.pfx) };
+  return typeof source.privateKey === "string"
+    ? { ...source }
+    : { ...source, privateKey: new Uint8Array(source.privateKey) };
+}
+
+/** Zeroes the key bytes the pool owns in `config` (strings cannot be zeroed; they are dropped with it). */
+function zeroKeyMaterial(config: EngineCredentialConfig): void {
+  for (const c of config.certificates) {
+    if ("pfx" in c) c.pfx.fill(0);
+    else if (c.privateKey instanceof Uint8Array) c.privateKey.fill(0);
+  }
 }

@@ -19,8 +19,8 @@ import type { EngineCertificateSource } from "./engine-types.js";
 export interface CertificateMaterial {
   /** PEM chain (leaf first); `null` for PFX entries. */
   chainPem: string | null;
-  /** PEM or DER key as Node accepts it; `null` for PFX entries. */
-  key: string | Buffer | null;
+  /** The key as PKCS#8 PEM text in bytes this material owns (zeroed at release); `null` for PFX entries. */
+  key: Buffer | null;
   passphrase?: string;
   pfx: Buffer | null;
   /** The leaf certificate, when it could be read (not for PFX). */
@@ -80,9 +80,11 @@ function keyTypeOf(key: KeyObject): string {
 export function loadCertificate(source: EngineCertificateSource, index: number): LoadResult {
   const where = `certificate #${index}`;
   if ("pfx" in source) {
+    const pfx = Buffer.from(source.pfx);
     try {
-      createTlsContext({ pfx: Buffer.from(source.pfx), passphrase: source.passphrase });
+      createTlsContext({ pfx, passphrase: source.passphrase });
     } catch (error) {
+      pfx.fill(0);
       return {
         status: SEC_E_UNKNOWN_CREDENTIALS,
         reason: `${where}: PFX cannot be used: ${messageOf(error)}`,
@@ -93,7 +95,7 @@ export function loadCertificate(source: EngineCertificateSource, index: number):
       material: {
         chainPem: null,
         key: null,
-        pfx: Buffer.from(source.pfx),
+        pfx,
         passphrase: source.passphrase,
         leaf: null,
         keyType: "unknown",
@@ -111,18 +113,22 @@ export function loadCertificate(source: EngineCertificateSource, index: number):
       reason: `${where}: certificate unreadable: ${messageOf(error)}`,
     };
   }
-  const key = typeof source.privateKey === "string" ? source.privateKey : Buffer.from(source.privateKey);
   let keyObject: KeyObject;
+  const bytes = typeof source.privateKey === "string" ? null : Buffer.from(source.privateKey);
   try {
     keyObject =
-      typeof key === "string"
-        ? createPrivateKey({ key, passphrase: source.passphrase })
-        : createPrivateKey({ key, format: "der", type: "pkcs8", passphrase: source.passphrase });
+      bytes === null
+        ? createPrivateKey({ key: source.privateKey as string, passphrase: source.passphrase })
+        : isPemText(bytes)
+          ? createPrivateKey({ key: bytes, format: "pem", passphrase: source.passphrase })
+          : createPrivateKey({ key: bytes, format: "der", type: "pkcs8", passphrase: source.passphrase });
   } catch (error) {
     return {
       status: SEC_E_UNKNOWN_CREDENTIALS,
       reason: `${where}: private key unreadable or wrong passphrase: ${messageOf(error)}`,
     };
+  } finally {
+    bytes?.fill(0);
   }
   const leaf = new X509Certificate(chain[0]!);
   if (!leaf.checkPrivateKey(keyObject)) {
@@ -131,7 +137,10 @@ export function loadCertificate(source: EngineCertificateSource, index: number):
       reason: `${where}: private key does not match the certificate`,
     };
   }
-  const pemKey = keyObject.export({ format: "pem", type: "pkcs8" }).toString();
+  // As PEM bytes (what createSecureContext takes), never as a string: a string cannot be zeroed.
+  const der = keyObject.export({ format: "der", type: "pkcs8" });
+  const pemKey = pemBytes(der, "PRIVATE KEY");
+  der.fill(0);
   return {
     status: SEC_E_OK,
     material: {
@@ -144,6 +153,52 @@ export function loadCertificate(source: EngineCertificateSource, index: number):
       subject: leaf.subject.replace(/\n/g, ", "),
     },
   };
+}
+
+/** True when `bytes` start (after whitespace) with a PEM armor line. */
+function isPemText(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)
+  )
+    i++;
+  return (
+    Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(11, bytes.length - i)).toString("latin1") ===
+    "-----BEGIN "
+  );
+}
+
+const BASE64 = Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", "latin1");
+
+/**
+ * PEM text of `der` under `label`, encoded straight into one Buffer (64 columns), so no string
+ * copy of the key is ever made.
+ */
+function pemBytes(der: Uint8Array, label: string): Buffer {
+  const begin = `-----BEGIN ${label}-----\n`;
+  const end = `-----END ${label}-----\n`;
+  const base64Length = Math.ceil(der.length / 3) * 4;
+  const out = Buffer.alloc(begin.length + base64Length + Math.ceil(base64Length / 64) + end.length);
+  let offset = out.write(begin, 0, "latin1");
+  let column = 0;
+  const put = (byte: number) => {
+    out[offset++] = byte;
+    if (++column === 64) {
+      out[offset++] = 0x0a;
+      column = 0;
+    }
+  };
+  for (let i = 0; i < der.length; i += 3) {
+    const n = (der[i]! << 16) | ((der[i + 1] ?? 0) << 8) | (der[i + 2] ?? 0);
+    put(BASE64[(n >> 18) & 63]!);
+    put(BASE64[(n >> 12) & 63]!);
+    put(i + 1 < der.length ? BASE64[(n >> 6) & 63]! : 0x3d);
+    put(i + 2 < der.length ? BASE64[n & 63]! : 0x3d);
+  }
+  if (column > 0) out[offset++] = 0x0a;
+  out.write(end, offset, "latin1");
+  return out;
 }
 
 function messageOf(error: unknown): string {

@@ -54,13 +54,22 @@ export class EngineCredential {
   private readonly sessions = new Map<string, CachedSession>();
   readonly defaultContext: SecureContext;
 
+  private disposed = false;
+
+  /**
+   * @param config - kept without its `certificates` (the key material lives in `materials` only).
+   */
   private constructor(
-    readonly config: EngineCredentialConfig,
+    config: EngineCredentialConfig,
     readonly materials: CertificateMaterial[],
     private readonly base: SecureContextOptions,
   ) {
+    this.config = { ...config, certificates: [] };
     this.defaultContext = this.contextFor(defaultSelection(materials));
   }
+
+  /** The configuration, without the certificates and keys. */
+  readonly config: EngineCredentialConfig;
 
   /**
    * Checks `config` and builds the credential.
@@ -137,7 +146,7 @@ export class EngineCredential {
    * @returns a cached SecureContext.
    */
   contextForServerName(name: string | null): SecureContext {
-    if (name === null) return this.defaultContext;
+    if (name === null || this.disposed) return this.defaultContext;
     const matching = this.materials.filter((m) => m.leaf?.checkHost(name) !== undefined && m.leaf !== null);
     if (matching.length === 0) return this.defaultContext;
     return this.contextFor(defaultSelection(matching));
@@ -154,7 +163,7 @@ export class EngineCredential {
    * belong here; the key names the validation mode and the target.
    */
   storeSession(key: string, session: Uint8Array, peerCertificates: Uint8Array[]): void {
-    if (this.config.disableResumption) return;
+    if (this.config.disableResumption || this.disposed) return;
     const previous = this.sessions.get(key);
     if (previous !== undefined && previous.session !== session) previous.session.fill(0);
     this.sessions.set(key, { session, peerCertificates });
@@ -166,11 +175,24 @@ export class EngineCredential {
     this.sessions.delete(key);
   }
 
-  /** Drops cached contexts and sessions. */
+  /**
+   * Releases the credential: zeroes and drops the private-key bytes (PEM key, PFX) and the cached
+   * sessions, and drops the cached SecureContexts (OpenSSL clears its copy of the key when they
+   * are collected). Passphrases are strings: their references are dropped. Contexts still using
+   * the credential keep their SecureContext; no new SecureContext can be built afterwards.
+   */
   dispose(): void {
+    this.disposed = true;
     this.contexts.clear();
     for (const s of this.sessions.values()) s.session.fill(0);
     this.sessions.clear();
+    for (const m of this.materials) {
+      m.key?.fill(0);
+      m.key = null;
+      m.pfx?.fill(0);
+      m.pfx = null;
+      delete m.passphrase;
+    }
   }
 
   private contextFor(selection: CertificateMaterial[]): SecureContext {
@@ -182,9 +204,8 @@ export class EngineCredential {
     const pfx = selection.filter((m) => m.pfx !== null);
     if (pems.length > 0) {
       options.cert = pems.map((m) => m.chainPem!);
-      options.key = pems.map(
-        (m) => ({ pem: m.key!, passphrase: m.passphrase }) as { pem: string | Buffer; passphrase?: string },
-      );
+      // The key was re-encoded unencrypted at load: no passphrase needed.
+      options.key = pems.map((m) => m.key!);
     }
     if (pfx.length > 0) options.pfx = pfx.map((m) => ({ buf: m.pfx!, passphrase: m.passphrase }));
     const context = createSecureContext(options);

@@ -17,7 +17,10 @@ export type EngineTlsVersion = "TLSv1.2" | "TLSv1.3";
 export interface EngineKeyPairSource {
   /** The leaf certificate followed by its intermediates: PEM (one or more blocks) or one DER certificate. */
   certificate: string | Uint8Array;
-  /** The private key: PEM (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8) or PKCS#8 DER. */
+  /**
+   * The private key: PEM (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8) as text or as its bytes, or
+   * PKCS#8 DER. The engine keeps its own zeroable copy (see {@link EngineCredential.dispose}).
+   */
   privateKey: string | Uint8Array;
   /** Passphrase of an encrypted private key. */
   passphrase?: string;
