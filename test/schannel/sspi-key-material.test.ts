@@ -6,12 +6,14 @@
  * snapshots of this thread, for the worker-pool service and the in-thread one.
  */
 import assert from "node:assert/strict";
+import { createPrivateKey } from "node:crypto";
 import { after, before, test } from "node:test";
 import { issueCertificate } from "../../src/devcert/certificates.js";
 import {
   configureSecurityService,
   SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
+  SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
   securityServiceConfiguration,
   promises as sspi,
@@ -102,4 +104,20 @@ test("the engine credential zeroes and drops the private-key bytes it owns when 
     "key bytes zeroed",
   );
   assert.equal(credential.materials[0]!.key, null, "key reference dropped");
+});
+
+test("keys copied as bytes still load in every form: PEM text (with text before the armor, as openssl pkcs12 writes it), PEM bytes, PKCS#8 DER", async () => {
+  const cert = f.servers["ecdsa-p256"];
+  const der = createPrivateKey(cert.privateKey).export({ format: "der", type: "pkcs8" });
+  for (const privateKey of [
+    `Bag Attributes\n    localKeyID: 01 02\nKey Attributes: <No Attributes>\n${cert.privateKey}`,
+    new TextEncoder().encode(cert.privateKey),
+    new Uint8Array(der),
+  ]) {
+    const cred = await acquireOk(SECPKG_CRED_INBOUND, {
+      dwVersion: SCH_CREDENTIALS_VERSION,
+      paCred: [{ certificate: cert.certificate, privateKey }],
+    });
+    assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
+  }
 });

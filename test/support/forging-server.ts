@@ -113,12 +113,9 @@ export async function forgingServer(options: {
     port: (server.address() as { port: number }).port,
     connection(timeoutMs = 10_000) {
       const next =
-        ready.shift() ?? new Promise<Promise<ForgedConnection>>((resolve) => waiters.push(resolve));
-      return withTimeout(
-        Promise.resolve(next).then((c) => c),
-        timeoutMs,
-        "forging server connection",
-      );
+        ready.shift() ??
+        new Promise<ForgedConnection>((resolve, reject) => waiters.push((c) => c.then(resolve, reject)));
+      return withTimeout(next, timeoutMs, "forging server connection");
     },
     async close() {
       for (const n of nodes) n.destroy();
@@ -188,11 +185,9 @@ async function accept(
     const deadline = Date.now() + 5000;
     let seen = 0;
     while (write.sequence < 2n) {
-      const records = splitRecords(new Uint8Array(Buffer.concat(written))).records;
-      for (const r of records.slice(seen)) {
-        const bytes = Buffer.concat(written).subarray(r.offset, r.offset + r.length);
-        write.open(bytes);
-      }
+      const all = Buffer.concat(written);
+      const records = splitRecords(all).records;
+      for (const r of records.slice(seen)) write.open(all.subarray(r.offset, r.offset + r.length));
       seen = records.length;
       if (write.sequence >= 2n) break;
       if (Date.now() > deadline || socket.destroyed) throw new Error("Node's tickets never came");

@@ -155,18 +155,9 @@ export function loadCertificate(source: EngineCertificateSource, index: number):
   };
 }
 
-/** True when `bytes` start (after whitespace) with a PEM armor line. */
-function isPemText(bytes: Uint8Array): boolean {
-  let i = 0;
-  while (
-    i < bytes.length &&
-    (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)
-  )
-    i++;
-  return (
-    Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(11, bytes.length - i)).toString("latin1") ===
-    "-----BEGIN "
-  );
+/** True when `bytes` hold PEM text (an armor line anywhere, as OpenSSL skips text before it); else DER. */
+function isPemText(bytes: Buffer): boolean {
+  return bytes.includes("-----BEGIN ", 0, "latin1");
 }
 
 const BASE64 = Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", "latin1");
