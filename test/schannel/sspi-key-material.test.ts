@@ -20,6 +20,7 @@ import {
   statusName,
 } from "../../src/index.js";
 import { EngineCredential } from "../../src/schannel/engine/engine-credential.js";
+import { acquire, memoryHandshake, pki } from "../blocking/memory-handshake.js";
 import { heapContainsText } from "../support/gc.js";
 import { acquireOk, connectReader, encrypt, handshake, leakCheck, receive } from "../support/sspi-driver.js";
 import { type Fixtures, fixtures, serverConfig } from "./engine/fixtures.js";
@@ -119,5 +120,26 @@ test("keys copied as bytes still load in every form: PEM text (with text before 
       paCred: [{ certificate: cert.certificate, privateKey }],
     });
     assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
+  }
+});
+
+test("the worker pool keeps its own copy of the key: a server credential still builds in a second worker after the caller's copy was zeroed (workers: 2)", async () => {
+  assert.equal(configureSecurityService({ workers: 2 }), SEC_E_OK);
+  const keys = await pki();
+  const server = await acquire("async", SECPKG_CRED_INBOUND, keys.server);
+  const clients = await Promise.all(
+    [0, 1, 2, 3].map(() => acquire("async", SECPKG_CRED_OUTBOUND, keys.client)),
+  );
+  try {
+    // Concurrent server contexts spread over both workers (least loaded first).
+    const done = await Promise.all(clients.map((c) => memoryHandshake(c, server, () => "async")));
+    for (const h of done) {
+      assert.equal(h.trace.at(-1), "server:0x0");
+      await sspi.DeleteSecurityContext(h.client);
+      await sspi.DeleteSecurityContext(h.server);
+    }
+  } finally {
+    for (const c of clients) await sspi.FreeCredentialsHandle(c);
+    await sspi.FreeCredentialsHandle(server);
   }
 });
