@@ -5,8 +5,20 @@
  *
  * @module
  */
+
+import {
+  concat,
+  fromUtf16le,
+  readBytes,
+  readU16,
+  readU32,
+  readU64,
+  utf16le,
+  writeU16,
+  writeU32,
+  writeU64,
+} from "./messages/wire.js";
 import { invalidToken } from "./ntlm-error.js";
-import { concat, fromUtf16le, readBytes, readU16, readU32, readU64, utf16le, writeU16, writeU32, writeU64 } from "./messages/wire.js";
 
 export const MsvAvEOL = 0x0000;
 export const MsvAvNbComputerName = 0x0001;
@@ -27,7 +39,11 @@ export const MSV_AV_FLAG_MIC_PRESENT = 0x2;
 /** The SPN came from an untrusted source (never set by this client: Windows servers refuse it). */
 export const MSV_AV_FLAG_UNTRUSTED_SPN_SOURCE = 0x4;
 
-const FIXED_SIZE: Record<number, number> = { [MsvAvFlags]: 4, [MsvAvTimestamp]: 8, [MsvAvChannelBindings]: 16 };
+const FIXED_SIZE: Record<number, number> = {
+  [MsvAvFlags]: 4,
+  [MsvAvTimestamp]: 8,
+  [MsvAvChannelBindings]: 16,
+};
 
 const NAMES: Record<number, string> = {
   0: "MsvAvEOL",

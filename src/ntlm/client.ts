@@ -25,12 +25,12 @@ import {
   stringAv,
   withAv,
 } from "./av-pairs.js";
+import { credentialsNtHash, type NtlmClientCredentials } from "./credentials.js";
 import { type ChannelBindings, channelBindingsHash } from "./crypto/channel-bindings.js";
 import { computeMic } from "./crypto/mic.js";
-import { ntowfv2 } from "./crypto/ntowf.js";
 import { computeNtlmv2Response, lmv2Response } from "./crypto/ntlmv2-response.js";
+import { ntowfv2 } from "./crypto/ntowf.js";
 import { encryptRandomSessionKey, keyExchangeKey } from "./crypto/session-keys.js";
-import { type NtlmClientCredentials, credentialsNtHash } from "./credentials.js";
 import { nowFiletime } from "./filetime.js";
 import { encodeAuthenticate, MIC_OFFSET } from "./messages/authenticate-message.js";
 import { parseChallenge } from "./messages/challenge-message.js";
@@ -106,7 +106,8 @@ const BASE_FLAGS =
   NTLMSSP_NEGOTIATE_VERSION;
 
 /** Flags the client accepts from a CHALLENGE without having asked for them. */
-const SERVER_INFO_FLAGS = NTLMSSP_NEGOTIATE_TARGET_INFO | NTLMSSP_TARGET_TYPE_DOMAIN | NTLMSSP_TARGET_TYPE_SERVER;
+const SERVER_INFO_FLAGS =
+  NTLMSSP_NEGOTIATE_TARGET_INFO | NTLMSSP_TARGET_TYPE_DOMAIN | NTLMSSP_TARGET_TYPE_SERVER;
 
 export class NtlmClient {
   private state: ClientState = { phase: "start" };
@@ -116,7 +117,8 @@ export class NtlmClient {
   constructor(private readonly options: NtlmClientOptions) {
     let flags = BASE_FLAGS;
     if (options.integrity || options.confidentiality)
-      flags |= NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_56;
+      flags |=
+        NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_56;
     if (options.confidentiality) flags |= NTLMSSP_NEGOTIATE_SEAL;
     this.requested = flags >>> 0;
     this.random = options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n)));
@@ -187,7 +189,8 @@ export class NtlmClient {
     let pairs = challenge.targetInfo;
     if (withMic) pairs = withAv(pairs, MsvAvFlags, flagsAv(avFlags(pairs) | MSV_AV_FLAG_MIC_PRESENT).value);
     if (o.targetName) pairs = withAv(pairs, MsvAvTargetName, stringAv(MsvAvTargetName, o.targetName).value);
-    if (o.channelBindings) pairs = withAv(pairs, MsvAvChannelBindings, channelBindingsHash(o.channelBindings));
+    if (o.channelBindings)
+      pairs = withAv(pairs, MsvAvChannelBindings, channelBindingsHash(o.channelBindings));
 
     const responseKey = ntowfv2(credentialsNtHash(o.credentials), o.credentials.User, o.credentials.Domain);
     const clientChallenge = this.random(8);
@@ -196,7 +199,9 @@ export class NtlmClient {
       clientChallenge,
       avPairs: pairs,
     });
-    const lm = withMic ? new Uint8Array(24) : lmv2Response(responseKey, challenge.serverChallenge, clientChallenge);
+    const lm = withMic
+      ? new Uint8Array(24)
+      : lmv2Response(responseKey, challenge.serverChallenge, clientChallenge);
 
     const kxkey = keyExchangeKey(response.sessionBaseKey);
     const keyExchange =

@@ -55,7 +55,7 @@ const NAMES: ReadonlyArray<readonly [number, string]> = [
 
 /** True when every bit of `flag` is set in `flags`. */
 export function hasFlag(flags: number, flag: number): boolean {
-  return ((flags & flag) >>> 0) === flag >>> 0;
+  return (flags & flag) >>> 0 === flag >>> 0;
 }
 
 /** The spec names of the bits set in `flags`; unnamed (reserved) bits as `0x…`. */

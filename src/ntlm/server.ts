@@ -36,8 +36,8 @@ import {
 import { type ChannelBindings, channelBindingsHash } from "./crypto/channel-bindings.js";
 import { constantTimeEqual } from "./crypto/hashes.js";
 import { computeMic } from "./crypto/mic.js";
-import { ntowfv2 } from "./crypto/ntowf.js";
 import { ntProofStr, parseClientChallengeBlob, sessionBaseKey } from "./crypto/ntlmv2-response.js";
+import { ntowfv2 } from "./crypto/ntowf.js";
 import { decryptRandomSessionKey, keyExchangeKey } from "./crypto/session-keys.js";
 import { nowFiletime } from "./filetime.js";
 import { type AuthenticateMessage, parseAuthenticate } from "./messages/authenticate-message.js";
@@ -142,7 +142,10 @@ export class NtlmServer {
   /** The CHALLENGE TargetInfo: names, then MsvAvTimestamp (MsvAvEOL is added on encoding). */
   targetInfo(timestamp: bigint): AvPair[] {
     const o = this.options;
-    const pairs = [stringAv(MsvAvNbDomainName, o.nbDomainName), stringAv(MsvAvNbComputerName, o.nbComputerName)];
+    const pairs = [
+      stringAv(MsvAvNbDomainName, o.nbDomainName),
+      stringAv(MsvAvNbComputerName, o.nbComputerName),
+    ];
     if (o.dnsDomainName) pairs.push(stringAv(MsvAvDnsDomainName, o.dnsDomainName));
     if (o.dnsComputerName) pairs.push(stringAv(MsvAvDnsComputerName, o.dnsComputerName));
     if (o.dnsTreeName) pairs.push(stringAv(MsvAvDnsTreeName, o.dnsTreeName));
@@ -153,7 +156,13 @@ export class NtlmServer {
 
 type ServerState =
   | { phase: "expect-negotiate" }
-  | { phase: "expect-authenticate"; negotiate: Uint8Array; challenge: Uint8Array; serverChallenge: Uint8Array; flags: number }
+  | {
+      phase: "expect-authenticate";
+      negotiate: Uint8Array;
+      challenge: Uint8Array;
+      serverChallenge: Uint8Array;
+      flags: number;
+    }
   | { phase: "verifying" }
   | { phase: "complete"; result: NtlmAuthenticatedUser }
   | { phase: "failed" };
@@ -297,9 +306,15 @@ export class NtlmServerContext {
       if (nt.length === 0 && message.user === "" && (lm.length === 0 || (lm.length === 1 && lm[0] === 0)))
         throw new NtlmError("logon-denied", "anonymous logon is not accepted");
       if (nt.length === 24 || (nt.length === 0 && lm.length === 24))
-        throw new NtlmError("downlevel-refused", "LM and NTLMv1 responses are refused: only NTLMv2 is accepted");
+        throw new NtlmError(
+          "downlevel-refused",
+          "LM and NTLMv1 responses are refused: only NTLMv2 is accepted",
+        );
       if (nt.length < 16 + 32)
-        throw new NtlmError("invalid-token", `NtChallengeResponse of ${nt.length} bytes is not an NTLMv2 response`);
+        throw new NtlmError(
+          "invalid-token",
+          `NtChallengeResponse of ${nt.length} bytes is not an NTLMv2 response`,
+        );
       const temp = nt.subarray(16);
       const blob = parseClientChallengeBlob(temp);
       return { state, bytes, message, temp, proof: nt.subarray(0, 16), blobPairs: blob.avPairs };
@@ -328,7 +343,8 @@ export class NtlmServerContext {
 
       const micPresent = (avFlags(p.blobPairs) & MSV_AV_FLAG_MIC_PRESENT) !== 0;
       if (micPresent) {
-        if (!p.message.mic) throw new NtlmError("message-altered", "MsvAvFlags announces a MIC the message lacks");
+        if (!p.message.mic)
+          throw new NtlmError("message-altered", "MsvAvFlags announces a MIC the message lacks");
         const mic = computeMic(exportedSessionKey, p.state.negotiate, p.state.challenge, p.bytes);
         if (!constantTimeEqual(mic, p.message.mic))
           throw new NtlmError("message-altered", "the MIC does not match the exchanged messages");
@@ -362,9 +378,8 @@ export class NtlmServerContext {
   private checkBindings(clientHash: Uint8Array | undefined): boolean {
     const policy = this.server.policy;
     if (policy === "never") return false;
-    const sent = clientHash !== undefined && clientHash.some((b) => b !== 0);
     const expected = this.options.channelBindings;
-    if (!sent) {
+    if (clientHash === undefined || clientHash.every((b) => b === 0)) {
       if (policy === "required")
         throw new NtlmError("bad-bindings", "channel bindings are required and the client sent none");
       return false;

@@ -166,7 +166,10 @@ export class NtlmSessionSecurity {
         "an earlier message failed verification: this direction's RC4 state is lost, the context must be discarded",
       );
     if (signature.length !== NTLM_SIGNATURE_SIZE)
-      throw new NtlmError("invalid-token", `an NTLM signature is ${NTLM_SIGNATURE_SIZE} bytes, got ${signature.length}`);
+      throw new NtlmError(
+        "invalid-token",
+        `an NTLM signature is ${NTLM_SIGNATURE_SIZE} bytes, got ${signature.length}`,
+      );
     if (readU32(signature, 0, "signature Version") !== 1)
       throw new NtlmError("invalid-token", "NTLM signature version is not 1");
     const seq = readU32(signature, 12, "signature SeqNum");

@@ -26,7 +26,11 @@ export function parseUserFileLines(text: string): UserFileLine[] {
     const second = first < 0 ? -1 : line.indexOf(":", first + 1);
     if (second < 0 || second === first + 1)
       throw new NtlmError("no-credentials", `NTLM user file line ${n + 1}: expected DOMAIN:user:password`);
-    lines.push({ domain: line.slice(0, first), user: line.slice(first + 1, second), password: line.slice(second + 1) });
+    lines.push({
+      domain: line.slice(0, first),
+      user: line.slice(first + 1, second),
+      password: line.slice(second + 1),
+    });
   }
   return lines;
 }

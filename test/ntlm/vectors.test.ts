@@ -8,15 +8,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodeAvPairs, MsvAvNbComputerName, MsvAvNbDomainName, stringAv } from "../../src/ntlm/av-pairs.js";
+import { NtlmClient } from "../../src/ntlm/client.js";
 import { channelBindingsHash, tlsServerEndPointBindings } from "../../src/ntlm/crypto/channel-bindings.js";
-import { ntHash, ntowfv2 } from "../../src/ntlm/crypto/ntowf.js";
 import {
   computeNtlmv2Response,
   encodeClientChallengeBlob,
   lmv2Response,
 } from "../../src/ntlm/crypto/ntlmv2-response.js";
-import { encryptRandomSessionKey, keyExchangeKey, sealKey, signKey } from "../../src/ntlm/crypto/session-keys.js";
-import { NtlmClient } from "../../src/ntlm/client.js";
+import { ntHash, ntowfv2 } from "../../src/ntlm/crypto/ntowf.js";
+import {
+  encryptRandomSessionKey,
+  keyExchangeKey,
+  sealKey,
+  signKey,
+} from "../../src/ntlm/crypto/session-keys.js";
 import { parseAuthenticate } from "../../src/ntlm/messages/authenticate-message.js";
 import { parseChallenge } from "../../src/ntlm/messages/challenge-message.js";
 import { utf16le } from "../../src/ntlm/messages/wire.js";
@@ -82,7 +87,10 @@ describe("MS-NLMP §4.2.4 NTLMv2 vectors", () => {
 
   it("§4.2.4.4 client sealing and signing keys (NTLMSSP_NEGOTIATE_128)", () => {
     const flags = 0xe2888235;
-    assert.equal(hex(sealKey(SPEC.randomSessionKey, flags, "client-to-server")), "59f600973cc4960a25480a7c196e4c58");
+    assert.equal(
+      hex(sealKey(SPEC.randomSessionKey, flags, "client-to-server")),
+      "59f600973cc4960a25480a7c196e4c58",
+    );
     assert.equal(hex(signKey(SPEC.randomSessionKey, "client-to-server")), "4788dc861b4782f35d43fd98fe1a2d39");
   });
 
@@ -100,7 +108,12 @@ describe("MS-NLMP §4.2.4 NTLMv2 vectors", () => {
     assert.equal(c.targetName, "Server");
     assert.equal(hex(c.serverChallenge), "0123456789abcdef");
     assert.equal(hex(encodeAvPairs(c.targetInfo)), hex(encodeAvPairs(specPairs)));
-    assert.deepEqual(c.version, { productMajorVersion: 6, productMinorVersion: 0, productBuild: 6000, ntlmRevisionCurrent: 15 });
+    assert.deepEqual(c.version, {
+      productMajorVersion: 6,
+      productMinorVersion: 0,
+      productBuild: 6000,
+      ntlmRevisionCurrent: 15,
+    });
   });
 
   it("§4.2.4.3 AUTHENTICATE_MESSAGE parses to the §4.2.4.2 values", () => {
@@ -113,7 +126,12 @@ describe("MS-NLMP §4.2.4 NTLMv2 vectors", () => {
     assert.equal(hex(a.ntChallengeResponse.subarray(0, 16)), "68cd0ab851e51c96aabc927bebef6a1c");
     assert.equal(hex(a.encryptedRandomSessionKey), "c5dad2544fc9799094ce1ce90bc9d03e");
     assert.equal(a.mic, undefined, "payload at 72: no MIC");
-    assert.deepEqual(a.version, { productMajorVersion: 5, productMinorVersion: 1, productBuild: 2600, ntlmRevisionCurrent: 15 });
+    assert.deepEqual(a.version, {
+      productMajorVersion: 5,
+      productMinorVersion: 1,
+      productBuild: 2600,
+      ntlmRevisionCurrent: 15,
+    });
   });
 
   it("our client answers the §4.2.4.3 CHALLENGE with the §4.2.4.3 responses and key", () => {
@@ -150,12 +168,18 @@ describe("MS-NLMP §4.2.4 NTLMv2 vectors", () => {
     const user = await ctx.authenticate(SPEC_AUTHENTICATE);
     assert.equal(`${user.domain}\\${user.user}`, "Domain\\User");
     assert.equal(hex(user.exportedSessionKey), "55555555555555555555555555555555");
-    const plain = user.session!.unseal(unhex("54e50165bf1936dc996020c1811b0f06fb5f"), unhex("010000007fb38ec5c55d497600000000"));
+    const plain = user.session!.unseal(
+      unhex("54e50165bf1936dc996020c1811b0f06fb5f"),
+      unhex("010000007fb38ec5c55d497600000000"),
+    );
     assert.equal(Buffer.from(plain).toString("utf16le"), "Plaintext");
   });
 
   it("EPA channel-binding hash (MS Open Specifications blog vector)", () => {
     const certHash = unhex("ea05fefecc6b0bd571dbbc5baa3ed45386d0446835f7b74c85621b9983475f95");
-    assert.equal(hex(channelBindingsHash(tlsServerEndPointBindings(certHash))), "6586e99d81c2fc984e47172fd4dd0310");
+    assert.equal(
+      hex(channelBindingsHash(tlsServerEndPointBindings(certHash))),
+      "6586e99d81c2fc984e47172fd4dd0310",
+    );
   });
 });

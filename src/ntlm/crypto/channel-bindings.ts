@@ -12,8 +12,9 @@
  *
  * @module
  */
-import { invalidToken } from "../ntlm-error.js";
+
 import { concat, readBytes, readU32, writeU32 } from "../messages/wire.js";
+import { invalidToken } from "../ntlm-error.js";
 import { md5 } from "./hashes.js";
 
 /** The GSS channel bindings (address types and addresses are rarely used; 0 and empty). */

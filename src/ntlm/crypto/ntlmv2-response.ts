@@ -13,8 +13,8 @@
  * @module
  */
 import { type AvPair, encodeAvPairs, parseAvPairs } from "../av-pairs.js";
-import { invalidToken } from "../ntlm-error.js";
 import { concat, readBytes, readU64, writeU64 } from "../messages/wire.js";
+import { invalidToken } from "../ntlm-error.js";
 import { hmacMd5 } from "./hashes.js";
 
 /** The parsed NTLMv2_CLIENT_CHALLENGE. */
@@ -52,7 +52,11 @@ export function parseClientChallengeBlob(temp: Uint8Array): ClientChallengeBlob 
   };
 }
 
-export function ntProofStr(responseKeyNT: Uint8Array, serverChallenge: Uint8Array, temp: Uint8Array): Uint8Array {
+export function ntProofStr(
+  responseKeyNT: Uint8Array,
+  serverChallenge: Uint8Array,
+  temp: Uint8Array,
+): Uint8Array {
   return hmacMd5(responseKeyNT, serverChallenge, temp);
 }
 

@@ -8,13 +8,13 @@
  * @module
  */
 import { type AvPair, encodeAvPairs, parseAvPairs } from "../av-pairs.js";
-import { invalidToken } from "../ntlm-error.js";
 import {
   hasFlag,
   NTLMSSP_NEGOTIATE_TARGET_INFO,
   NTLMSSP_NEGOTIATE_UNICODE,
   NTLMSSP_NEGOTIATE_VERSION,
 } from "../negotiate-flags.js";
+import { invalidToken } from "../ntlm-error.js";
 import { encodeVersion, type NtlmVersion, parseVersion } from "../version.js";
 import {
   checkHeader,
@@ -60,10 +60,15 @@ export function parseChallenge(bytes: Uint8Array): ChallengeMessage {
   checkHeader(bytes, NtLmChallenge, FIXED);
   const flags = readU32(bytes, 20, "CHALLENGE flags");
   const first = firstPayloadOffset(bytes, [12, 40]);
-  const hasVersion = hasFlag(flags, NTLMSSP_NEGOTIATE_VERSION) && bytes.length >= FIXED + 8 && (first ?? 56) >= 56;
+  const hasVersion =
+    hasFlag(flags, NTLMSSP_NEGOTIATE_VERSION) && bytes.length >= FIXED + 8 && (first ?? 56) >= 56;
   const headerEnd = hasVersion ? FIXED + 8 : FIXED;
   const unicode = hasFlag(flags, NTLMSSP_NEGOTIATE_UNICODE);
-  const targetName = decodeString(readField(bytes, 12, headerEnd, "CHALLENGE TargetName").bytes, unicode, "TargetName");
+  const targetName = decodeString(
+    readField(bytes, 12, headerEnd, "CHALLENGE TargetName").bytes,
+    unicode,
+    "TargetName",
+  );
   const info = readField(bytes, 40, headerEnd, "CHALLENGE TargetInfo").bytes;
   if (!hasFlag(flags, NTLMSSP_NEGOTIATE_TARGET_INFO) || info.length === 0)
     throw invalidToken("CHALLENGE message without TargetInfo: the server does not offer NTLMv2");

@@ -57,11 +57,16 @@ export function parseNegotiate(bytes: Uint8Array): NegotiateMessage {
   checkHeader(bytes, NtLmNegotiate, FIXED);
   const flags = readU32(bytes, 12, "NEGOTIATE flags");
   const first = firstPayloadOffset(bytes, [16, 24]);
-  const hasVersion = hasFlag(flags, NTLMSSP_NEGOTIATE_VERSION) && bytes.length >= FIXED + 8 && (first ?? 40) >= 40;
+  const hasVersion =
+    hasFlag(flags, NTLMSSP_NEGOTIATE_VERSION) && bytes.length >= FIXED + 8 && (first ?? 40) >= 40;
   const headerEnd = hasVersion ? FIXED + 8 : FIXED;
   const msg: NegotiateMessage = { flags };
   if (hasFlag(flags, NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED))
-    msg.domain = decodeString(readField(bytes, 16, headerEnd, "NEGOTIATE DomainName").bytes, false, "DomainName");
+    msg.domain = decodeString(
+      readField(bytes, 16, headerEnd, "NEGOTIATE DomainName").bytes,
+      false,
+      "DomainName",
+    );
   else readField(bytes, 16, headerEnd, "NEGOTIATE DomainName");
   if (hasFlag(flags, NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED))
     msg.workstation = decodeString(

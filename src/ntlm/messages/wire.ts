@@ -29,7 +29,8 @@ export function readU16(bytes: Uint8Array, offset: number, what: string): number
 export function readU32(bytes: Uint8Array, offset: number, what: string): number {
   if (offset < 0 || offset + 4 > bytes.length) throw invalidToken(`${what}: truncated`);
   return (
-    (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0
+    (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>>
+    0
   );
 }
 
@@ -97,7 +98,9 @@ export function readField(bytes: Uint8Array, at: number, headerEnd: number, what
   if (length === 0) return { bytes: new Uint8Array(0), offset };
   if (offset < headerEnd) throw invalidToken(`${what}: offset ${offset} points into the message header`);
   if (offset + length > bytes.length)
-    throw invalidToken(`${what}: ${length} bytes at offset ${offset} run past the ${bytes.length}-byte message`);
+    throw invalidToken(
+      `${what}: ${length} bytes at offset ${offset} run past the ${bytes.length}-byte message`,
+    );
   return { bytes: bytes.subarray(offset, offset + length), offset };
 }
 
