@@ -29,11 +29,11 @@ async function ntlmHttpServer(server: NtlmServer) {
     if (!header.startsWith("NTLM ")) return deny();
     const token = new Uint8Array(Buffer.from(header.slice(5), "base64"));
     try {
-      let context = contexts.get(req.socket);
-      if (!context || context.phase !== "expect-authenticate") {
-        context = server.createContext();
-        contexts.set(req.socket, context);
-        return deny(context.challenge(token));
+      const context = contexts.get(req.socket);
+      if (context?.phase !== "expect-authenticate") {
+        const fresh = server.createContext();
+        contexts.set(req.socket, fresh);
+        return deny(fresh.challenge(token));
       }
       const user = await context.authenticate(token);
       res.writeHead(200, { "Content-Type": "text/plain" });
