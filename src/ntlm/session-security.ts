@@ -45,6 +45,12 @@ class Channel {
   }
 }
 
+/** Options of {@link NtlmSessionSecurity.wrap} and {@link NtlmSessionSecurity.unwrap}. */
+export interface WrapOptions {
+  /** Seal even without NTLMSSP_NEGOTIATE_SEAL, as gss-ntlmssp's gss_wrap does. */
+  alwaysSeal?: boolean;
+}
+
 /** Who holds this end: the client sends client-to-server, the server server-to-client. */
 export type NtlmRole = "client" | "server";
 
@@ -112,8 +118,7 @@ export class NtlmSessionSecurity {
   /** EncryptMessage: the sealed bytes and the signature of the plaintext. */
   seal(message: Uint8Array): { sealed: Uint8Array; signature: Uint8Array } {
     this.require(this.confidentiality, "sealing (NTLMSSP_NEGOTIATE_SEAL) was not negotiated");
-    const sealed = this.outgoing.handle.process(message);
-    return { sealed, signature: this.signWith(this.outgoing, message) };
+    return this.sealUnchecked(message);
   }
 
   /**
@@ -123,23 +128,45 @@ export class NtlmSessionSecurity {
    */
   unseal(sealed: Uint8Array, signature: Uint8Array): Uint8Array {
     this.require(this.confidentiality, "sealing (NTLMSSP_NEGOTIATE_SEAL) was not negotiated");
+    return this.unsealUnchecked(sealed, signature);
+  }
+
+  /**
+   * GSS_WrapEx (MS-NLMP §3.4.6), the token of gss-ntlmssp and python `ntlm-auth`:
+   * `signature ‖ sealed` when confidentiality was negotiated, else `signature ‖ message`
+   * (integrity only). `alwaysSeal` follows gss-ntlmssp instead, whose gss_wrap seals whenever
+   * signing keys exist, negotiated NTLMSSP_NEGOTIATE_SEAL or not (the token does not say which).
+   */
+  wrap(message: Uint8Array, options: WrapOptions = {}): Uint8Array {
+    if (this.confidentiality || (options.alwaysSeal && this.integrity)) {
+      const { sealed, signature } = this.sealUnchecked(message);
+      return concat(signature, sealed);
+    }
+    return concat(this.sign(message), message);
+  }
+
+  /** GSS_UnwrapEx, the inverse of {@link wrap} with the same options. @throws NtlmError as {@link verify}. */
+  unwrap(token: Uint8Array, options: WrapOptions = {}): Uint8Array {
+    if (token.length < NTLM_SIGNATURE_SIZE)
+      throw new NtlmError("invalid-token", `a wrap token has at least ${NTLM_SIGNATURE_SIZE} bytes`);
+    const signature = token.subarray(0, NTLM_SIGNATURE_SIZE);
+    const body = token.subarray(NTLM_SIGNATURE_SIZE);
+    if (this.confidentiality || (options.alwaysSeal && this.integrity))
+      return this.unsealUnchecked(body, signature);
+    this.verify(body, signature);
+    return body.slice();
+  }
+
+  private sealUnchecked(message: Uint8Array): { sealed: Uint8Array; signature: Uint8Array } {
+    const sealed = this.outgoing.handle.process(message);
+    return { sealed, signature: this.signWith(this.outgoing, message) };
+  }
+
+  private unsealUnchecked(sealed: Uint8Array, signature: Uint8Array): Uint8Array {
     this.checkSignature(this.incoming, signature);
     const plaintext = this.incoming.handle.process(sealed);
     this.verifyWith(this.incoming, plaintext, signature);
     return plaintext;
-  }
-
-  /** The GSS wrap token of gss-ntlmssp and python `ntlm-auth`: `signature ‖ sealed`. */
-  wrap(message: Uint8Array): Uint8Array {
-    const { sealed, signature } = this.seal(message);
-    return concat(signature, sealed);
-  }
-
-  /** Inverse of {@link wrap}. */
-  unwrap(token: Uint8Array): Uint8Array {
-    if (token.length < NTLM_SIGNATURE_SIZE)
-      throw new NtlmError("invalid-token", `a wrap token has at least ${NTLM_SIGNATURE_SIZE} bytes`);
-    return this.unseal(token.subarray(NTLM_SIGNATURE_SIZE), token.subarray(0, NTLM_SIGNATURE_SIZE));
   }
 
   private require(condition: boolean, reason: string): void {

@@ -139,6 +139,24 @@ describe("NTLM session security", () => {
     assert.deepEqual(s.unwrap(c.wrap(text("sealed"))), text("sealed"));
   });
 
+  it("wrap without SEAL: signature ‖ plaintext (MS-NLMP), or sealed with alwaysSeal (gss-ntlmssp)", () => {
+    const flags =
+      NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY | NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_KEY_EXCH;
+    const key = new Uint8Array(16).fill(9);
+    const c = new NtlmSessionSecurity(key, flags, "client");
+    const s = new NtlmSessionSecurity(key, flags, "server");
+    const plain = c.wrap(text("visible"));
+    assert.equal(Buffer.from(plain.subarray(16)).toString(), "visible");
+    assert.deepEqual(s.unwrap(plain), text("visible"));
+    const sealed = c.wrap(text("hidden"), { alwaysSeal: true });
+    assert.notEqual(Buffer.from(sealed.subarray(16)).toString(), "hidden");
+    assert.deepEqual(s.unwrap(sealed, { alwaysSeal: true }), text("hidden"));
+    assert.throws(
+      () => c.seal(text("x")),
+      (e) => e instanceof NtlmError && e.kind === "unsupported",
+    );
+  });
+
   it("refuses NTLMv1-style session security (no extended session security)", () => {
     assert.throws(
       () =>
