@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { NtlmClient } from "../../src/ntlm/client.js";
 import { type ChannelBindings, tlsServerEndPointBindings } from "../../src/ntlm/crypto/channel-bindings.js";
+import { computeMic } from "../../src/ntlm/crypto/mic.js";
+import { parseAuthenticate } from "../../src/ntlm/messages/authenticate-message.js";
 import { NtlmError } from "../../src/ntlm/ntlm-error.js";
 import type { NtlmServerContext } from "../../src/ntlm/server.js";
 import { SEC_E_BAD_BINDINGS, SEC_E_LOGON_DENIED } from "../../src/sspi/status.js";
@@ -117,18 +119,25 @@ describe("Samba ntlm_auth (ntlmssp-client-1) → our server", () => {
   async function run(peer: LinePeer, context: NtlmServerContext) {
     const yr = await peer.ask("YR");
     assert.match(yr, /^YR /);
-    const kk = await peer.ask(`TT ${b64(context.challenge(unb64(yr.slice(3))))}`);
+    const negotiate = unb64(yr.slice(3));
+    const challenge = context.challenge(negotiate);
+    const kk = await peer.ask(`TT ${b64(challenge)}`);
     assert.match(kk, /^(KK|AF) /);
-    return context.authenticate(unb64(kk.slice(3)));
+    const authenticate = unb64(kk.slice(3));
+    return { user: await context.authenticate(authenticate), negotiate, challenge, authenticate };
   }
 
   it("authenticates", async (t) => {
     if (!requirePeer(t, SAMBA_NTLM_AUTH.what, SAMBA_NTLM_AUTH.probe)) return;
     const peer = samba("alicepw");
     try {
-      const user = await run(peer, makeServer().createContext());
+      const { user, negotiate, challenge, authenticate } = await run(peer, makeServer().createContext());
       assert.equal(`${user.domain}\\${user.user}`, "TESTDOM\\alice");
       assert.ok(user.session, "extended session security negotiated");
+      // Samba fills the MIC field without announcing it in MsvAvFlags (so it is not required);
+      // it equals our MIC over the three messages under the exchanged session key.
+      const mic = parseAuthenticate(authenticate).mic!;
+      assert.equal(hex(computeMic(user.exportedSessionKey, negotiate, challenge, authenticate)), hex(mic));
     } finally {
       peer.kill();
     }
