@@ -385,3 +385,41 @@ describe("client-side refusals", () => {
     );
   });
 });
+
+describe("corrupted tokens end in an NtlmError, never another exception", () => {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
+  const mutate = (bytes: Uint8Array) => {
+    const out = bytes.slice();
+    for (let k = 0, n = 1 + (rand() % 4); k < n; k++) {
+      const at = rand() % out.length;
+      out[at] = out[at]! ^ (1 + (rand() % 255));
+    }
+    return rand() % 5 === 0 ? out.subarray(0, rand() % out.length) : out;
+  };
+
+  it("AUTHENTICATE messages mutated on the way to the server are all refused (the MIC covers every byte)", async () => {
+    const server = makeServer();
+    for (let i = 0; i < 200; i++) {
+      const m = messages(makeClient(), server);
+      const mutated = mutate(m.authenticate);
+      await assert.rejects(m.context.authenticate(mutated), (e) => e instanceof NtlmError, `round ${i}`);
+    }
+  });
+
+  it("CHALLENGE messages mutated on the way to the client", () => {
+    const server = makeServer();
+    for (let i = 0; i < 200; i++) {
+      const client = makeClient();
+      const challenge = server.createContext().challenge(client.negotiate());
+      try {
+        client.authenticate(mutate(challenge));
+      } catch (e) {
+        assert.ok(e instanceof NtlmError, String(e));
+      }
+    }
+  });
+});
