@@ -7,9 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeAvPairs, MsvAvNbComputerName, MsvAvNbDomainName, stringAv } from "../../src/ntlm/av-pairs.js";
+import {
+  encodeAvPairs,
+  flagsAv,
+  MSV_AV_FLAG_MIC_PRESENT,
+  MsvAvChannelBindings,
+  MsvAvNbComputerName,
+  MsvAvNbDomainName,
+  MsvAvTargetName,
+  stringAv,
+} from "../../src/ntlm/av-pairs.js";
 import { NtlmClient } from "../../src/ntlm/client.js";
 import { channelBindingsHash, tlsServerEndPointBindings } from "../../src/ntlm/crypto/channel-bindings.js";
+import { computeMic } from "../../src/ntlm/crypto/mic.js";
 import {
   computeNtlmv2Response,
   encodeClientChallengeBlob,
@@ -173,6 +183,48 @@ describe("MS-NLMP §4.2.4 NTLMv2 vectors", () => {
       unhex("010000007fb38ec5c55d497600000000"),
     );
     assert.equal(Buffer.from(plain).toString("utf16le"), "Plaintext");
+  });
+
+  it("Chromium's EPA + MIC vectors (net/ntlm/ntlm_test_data.h): proof, session key and MIC", () => {
+    const cbHash = channelBindingsHash(
+      tlsServerEndPointBindings(unhex("ea05fefecc6b0bd571dbbc5baa3ed45386d0446835f7b74c85621b9983475f95")),
+    );
+    const pairs = [
+      ...specPairs,
+      flagsAv(MSV_AV_FLAG_MIC_PRESENT),
+      { id: MsvAvChannelBindings, value: cbHash },
+      stringAv(MsvAvTargetName, "HTTP/Server"),
+    ];
+    const clientTimestamp = 131400439870000000n;
+    const r = computeNtlmv2Response(responseKey(), SPEC.serverChallenge, {
+      timestamp: clientTimestamp,
+      clientChallenge: SPEC.clientChallenge,
+      avPairs: pairs,
+    });
+    assert.equal(hex(r.ntProofStr), "8c0260dbef690662af9c42d50782d2ed");
+    assert.equal(hex(r.sessionBaseKey), "623dbd071be7a530b6a95c2eb4982470");
+    // Chromium's NEGOTIATE (flags 0x00088207, no VERSION) and AUTHENTICATE (no key exchange:
+    // ExportedSessionKey = SessionBaseKey), MIC f7361633… over them and the §4.2.4.3 CHALLENGE.
+    const negotiate = unhex("4e544c4d53535000010000000782080000000000200000000000000020000000");
+    const header = unhex(
+      "4e544c4d53535000030000001800180058000000" +
+        "8a008a00700000000c000c00fa000000080008000601000010001000" +
+        "0e0100000000000058000000038208000000000000000000",
+    );
+    const mic = unhex("f7361633f0ad9bdf4a7c421bc6b824a3");
+    const authenticate = Buffer.concat([
+      header,
+      mic,
+      new Uint8Array(24),
+      r.ntChallengeResponse,
+      utf16le("Domain"),
+      utf16le("User"),
+      utf16le("COMPUTER"),
+    ]);
+    const parsed = parseAuthenticate(authenticate);
+    assert.equal(hex(parsed.mic!), hex(mic));
+    assert.equal(parsed.workstation, "COMPUTER");
+    assert.equal(hex(computeMic(r.sessionBaseKey, negotiate, SPEC_CHALLENGE, authenticate)), hex(mic));
   });
 
   it("EPA channel-binding hash (MS Open Specifications blog vector)", () => {
