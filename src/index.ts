@@ -76,10 +76,12 @@ export {
   ApplyControlToken,
   DecryptMessage,
   EncryptMessage,
+  MakeSignature,
   QueryContextAttributes,
   QueryCredentialsAttributes,
   SetContextAttributes,
   SetCredentialsAttributes,
+  VerifySignature,
 } from "./sspi/context-functions.js";
 export { handleStatistics } from "./sspi/handle-table.js";
 export * from "./sspi/handles.js";

@@ -24,7 +24,9 @@
  * @module
  */
 
+import type { Completion } from "../sspi/establishing-calls.js";
 import type { ErrorInfo } from "../sspi/handle-table.js";
+import { registerLastErrorSource } from "../sspi/last-error.js";
 import {
   type NTSTATUS,
   SEC_E_INTERNAL_ERROR,
@@ -203,16 +205,10 @@ export function asyncContextStatistics(): {
   return { ...statistics };
 }
 
-/** @internal The error details of the context's last failed call. */
-export function asyncContextLastError(handle: SspiAsyncContext): ErrorInfo | null | undefined {
-  return states.get(handle)?.lastError;
-}
-
-/** What a queued call reports at completion. */
-export interface Completion {
-  status: SECURITY_STATUS;
-  error: ErrorInfo | null;
-}
+// SspiGetLastErrorInfo(asyncContext) asks this module: the surface knows no async context.
+registerLastErrorSource((target) =>
+  target instanceof SspiAsyncContext ? (states.get(target)?.lastError ?? null) : undefined,
+);
 
 /**
  * @internal Queues `run` on `handle`: checks the context can take a call, marks it pending,

@@ -307,15 +307,22 @@ export class SchannelPackage implements SecurityPackage {
     return (context as SchannelContext).applyControl(parsed);
   }
 
-  encryptMessage(context: PackageObject, fQOP: number, message: SecBufferDesc): Outcome {
+  encryptMessage(context: PackageObject, fQOP: number, message: SecBufferDesc, messageSeqNo: number): Outcome {
     const ctx = context as SchannelContext;
+    if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     if (fQOP !== 0) return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "fQOP must be 0" };
     if (ctx.records === null) return notEstablished(ctx);
     return encryptMessage(ctx.records, message);
   }
 
-  decryptMessage(context: PackageObject, message: SecBufferDesc, pfQOP: Box<number> | null): Outcome {
+  decryptMessage(
+    context: PackageObject,
+    message: SecBufferDesc,
+    pfQOP: Box<number> | null,
+    messageSeqNo: number,
+  ): Outcome {
     const ctx = context as SchannelContext;
+    if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     if (ctx.records === null) return notEstablished(ctx);
     const events = { tickets: [] as Uint8Array[] };
     const outcome = decryptMessage(ctx.records, message, events);
@@ -326,6 +333,9 @@ export class SchannelPackage implements SecurityPackage {
     return outcome;
   }
 }
+
+/** Schannel's `MessageSeqNo` must be 0. */
+const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" };
 
 function notEstablished(ctx: SchannelContext): Outcome {
   return ctx.phase === "handshake"

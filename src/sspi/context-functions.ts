@@ -1,6 +1,6 @@
 /**
  * The synchronous SSPI functions that never wait on an engine: per-message protection
- * (`EncryptMessage`, `DecryptMessage`), attributes (`QueryContextAttributes`,
+ * (`EncryptMessage`, `DecryptMessage`, `MakeSignature`, `VerifySignature`), attributes (`QueryContextAttributes`,
  * `SetContextAttributes`, `QueryCredentialsAttributes`, `SetCredentialsAttributes`) and
  * `ApplyControlToken`. They validate handles and descriptors, then dispatch to the package.
  * Every function can return `SEC_E_INVALID_HANDLE` for a stale, deleted, foreign or wrong-kind
@@ -19,7 +19,6 @@ import {
   SEC_E_INVALID_PARAMETER,
   SEC_E_INVALID_TOKEN,
   SEC_E_OK,
-  SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_UNSUPPORTED_FUNCTION,
   type SECURITY_STATUS,
 } from "./status.js";
@@ -94,18 +93,21 @@ function withDescriptor(desc: SecBufferDesc, call: () => Outcome): Outcome {
   return validated.status === SEC_E_OK ? call() : validated;
 }
 
-const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "MessageSeqNo must be 0" };
-
 /**
- * Encrypts one message in place. Schannel layout: `[SECBUFFER_STREAM_HEADER,
- * SECBUFFER_DATA (≤ cbMaximumMessage), SECBUFFER_STREAM_TRAILER, SECBUFFER_EMPTY]` sized from
- * `SECPKG_ATTR_STREAM_SIZES`.
+ * Encrypts one message in place, in the package's buffer layout.
+ * - Schannel: `[SECBUFFER_STREAM_HEADER, SECBUFFER_DATA (≤ cbMaximumMessage),
+ *   SECBUFFER_STREAM_TRAILER, SECBUFFER_EMPTY]` sized from `SECPKG_ATTR_STREAM_SIZES`.
+ * - NTLM: `SECBUFFER_TOKEN` (≥ `cbSecurityTrailer` of `SECPKG_ATTR_SIZES`, receives the
+ *   signature) and one or more `SECBUFFER_DATA` (sealed in place; `SECBUFFER_READONLY` ones are
+ *   signed, not sealed).
  *
  * @param fQOP 0 (or `SECQOP_WRAP_OOB_DATA` where the package supports it).
- * @param MessageSeqNo must be 0 for Schannel.
+ * @param MessageSeqNo must be 0 for Schannel; ignored by NTLM (connection-oriented: the context
+ *   keeps the sequence numbers).
  * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN` (malformed descriptor);
  *   `SEC_E_QOP_NOT_SUPPORTED`; the package's failures (`SEC_E_BUFFER_TOO_SMALL`,
- *   `SEC_E_CONTEXT_EXPIRED`, `SEC_E_INCOMPLETE_MESSAGE`, …).
+ *   `SEC_E_CONTEXT_EXPIRED`, `SEC_E_INCOMPLETE_MESSAGE`, `SEC_E_UNSUPPORTED_FUNCTION` — NTLM
+ *   without negotiated confidentiality —, …).
  */
 export function EncryptMessage(
   phContext: SecHandle,
@@ -115,22 +117,27 @@ export function EncryptMessage(
 ): SECURITY_STATUS {
   return dispatch("EncryptMessage", "context", phContext, (e) => {
     if (!e.pkg.encryptMessage) return undefined;
-    if (MessageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
-    return withDescriptor(pMessage, () => e.pkg.encryptMessage!(e.context, fQOP >>> 0, pMessage));
+    return withDescriptor(pMessage, () =>
+      e.pkg.encryptMessage!(e.context, fQOP >>> 0, pMessage, MessageSeqNo >>> 0),
+    );
   });
 }
 
 /**
- * Decrypts one record in place: `[SECBUFFER_DATA (received bytes), SECBUFFER_EMPTY ×3]` becomes
- * `[SECBUFFER_STREAM_HEADER, SECBUFFER_DATA (plaintext view), SECBUFFER_STREAM_TRAILER,
- * SECBUFFER_EXTRA (unconsumed tail)]`.
+ * Decrypts one message in place, in the package's buffer layout.
+ * - Schannel: `[SECBUFFER_DATA (received bytes), SECBUFFER_EMPTY ×3]` becomes
+ *   `[SECBUFFER_STREAM_HEADER, SECBUFFER_DATA (plaintext view), SECBUFFER_STREAM_TRAILER,
+ *   SECBUFFER_EXTRA (unconsumed tail)]`.
+ * - NTLM: `SECBUFFER_TOKEN` (the signature) and the `SECBUFFER_DATA` buffers as sent, unsealed
+ *   in place.
  *
- * @param MessageSeqNo must be 0 for Schannel.
+ * @param MessageSeqNo must be 0 for Schannel; ignored by NTLM.
  * @param pfQOP receives the QOP (0), or null.
  * @returns `SEC_E_OK`; `SEC_E_INCOMPLETE_MESSAGE` (a `SECBUFFER_MISSING` says how many bytes);
  *   `SEC_I_CONTEXT_EXPIRED` (close_notify); `SEC_I_RENEGOTIATE` (bytes to send: call ISC/ASC);
  *   `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN`; the package's failures
- *   (`SEC_E_MESSAGE_ALTERED`, `SEC_E_DECRYPT_FAILURE`, `SEC_E_CONTEXT_EXPIRED`, …).
+ *   (`SEC_E_MESSAGE_ALTERED`, `SEC_E_OUT_OF_SEQUENCE`, `SEC_E_DECRYPT_FAILURE`,
+ *   `SEC_E_CONTEXT_EXPIRED`, …).
  */
 export function DecryptMessage(
   phContext: SecHandle,
@@ -140,9 +147,60 @@ export function DecryptMessage(
 ): SECURITY_STATUS {
   return dispatch("DecryptMessage", "context", phContext, (e) => {
     if (!e.pkg.decryptMessage) return undefined;
-    if (MessageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     const qop = isBox(pfQOP) ? (pfQOP as Box<number>) : null;
-    return withDescriptor(pMessage, () => e.pkg.decryptMessage!(e.context, pMessage, qop));
+    return withDescriptor(pMessage, () =>
+      e.pkg.decryptMessage!(e.context, pMessage, qop, MessageSeqNo >>> 0),
+    );
+  });
+}
+
+/**
+ * Signs a message: the signature of the `SECBUFFER_DATA` buffers (all of them, read-only ones
+ * included, in order) goes into the `SECBUFFER_TOKEN` buffer (its `cbBuffer` becomes the
+ * signature's size; size it from `cbMaxSignature` of `SECPKG_ATTR_SIZES`). Not supported by
+ * Schannel, as on Windows.
+ *
+ * @param fQOP 0.
+ * @param MessageSeqNo ignored by NTLM (connection-oriented).
+ * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE`; `SEC_E_INVALID_TOKEN` (malformed descriptor, no
+ *   `SECBUFFER_TOKEN`); `SEC_E_BUFFER_TOO_SMALL`; `SEC_E_QOP_NOT_SUPPORTED`;
+ *   `SEC_E_UNSUPPORTED_FUNCTION` (the package cannot sign, or integrity was not negotiated).
+ */
+export function MakeSignature(
+  phContext: SecHandle,
+  fQOP: number,
+  pMessage: SecBufferDesc,
+  MessageSeqNo: number,
+): SECURITY_STATUS {
+  return dispatch("MakeSignature", "context", phContext, (e) => {
+    if (!e.pkg.makeSignature) return undefined;
+    return withDescriptor(pMessage, () =>
+      e.pkg.makeSignature!(e.context, fQOP >>> 0, pMessage, MessageSeqNo >>> 0),
+    );
+  });
+}
+
+/**
+ * Verifies a signature made by the peer's MakeSignature over the same `SECBUFFER_DATA` buffers.
+ *
+ * @param MessageSeqNo ignored by NTLM (connection-oriented).
+ * @param pfQOP receives the QOP (0), or null.
+ * @returns `SEC_E_OK`; `SEC_E_MESSAGE_ALTERED` (the signature does not match);
+ *   `SEC_E_OUT_OF_SEQUENCE` (a replayed, reordered or missing message); `SEC_E_INVALID_HANDLE`;
+ *   `SEC_E_INVALID_TOKEN`; `SEC_E_UNSUPPORTED_FUNCTION`.
+ */
+export function VerifySignature(
+  phContext: SecHandle,
+  pMessage: SecBufferDesc,
+  MessageSeqNo: number,
+  pfQOP: Box<number> | null,
+): SECURITY_STATUS {
+  return dispatch("VerifySignature", "context", phContext, (e) => {
+    if (!e.pkg.verifySignature) return undefined;
+    const qop = isBox(pfQOP) ? (pfQOP as Box<number>) : null;
+    return withDescriptor(pMessage, () =>
+      e.pkg.verifySignature!(e.context, pMessage, qop, MessageSeqNo >>> 0),
+    );
   });
 }
 

@@ -9,7 +9,7 @@
  * queued) or the operation. The operation talks to the package and, at completion, writes the
  * handles, boxes, output buffers and `EXTRA`/`MISSING` rewrites before it resolves.
  *
- * The operation is one body (a host task, `service/host-task.ts`) run two ways: called, it
+ * The operation is one body (a host task, `host-task.ts`) run two ways: called, it
  * awaits the package's asynchronous operations; its `blocking()` form calls the package's
  * blocking operations ({@link SecurityPackage.blocking}) and finishes inside the call — the
  * blocking SSPI functions use it, so validation and writeback are never forked.
@@ -17,8 +17,6 @@
  * @module
  */
 
-import type { Completion } from "../async/async-context.js";
-import { type HostTask, reply, runTask, runTaskBlocking, WouldWaitError } from "../service/host-task.js";
 import { bufferKind, SECBUFFER_TOKEN } from "./buffer-types.js";
 import { copyInputBuffers, isUint32, validateBufferDesc } from "./buffer-validation.js";
 import { ISC_REQ_ALLOCATE_MEMORY } from "./context-flags.js";
@@ -33,6 +31,7 @@ import {
   releaseHandle,
 } from "./handle-table.js";
 import type { SecHandle } from "./handles.js";
+import { type HostTask, reply, runTask, runTaskBlocking, WouldWaitError } from "./host-task.js";
 import { recordError } from "./last-error.js";
 import { findSecurityPackage } from "./package-registry.js";
 import type {
@@ -54,6 +53,12 @@ import {
   type SECURITY_STATUS,
 } from "./status.js";
 import type { Box, SecBufferDesc, TimeStamp } from "./types.js";
+
+/** What a queued call reports at completion. */
+export interface Completion {
+  status: SECURITY_STATUS;
+  error: ErrorInfo | null;
+}
 
 /**
  * A validated call: calling it runs it asynchronously; `blocking()` runs it in this call on the

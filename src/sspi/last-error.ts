@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { asyncContextLastError, SspiAsyncContext } from "../async/async-context.js";
 import { type ErrorInfo, peekHandle } from "./handle-table.js";
 import type { SecHandle } from "./handles.js";
 import { alertName } from "./schannel-constants.js";
@@ -29,6 +28,22 @@ export interface SspiErrorInfo {
 }
 
 let lastError: ErrorInfo | null = null;
+
+/**
+ * Where a target that is not a handle keeps its last error: `undefined` when the target is not
+ * the source's (another source may know it), else its error or null.
+ */
+export type LastErrorSource = (target: object) => ErrorInfo | null | undefined;
+
+const sources: LastErrorSource[] = [];
+
+/**
+ * @internal Lets a layer above the surface answer {@link SspiGetLastErrorInfo} for its own objects
+ * (the async layer for `SspiAsyncContext`), so the surface imports nothing from above it.
+ */
+export function registerLastErrorSource(source: LastErrorSource): void {
+  sources.push(source);
+}
 
 /** @internal Remembers the most recent failure of any call. */
 export function recordError(error: ErrorInfo): void {
@@ -67,10 +82,12 @@ export function explainError(error: ErrorInfo): SspiErrorInfo {
  *
  * @returns the explained error, or null if there is none.
  */
-export function SspiGetLastErrorInfo(target?: SecHandle | SspiAsyncContext | null): SspiErrorInfo | null {
-  let error: ErrorInfo | null | undefined;
-  if (target === undefined || target === null) error = lastError;
-  else if (target instanceof SspiAsyncContext) error = asyncContextLastError(target);
-  else error = peekHandle(target)?.lastError;
+export function SspiGetLastErrorInfo(target?: SecHandle | object | null): SspiErrorInfo | null {
+  if (target === undefined || target === null) return lastError ? explainError(lastError) : null;
+  for (const source of sources) {
+    const error = source(target);
+    if (error !== undefined) return error ? explainError(error) : null;
+  }
+  const error = peekHandle(target as SecHandle)?.lastError;
   return error ? explainError(error) : null;
 }

@@ -1,6 +1,6 @@
 /**
- * The security-package provider interface. A package (Schannel today; NTLM, Negotiate,
- * Kerberos later) implements this; the SSPI surface does everything generic around it:
+ * The security-package provider interface. A package (Schannel, NTLM; Negotiate and Kerberos
+ * later) implements this; the SSPI surface does everything generic around it:
  * handle tables, argument validation and copying at queue time, `SECBUFFER_FLAGS`, the
  * rewriting of caller buffers at completion (`EXTRA`, `MISSING`, allocated or caller-supplied
  * output, `SEC_E_BUFFER_TOO_SMALL` with the output held for the retry), async completion and
@@ -8,8 +8,9 @@
  * calls: it gets copies of the input bytes and returns its outputs as data, so it can run its
  * engines anywhere (this thread or a worker pool).
  *
- * The per-message functions (`EncryptMessage`, `DecryptMessage`) are synchronous and work in
- * place on the caller's buffers, which the surface has validated.
+ * The per-message functions (`EncryptMessage`, `DecryptMessage`, `MakeSignature`,
+ * `VerifySignature`) are synchronous and work in place on the caller's buffers, which the
+ * surface has validated.
  *
  * @module
  */
@@ -146,6 +147,22 @@ export interface SecurityPackage {
   queryContextAttributes?(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome;
   setContextAttributes?(context: PackageObject, attribute: number, value: unknown): Outcome;
   applyControlToken?(context: PackageObject, input: SecBufferDesc): Outcome;
-  encryptMessage?(context: PackageObject, fQOP: number, message: SecBufferDesc): Outcome;
-  decryptMessage?(context: PackageObject, message: SecBufferDesc, pfQOP: Box<number> | null): Outcome;
+  /**
+   * The per-message functions get the caller's validated descriptor and work in place.
+   * `messageSeqNo` is the caller's `MessageSeqNo` (unsigned); each package says what it accepts.
+   */
+  encryptMessage?(context: PackageObject, fQOP: number, message: SecBufferDesc, messageSeqNo: number): Outcome;
+  decryptMessage?(
+    context: PackageObject,
+    message: SecBufferDesc,
+    pfQOP: Box<number> | null,
+    messageSeqNo: number,
+  ): Outcome;
+  makeSignature?(context: PackageObject, fQOP: number, message: SecBufferDesc, messageSeqNo: number): Outcome;
+  verifySignature?(
+    context: PackageObject,
+    message: SecBufferDesc,
+    pfQOP: Box<number> | null,
+    messageSeqNo: number,
+  ): Outcome;
 }
