@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import "./schannel/register.js";
+import "./ntlm/register.js";
 
 export * from "./api/index.js";
 export {
@@ -30,6 +31,15 @@ export {
   SspiInitializeSecurityContextAsync,
 } from "./async/entry-points.js";
 export * as promises from "./async/promises.js";
+export type { NtlmAcceptorCredentials } from "./ntlm/package/acceptor-credentials.js";
+export {
+  SEC_WINNT_AUTH_IDENTITY_ANSI,
+  SEC_WINNT_AUTH_IDENTITY_UNICODE,
+  type SEC_WINNT_AUTH_IDENTITY,
+} from "./ntlm/package/auth-identity.js";
+export { NTLM_MAX_TOKEN, NTLMSP_NAME } from "./ntlm/package/package-info.js";
+export type { ChannelBindingPolicy } from "./ntlm/server.js";
+export type { NtHashLookup } from "./ntlm/user-store.js";
 export { applicationProtocolsBuffer, parseApplicationProtocols } from "./schannel/application-protocols.js";
 export type { CertContext, SecPkgContext_KeyingMaterialInfo } from "./schannel/context-attributes.js";
 export {
@@ -70,6 +80,11 @@ export {
   InitializeSecurityContext,
 } from "./sspi/blocking-calls.js";
 export * from "./sspi/buffer-types.js";
+export {
+  channelBindingsBuffer,
+  encodeChannelBindings,
+  type SEC_CHANNEL_BINDINGS,
+} from "./sspi/channel-bindings.js";
 export { copyBytes } from "./sspi/bytes.js";
 export * from "./sspi/context-flags.js";
 export {

@@ -144,18 +144,20 @@ export class NtlmClient {
   }
 
   /**
-   * Leg 2: the AUTHENTICATE message answering `challengeBytes`.
+   * Leg 2: the AUTHENTICATE message answering `challengeBytes`; `channelBindings` (the SSPI
+   * package's, given with the CHALLENGE) replace those of the options.
    *
    * @throws NtlmError `invalid-token` (malformed CHALLENGE or one without TargetInfo),
    *   `algorithm-mismatch` (integrity/confidentiality asked, no extended session security offered),
    *   `no-credentials` (malformed NT hash), `out-of-sequence` (wrong phase).
    */
-  authenticate(challengeBytes: Uint8Array): Uint8Array {
+  authenticate(challengeBytes: Uint8Array, channelBindings?: ChannelBindings): Uint8Array {
     const state = this.state;
     if (state.phase !== "expect-challenge")
       throw this.fail(new NtlmError("out-of-sequence", `CHALLENGE received in phase ${state.phase}`));
     try {
-      const { message, result } = this.respond(state.negotiate, challengeBytes);
+      const bindings = channelBindings ?? this.options.channelBindings;
+      const { message, result } = this.respond(state.negotiate, challengeBytes, bindings);
       this.state = { phase: "complete", result };
       return message;
     } catch (e) {
@@ -170,7 +172,7 @@ export class NtlmClient {
     return { output: this.authenticate(input ?? new Uint8Array(0)), done: true };
   }
 
-  private respond(negotiate: Uint8Array, challengeBytes: Uint8Array) {
+  private respond(negotiate: Uint8Array, challengeBytes: Uint8Array, bindings: ChannelBindings | undefined) {
     const o = this.options;
     const challenge = parseChallenge(challengeBytes);
     let flags = (challenge.flags & (this.requested | SERVER_INFO_FLAGS)) >>> 0;
@@ -189,8 +191,7 @@ export class NtlmClient {
     let pairs = challenge.targetInfo;
     if (withMic) pairs = withAv(pairs, MsvAvFlags, flagsAv(avFlags(pairs) | MSV_AV_FLAG_MIC_PRESENT).value);
     if (o.targetName) pairs = withAv(pairs, MsvAvTargetName, stringAv(MsvAvTargetName, o.targetName).value);
-    if (o.channelBindings)
-      pairs = withAv(pairs, MsvAvChannelBindings, channelBindingsHash(o.channelBindings));
+    if (bindings) pairs = withAv(pairs, MsvAvChannelBindings, channelBindingsHash(bindings));
 
     const responseKey = ntowfv2(credentialsNtHash(o.credentials), o.credentials.User, o.credentials.Domain);
     const clientChallenge = this.random(8);

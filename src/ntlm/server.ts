@@ -118,6 +118,8 @@ export interface NtlmAuthenticatedUser {
 export interface NtlmServerContextOptions {
   /** This connection's channel bindings (from the TLS package). */
   channelBindings?: ChannelBindings;
+  /** This connection's policy instead of the server's (`ASC_REQ_ALLOW_MISSING_BINDINGS` relaxes `required`). */
+  channelBindingPolicy?: ChannelBindingPolicy;
 }
 
 export class NtlmServer {
@@ -134,8 +136,15 @@ export class NtlmServer {
     this.dummyHash = new Uint8Array(nodeRandomBytes(16));
   }
 
-  /** A context for one connection. */
+  /**
+   * A context for one connection.
+   *
+   * @throws TypeError under policy `required` without `channelBindings` (a configuration error;
+   *   the SSPI package, which learns the bindings per call, passes them to `authenticate`).
+   */
   createContext(options: NtlmServerContextOptions = {}): NtlmServerContext {
+    if (this.policy === "required" && !options.channelBindings)
+      throw new TypeError("channel binding policy 'required' needs this connection's channelBindings");
     return new NtlmServerContext(this, options);
   }
 
@@ -186,6 +195,8 @@ interface PendingAuthenticate {
   temp: Uint8Array;
   proof: Uint8Array;
   blobPairs: AvPair[];
+  /** This connection's bindings: given with the AUTHENTICATE, else at context creation. */
+  channelBindings: ChannelBindings | undefined;
 }
 
 export class NtlmServerContext {
@@ -193,11 +204,8 @@ export class NtlmServerContext {
 
   constructor(
     private readonly server: NtlmServer,
-    private readonly options: NtlmServerContextOptions,
-  ) {
-    if (server.policy === "required" && !options.channelBindings)
-      throw new TypeError("channel binding policy 'required' needs this connection's channelBindings");
-  }
+    private readonly options: NtlmServerContextOptions = {},
+  ) {}
 
   get phase(): ServerState["phase"] {
     return this.state.phase;
@@ -254,8 +262,8 @@ export class NtlmServerContext {
    * @throws NtlmError `invalid-token`, `downlevel-refused`, `logon-denied`, `message-altered`,
    *   `bad-bindings`, `replayed`, `out-of-sequence` (see the module comment).
    */
-  async authenticate(bytes: Uint8Array): Promise<NtlmAuthenticatedUser> {
-    const pending = this.begin(bytes);
+  async authenticate(bytes: Uint8Array, channelBindings?: ChannelBindings): Promise<NtlmAuthenticatedUser> {
+    const pending = this.begin(bytes, channelBindings);
     let hash: Uint8Array | undefined;
     try {
       hash = await this.server.options.users.lookup(pending.message.user, pending.message.domain);
@@ -271,8 +279,8 @@ export class NtlmServerContext {
    * @throws NtlmError as {@link authenticate}, and `unsupported` when the user store answers
    *   with a Promise.
    */
-  authenticateSync(bytes: Uint8Array): NtlmAuthenticatedUser {
-    const pending = this.begin(bytes);
+  authenticateSync(bytes: Uint8Array, channelBindings?: ChannelBindings): NtlmAuthenticatedUser {
+    const pending = this.begin(bytes, channelBindings);
     let hash: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
       hash = this.server.options.users.lookup(pending.message.user, pending.message.domain);
@@ -292,7 +300,7 @@ export class NtlmServerContext {
   }
 
   /** Phase and shape checks before the user store is asked. */
-  private begin(bytes: Uint8Array): PendingAuthenticate {
+  private begin(bytes: Uint8Array, channelBindings: ChannelBindings | undefined): PendingAuthenticate {
     const state = this.state;
     if (state.phase === "complete" || state.phase === "verifying")
       throw new NtlmError("replayed", "this context already received its AUTHENTICATE message");
@@ -317,7 +325,15 @@ export class NtlmServerContext {
         );
       const temp = nt.subarray(16);
       const blob = parseClientChallengeBlob(temp);
-      return { state, bytes, message, temp, proof: nt.subarray(0, 16), blobPairs: blob.avPairs };
+      return {
+        state,
+        bytes,
+        message,
+        temp,
+        proof: nt.subarray(0, 16),
+        blobPairs: blob.avPairs,
+        channelBindings: channelBindings ?? this.options.channelBindings,
+      };
     } catch (e) {
       throw this.fail(e);
     }
@@ -350,7 +366,7 @@ export class NtlmServerContext {
           throw new NtlmError("message-altered", "the MIC does not match the exchanged messages");
       }
 
-      const channelBound = this.checkBindings(findAv(p.blobPairs, MsvAvChannelBindings));
+      const channelBound = this.checkBindings(findAv(p.blobPairs, MsvAvChannelBindings), p.channelBindings);
       if (!this.server.replay.remember(p.proof))
         throw new NtlmError("replayed", "this AUTHENTICATE message was already accepted");
 
@@ -375,16 +391,19 @@ export class NtlmServerContext {
   }
 
   /** Applies the binding policy; true when the client's bindings matched. */
-  private checkBindings(clientHash: Uint8Array | undefined): boolean {
-    const policy = this.server.policy;
+  private checkBindings(clientHash: Uint8Array | undefined, expected: ChannelBindings | undefined): boolean {
+    const policy = this.options.channelBindingPolicy ?? this.server.policy;
     if (policy === "never") return false;
-    const expected = this.options.channelBindings;
     if (clientHash === undefined || clientHash.every((b) => b === 0)) {
       if (policy === "required")
         throw new NtlmError("bad-bindings", "channel bindings are required and the client sent none");
       return false;
     }
-    if (!expected) return false;
+    if (!expected) {
+      if (policy === "required")
+        throw new NtlmError("bad-bindings", "channel bindings are required and this connection's are unknown");
+      return false;
+    }
     if (!constantTimeEqual(channelBindingsHash(expected), clientHash))
       throw new NtlmError("bad-bindings", "the client's channel bindings are not this connection's");
     return true;

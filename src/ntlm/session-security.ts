@@ -51,6 +51,12 @@ export interface WrapOptions {
   alwaysSeal?: boolean;
 }
 
+/** One buffer of {@link NtlmSessionSecurity.sealInPlace}: its bytes, and whether to seal them. */
+export interface SealPart {
+  readonly data: Uint8Array;
+  readonly seal: boolean;
+}
+
 /** Who holds this end: the client sends client-to-server, the server server-to-client. */
 export type NtlmRole = "client" | "server";
 
@@ -129,6 +135,32 @@ export class NtlmSessionSecurity {
   unseal(sealed: Uint8Array, signature: Uint8Array): Uint8Array {
     this.require(this.confidentiality, "sealing (NTLMSSP_NEGOTIATE_SEAL) was not negotiated");
     return this.unsealUnchecked(sealed, signature);
+  }
+
+  /**
+   * EncryptMessage over several buffers, in place: the buffers with `seal` are sealed in order
+   * with this direction's continuing RC4 handle (as one message would be), then the plaintext of
+   * all of them (read-only ones included, MS-NLMP §3.4.9.1) is signed.
+   *
+   * @returns the signature.
+   */
+  sealInPlace(parts: readonly SealPart[]): Uint8Array {
+    this.require(this.confidentiality, "sealing (NTLMSSP_NEGOTIATE_SEAL) was not negotiated");
+    const plaintext = concat(...parts.map((p) => p.data));
+    for (const p of parts) if (p.seal) p.data.set(this.outgoing.handle.process(p.data));
+    return this.signWith(this.outgoing, plaintext);
+  }
+
+  /**
+   * DecryptMessage over several buffers, in place: the inverse of {@link sealInPlace}.
+   *
+   * @throws NtlmError as {@link verify}; the sequence number is checked before anything changes.
+   */
+  unsealInPlace(parts: readonly SealPart[], signature: Uint8Array): void {
+    this.require(this.confidentiality, "sealing (NTLMSSP_NEGOTIATE_SEAL) was not negotiated");
+    this.checkSignature(this.incoming, signature);
+    for (const p of parts) if (p.seal) p.data.set(this.incoming.handle.process(p.data));
+    this.verifyWith(this.incoming, concat(...parts.map((p) => p.data)), signature);
   }
 
   /**

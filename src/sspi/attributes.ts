@@ -90,3 +90,10 @@ export const SECPKG_CRED_ATTR_PAC_BYPASS = 5;
 
 /** `SecPkgContext_SessionInfo.dwFlags`: the session was resumed. */
 export const SSL_SESSION_RECONNECT = 1;
+
+/** `SecPkgContext_NegotiationInfo.NegotiationState` values. */
+export const SECPKG_NEGOTIATION_COMPLETE = 0;
+export const SECPKG_NEGOTIATION_OPTIMISTIC = 1;
+export const SECPKG_NEGOTIATION_IN_PROGRESS = 2;
+export const SECPKG_NEGOTIATION_DIRECT = 3;
+export const SECPKG_NEGOTIATION_TRY_MULTICRED = 4;
