@@ -1,23 +1,34 @@
 /**
- * Interop with NTLM implementations we did not write, run locally:
- * - python3-ntlm-auth (pure Python) client → our server, with channel bindings and sealing both
+ * Interop with NTLM implementations we did not write, at the SSPI level: our NTLM package driven
+ * through AcquireCredentialsHandle / InitializeSecurityContext / AcceptSecurityContext /
+ * EncryptMessage / DecryptMessage / QueryContextAttributes, the peer through its own API:
+ * - python3-ntlm-auth (pure Python) client → our ASC, with channel bindings and sealing both
  *   ways; a binding mismatch refused as SEC_E_BAD_BINDINGS; a wrong password as SEC_E_LOGON_DENIED;
- * - Samba's `ntlm_auth --helper-protocol=ntlmssp-client-1` → our server;
- * - gss-ntlmssp (MIT GSSAPI plug-in, through python3-gssapi) initiator → our server, and our
- *   client → gss-ntlmssp acceptor, with channel bindings and wrapped messages each way.
+ * - Samba's `ntlm_auth --helper-protocol=ntlmssp-client-1` → our ASC;
+ * - gss-ntlmssp (MIT GSSAPI plug-in, through python3-gssapi) initiator → our ASC, and our ISC →
+ *   gss-ntlmssp acceptor, with channel bindings and wrapped messages each way.
  * A missing peer skips locally and fails under CI=true.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { NtlmClient } from "../../src/ntlm/client.js";
+import {
+  channelBindingsBuffer,
+  ISC_REQ_CONFIDENTIALITY,
+  ISC_REQ_INTEGRITY,
+  SEC_E_BAD_BINDINGS,
+  SEC_E_LOGON_DENIED,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  SECPKG_ATTR_CLIENT_SPECIFIED_TARGET,
+  SECPKG_ATTR_NAMES,
+  SECPKG_ATTR_SESSION_KEY,
+  type SECURITY_STATUS,
+  type SecBuffer,
+} from "../../src/index.js";
 import { type ChannelBindings, tlsServerEndPointBindings } from "../../src/ntlm/crypto/channel-bindings.js";
 import { computeMic } from "../../src/ntlm/crypto/mic.js";
 import { parseAuthenticate } from "../../src/ntlm/messages/authenticate-message.js";
-import { NtlmError } from "../../src/ntlm/ntlm-error.js";
-import type { NtlmServerContext } from "../../src/ntlm/server.js";
-import { SEC_E_BAD_BINDINGS, SEC_E_LOGON_DENIED } from "../../src/sspi/status.js";
 import { hex, unhex } from "./support/bytes.js";
-import { makeServer } from "./support/exchange.js";
 import {
   b64,
   GSS_NTLMSSP,
@@ -29,84 +40,88 @@ import {
   UserFile,
   unb64,
 } from "./support/line-peer.js";
+import { acceptorCredentials, SspiNtlmEnd } from "./support/sspi-ntlm.js";
 
 const cbA = tlsServerEndPointBindings(unhex("a1".repeat(32)));
 const cbB = tlsServerEndPointBindings(unhex("b2".repeat(32)));
 const appData = (cb: ChannelBindings) => hex(cb.applicationData);
+/** The SECBUFFER_CHANNEL_BINDINGS buffer of `cb`. */
+const buffer = (cb: ChannelBindings): SecBuffer => channelBindingsBuffer({ applicationData: cb.applicationData });
 const text = (s: string) => new TextEncoder().encode(s);
+const utf8 = (b: Uint8Array) => Buffer.from(b).toString();
 const users = new UserFile("TESTDOM:alice:alicepw\n");
 after(() => users.remove());
 
-async function rejection(p: Promise<unknown>): Promise<NtlmError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof NtlmError, String(e));
-    return e;
-  }
-  assert.fail("expected a rejection");
+/** Our acceptor through the SSPI surface, serving the test users. */
+function acceptor(options: { policy?: "never" | "when-supported" | "required"; bindings?: ChannelBindings } = {}) {
+  return SspiNtlmEnd.acceptor(
+    acceptorCredentials(options.policy ? { channelBindingPolicy: options.policy } : {}),
+    options.bindings ? { bindings: buffer(options.bindings) } : {},
+  );
 }
 
-/** Drives an initiator peer (NEGOTIATE out, CHALLENGE in, AUTHENTICATE out) into `context`. */
-async function fromInitiator(peer: LinePeer, context: NtlmServerContext) {
-  const negotiate = unb64(await peer.next());
-  const authenticate = unb64(await peer.ask(b64(context.challenge(negotiate))));
-  return context.authenticate(authenticate);
+/** Drives an initiator peer (NEGOTIATE out, CHALLENGE in, AUTHENTICATE out) into our ASC. */
+async function fromInitiator(
+  peer: LinePeer,
+  end: SspiNtlmEnd,
+): Promise<{ status: SECURITY_STATUS; authenticate: Uint8Array }> {
+  const first = await end.step(unb64(await peer.next()));
+  assert.equal(first.status, SEC_I_CONTINUE_NEEDED, end.reason);
+  const authenticate = unb64(await peer.ask(b64(first.output)));
+  const last = await end.step(authenticate);
+  return { status: last.status, authenticate };
 }
 
-describe("python3-ntlm-auth client → our server", () => {
+const userName = (end: SspiNtlmEnd) => end.query<{ sUserName: string }>(SECPKG_ATTR_NAMES).sUserName;
+
+describe("python3-ntlm-auth client → our AcceptSecurityContext", () => {
   it("authenticates with channel bindings (policy required); sealed messages both ways", async (t) => {
     if (!requirePeer(t, PYTHON_NTLM_AUTH.what, PYTHON_NTLM_AUTH.probe)) return;
     const peer = pythonPeer("ntlm-auth-client", ["alice", "TESTDOM", "alicepw", appData(cbA)]);
+    const end = await acceptor({ policy: "required", bindings: cbA });
     try {
-      const context = makeServer({ channelBindingPolicy: "required" }).createContext({
-        channelBindings: cbA,
-      });
-      const user = await fromInitiator(peer, context);
-      assert.equal(`${user.domain}\\${user.user}`, "TESTDOM\\alice");
-      assert.equal(user.channelBound, true);
-      assert.equal(user.mic, true, "ntlm-auth sends a MIC for a CHALLENGE with MsvAvTimestamp");
-      const fromPeer = unb64(await peer.ask(`WRAP ${b64(text("ping from python"))}`));
-      assert.equal(Buffer.from(user.session!.unwrap(fromPeer)).toString(), "ping from python");
-      const answer = await peer.ask(`UNWRAP ${b64(user.session!.wrap(text("pong from async-sspi")))}`);
-      assert.equal(Buffer.from(unb64(answer)).toString(), "pong from async-sspi");
+      const { status, authenticate } = await fromInitiator(peer, end);
+      assert.equal(status, SEC_E_OK, end.reason);
+      assert.equal(userName(end), "TESTDOM\\alice");
+      assert.ok(parseAuthenticate(authenticate).mic, "ntlm-auth sends a MIC for a CHALLENGE with MsvAvTimestamp");
+      assert.equal(utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("ping from python"))}`)))), "ping from python");
+      const answer = await peer.ask(`UNWRAP ${b64(end.wrap(text("pong from async-sspi")))}`);
+      assert.equal(utf8(unb64(answer)), "pong from async-sspi");
       // a second round, both sequence numbers at 1
-      assert.equal(
-        Buffer.from(user.session!.unwrap(unb64(await peer.ask(`WRAP ${b64(text("2"))}`)))).toString(),
-        "2",
-      );
+      assert.equal(utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("2"))}`)))), "2");
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 
   it("different channel bindings are refused with SEC_E_BAD_BINDINGS", async (t) => {
     if (!requirePeer(t, PYTHON_NTLM_AUTH.what, PYTHON_NTLM_AUTH.probe)) return;
     const peer = pythonPeer("ntlm-auth-client", ["alice", "TESTDOM", "alicepw", appData(cbB)]);
+    const end = await acceptor({ policy: "when-supported", bindings: cbA });
     try {
-      const context = makeServer({ channelBindingPolicy: "when-supported" }).createContext({
-        channelBindings: cbA,
-      });
-      const e = await rejection(fromInitiator(peer, context));
-      assert.equal(e.status, SEC_E_BAD_BINDINGS);
+      assert.equal((await fromInitiator(peer, end)).status, SEC_E_BAD_BINDINGS);
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 
   it("a wrong password is SEC_E_LOGON_DENIED", async (t) => {
     if (!requirePeer(t, PYTHON_NTLM_AUTH.what, PYTHON_NTLM_AUTH.probe)) return;
     const peer = pythonPeer("ntlm-auth-client", ["alice", "TESTDOM", "wrong"]);
+    const end = await acceptor();
     try {
-      const e = await rejection(fromInitiator(peer, makeServer().createContext()));
-      assert.equal(e.status, SEC_E_LOGON_DENIED);
+      assert.equal((await fromInitiator(peer, end)).status, SEC_E_LOGON_DENIED);
+      assert.ok(!end.reason.includes("wrong"), end.reason);
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 });
 
-describe("Samba ntlm_auth (ntlmssp-client-1) → our server", () => {
+describe("Samba ntlm_auth (ntlmssp-client-1) → our AcceptSecurityContext", () => {
   const samba = (password: string) =>
     new LinePeer("ntlm_auth", [
       "--helper-protocol=ntlmssp-client-1",
@@ -116,64 +131,69 @@ describe("Samba ntlm_auth (ntlmssp-client-1) → our server", () => {
       "--configfile=/dev/null",
     ]);
 
-  async function run(peer: LinePeer, context: NtlmServerContext) {
+  async function run(peer: LinePeer, end: SspiNtlmEnd) {
     const yr = await peer.ask("YR");
     assert.match(yr, /^YR /);
     const negotiate = unb64(yr.slice(3));
-    const challenge = context.challenge(negotiate);
-    const kk = await peer.ask(`TT ${b64(challenge)}`);
+    const first = await end.step(negotiate);
+    assert.equal(first.status, SEC_I_CONTINUE_NEEDED);
+    const kk = await peer.ask(`TT ${b64(first.output)}`);
     assert.match(kk, /^(KK|AF) /);
     const authenticate = unb64(kk.slice(3));
-    return { user: await context.authenticate(authenticate), negotiate, challenge, authenticate };
+    const last = await end.step(authenticate);
+    return { status: last.status, negotiate, challenge: first.output, authenticate };
   }
 
-  it("authenticates", async (t) => {
+  it("authenticates; its MIC equals ours under the SECPKG_ATTR_SESSION_KEY", async (t) => {
     if (!requirePeer(t, SAMBA_NTLM_AUTH.what, SAMBA_NTLM_AUTH.probe)) return;
     const peer = samba("alicepw");
+    const end = await acceptor();
     try {
-      const { user, negotiate, challenge, authenticate } = await run(peer, makeServer().createContext());
-      assert.equal(`${user.domain}\\${user.user}`, "TESTDOM\\alice");
-      assert.ok(user.session, "extended session security negotiated");
+      const { status, negotiate, challenge, authenticate } = await run(peer, end);
+      assert.equal(status, SEC_E_OK, end.reason);
+      assert.equal(userName(end), "TESTDOM\\alice");
       // Samba fills the MIC field without announcing it in MsvAvFlags (so it is not required);
       // it equals our MIC over the three messages under the exchanged session key.
+      const key = end.query<{ SessionKey: Uint8Array }>(SECPKG_ATTR_SESSION_KEY).SessionKey;
       const mic = parseAuthenticate(authenticate).mic!;
-      assert.equal(hex(computeMic(user.exportedSessionKey, negotiate, challenge, authenticate)), hex(mic));
+      assert.equal(hex(computeMic(key, negotiate, challenge, authenticate)), hex(mic));
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 
   it("a wrong password is SEC_E_LOGON_DENIED", async (t) => {
     if (!requirePeer(t, SAMBA_NTLM_AUTH.what, SAMBA_NTLM_AUTH.probe)) return;
     const peer = samba("wrong");
+    const end = await acceptor();
     try {
-      assert.equal((await rejection(run(peer, makeServer().createContext()))).status, SEC_E_LOGON_DENIED);
+      assert.equal((await run(peer, end)).status, SEC_E_LOGON_DENIED);
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 });
 
-describe("gss-ntlmssp (python3-gssapi)", () => {
+describe("gss-ntlmssp (python3-gssapi) and our SSPI package", () => {
   const env = { NTLM_USER_FILE: users.path };
 
-  it("its initiator → our server, with channel bindings and wrapped messages each way", async (t) => {
+  it("its initiator → our ASC, with channel bindings and wrapped messages each way", async (t) => {
     if (!requirePeer(t, GSS_NTLMSSP.what, GSS_NTLMSSP.probe)) return;
     const peer = pythonPeer("gssapi-initiator", ["alice", "TESTDOM", appData(cbA)], env);
+    const end = await acceptor({ policy: "required", bindings: cbA });
     try {
-      const context = makeServer({ channelBindingPolicy: "required" }).createContext({
-        channelBindings: cbA,
-      });
-      const user = await fromInitiator(peer, context);
-      assert.equal(`${user.domain}\\${user.user}`, "TESTDOM\\alice");
-      assert.equal(user.channelBound, true);
-      assert.equal(user.clientTargetName, "HTTP/localhost");
-      const fromPeer = unb64(await peer.ask(`WRAP ${b64(text("hi from gss-ntlmssp"))}`));
-      assert.equal(Buffer.from(user.session!.unwrap(fromPeer)).toString(), "hi from gss-ntlmssp");
-      const back = await peer.ask(`UNWRAP ${b64(user.session!.wrap(text("hi from async-sspi")))}`);
-      assert.equal(Buffer.from(unb64(back)).toString(), "hi from async-sspi");
+      const { status } = await fromInitiator(peer, end);
+      assert.equal(status, SEC_E_OK, end.reason);
+      assert.equal(userName(end), "TESTDOM\\alice");
+      assert.deepEqual(end.query(SECPKG_ATTR_CLIENT_SPECIFIED_TARGET), { sTargetName: "HTTP/localhost" });
+      assert.equal(utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("hi from gss-ntlmssp"))}`)))), "hi from gss-ntlmssp");
+      const back = await peer.ask(`UNWRAP ${b64(end.wrap(text("hi from async-sspi")))}`);
+      assert.equal(utf8(unb64(back)), "hi from async-sspi");
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 
@@ -183,51 +203,52 @@ describe("gss-ntlmssp (python3-gssapi)", () => {
     password = "alicepw",
   ) {
     const peer = pythonPeer("gssapi-acceptor", acceptorCb ? [appData(acceptorCb)] : [], env);
-    const client = new NtlmClient({
-      credentials: { User: "alice", Domain: "TESTDOM", Password: password },
-      targetName: "HTTP/localhost",
-      workstation: "TSWS",
-      integrity: true,
-      confidentiality: true,
-      ...(clientCb ? { channelBindings: clientCb } : {}),
-    });
-    peer.send(b64(client.negotiate()));
-    const challenge = unb64(await peer.next());
-    const verdict = await peer.ask(b64(client.authenticate(challenge)));
-    return { peer, client, verdict };
+    const end = await SspiNtlmEnd.initiator(
+      { User: "alice", Domain: "TESTDOM", Password: password },
+      {
+        target: "HTTP/localhost",
+        fContextReq: ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY,
+        ...(clientCb ? { bindings: buffer(clientCb) } : {}),
+      },
+    );
+    const first = await end.step(null);
+    assert.equal(first.status, SEC_I_CONTINUE_NEEDED);
+    peer.send(b64(first.output));
+    const last = await end.step(unb64(await peer.next()));
+    assert.equal(last.status, SEC_E_OK, end.reason);
+    const verdict = await peer.ask(b64(last.output));
+    return { peer, end, verdict, authenticate: last.output };
   }
 
-  it("our client → its acceptor, with channel bindings, MIC and wrapped messages each way", async (t) => {
+  it("our ISC → its acceptor, with channel bindings, MIC and wrapped messages each way", async (t) => {
     if (!requirePeer(t, GSS_NTLMSSP.what, GSS_NTLMSSP.probe)) return;
-    const { peer, client, verdict } = await toAcceptor(cbA, cbA);
+    const { peer, end, verdict, authenticate } = await toAcceptor(cbA, cbA);
     try {
       assert.match(verdict, /^OK .*alice/i);
-      assert.equal(client.result?.mic, true);
-      const session = client.result!.session!;
-      const answer = await peer.ask(`UNWRAP ${b64(session.wrap(text("sealed by async-sspi")))}`);
-      assert.equal(Buffer.from(unb64(answer)).toString(), "sealed by async-sspi");
+      assert.ok(parseAuthenticate(authenticate).mic, "our AUTHENTICATE carries a MIC");
+      const answer = await peer.ask(`UNWRAP ${b64(end.wrap(text("sealed by async-sspi")))}`);
+      assert.equal(utf8(unb64(answer)), "sealed by async-sspi");
       const wrapped = unb64(await peer.ask(`WRAP ${b64(text("sealed by gss-ntlmssp"))}`));
-      assert.equal(Buffer.from(session.unwrap(wrapped)).toString(), "sealed by gss-ntlmssp");
+      assert.equal(utf8(end.unwrap(wrapped)), "sealed by gss-ntlmssp");
     } finally {
       peer.kill();
+      end.dispose();
     }
   });
 
-  it("its acceptor refuses our client's different bindings and a wrong password, accepts no bindings", async (t) => {
+  it("its acceptor refuses our ISC's different bindings and a wrong password, accepts no bindings", async (t) => {
     if (!requirePeer(t, GSS_NTLMSSP.what, GSS_NTLMSSP.probe)) return;
-    const mismatch = await toAcceptor(cbA, cbB);
-    mismatch.peer.kill();
-    // gss-ntlmssp reports a binding mismatch as a defective token ("Permission denied").
-    assert.match(mismatch.verdict, /^ERR .*Invalid token.*Permission denied/);
-    const wrong = await toAcceptor(undefined, undefined, "wrong");
-    wrong.peer.kill();
-    assert.match(wrong.verdict, /^ERR .*Invalid argument/);
-    const unbound = await toAcceptor(cbA, undefined);
-    unbound.peer.kill();
-    assert.match(
-      unbound.verdict,
-      /^OK /,
-      "gss-ntlmssp accepts a client without bindings (permissive, like MIT)",
-    );
+    for (const [acceptorCb, clientCb, password, expected] of [
+      // gss-ntlmssp reports a binding mismatch as a defective token ("Permission denied").
+      [cbA, cbB, "alicepw", /^ERR .*Invalid token.*Permission denied/],
+      [undefined, undefined, "wrong", /^ERR .*Invalid argument/],
+      // permissive, like MIT: a client without bindings is accepted
+      [cbA, undefined, "alicepw", /^OK /],
+    ] as const) {
+      const run = await toAcceptor(acceptorCb, clientCb, password);
+      run.peer.kill();
+      run.end.dispose();
+      assert.match(run.verdict, expected);
+    }
   });
 });

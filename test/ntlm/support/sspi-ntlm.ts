@@ -11,8 +11,15 @@ import {
   box,
   CredHandle,
   CtxtHandle,
+  DecryptMessage,
   DeleteSecurityContext,
+  EncryptMessage,
   FreeCredentialsHandle,
+  MakeSignature,
+  QueryContextAttributes,
+  SECBUFFER_DATA,
+  SspiGetLastErrorInfo,
+  VerifySignature,
   InitializeSecurityContext,
   promises,
   SECBUFFER_TOKEN,
@@ -199,4 +206,102 @@ export async function sspiExchange(o: ExchangeOptions = {}): Promise<SspiExchang
   x.statuses.push(status);
   x.tokens.push(outputToken(out));
   return x;
+}
+
+/**
+ * One end of an NTLM exchange through the SSPI surface, for driving a peer we did not write
+ * token by token: `step()` is ISC or ASC (promise front door), `wrap`/`unwrap` are the GSS wrap
+ * token (`signature ‖ sealed`) made with EncryptMessage/DecryptMessage, `sign`/`verify` are
+ * MakeSignature/VerifySignature.
+ */
+export class SspiNtlmEnd {
+  readonly credential = new CredHandle();
+  readonly context = new CtxtHandle();
+  readonly attr = box(0);
+
+  private constructor(
+    readonly role: "initiator" | "acceptor",
+    private readonly fContextReq: number,
+    private readonly target: string | null,
+    private readonly bindings: SecBuffer | undefined,
+  ) {}
+
+  static async initiator(
+    identity: unknown,
+    options: { target?: string; fContextReq?: number; bindings?: SecBuffer } = {},
+  ): Promise<SspiNtlmEnd> {
+    const end = new SspiNtlmEnd("initiator", options.fContextReq ?? 0, options.target ?? null, options.bindings);
+    await end.acquire(SECPKG_CRED_OUTBOUND, identity);
+    return end;
+  }
+
+  static async acceptor(
+    authData: unknown,
+    options: { fContextReq?: number; bindings?: SecBuffer } = {},
+  ): Promise<SspiNtlmEnd> {
+    const end = new SspiNtlmEnd("acceptor", options.fContextReq ?? 0, null, options.bindings);
+    await end.acquire(SECPKG_CRED_INBOUND, authData);
+    return end;
+  }
+
+  private async acquire(use: number, authData: unknown): Promise<void> {
+    const status = await acquire("promise", use, authData, this.credential);
+    if (status !== SEC_E_OK) throw new Error(`AcquireCredentialsHandle: ${SspiGetLastErrorInfo()?.message}`);
+  }
+
+  /** One ISC/ASC call: its status and output token. */
+  async step(token: Uint8Array | null): Promise<{ status: SECURITY_STATUS; output: Uint8Array }> {
+    const out = tokenOutput();
+    const extra = this.bindings ? [this.bindings] : [];
+    const first = !SecIsValidHandle(this.context);
+    const status =
+      this.role === "initiator"
+        ? await initialize("promise", first ? this.credential : null, this.context, this.target, this.fContextReq, tokenInput(token, ...extra), out, this.attr)
+        : await accept("promise", first ? this.credential : null, this.context, tokenInput(token, ...extra), this.fContextReq, out, this.attr);
+    return { status, output: outputToken(out) };
+  }
+
+  /** Why the last call on this context failed. */
+  get reason(): string {
+    return SspiGetLastErrorInfo(this.context)?.message ?? "";
+  }
+
+  wrap(message: Uint8Array): Uint8Array {
+    const token = secBuffer(SECBUFFER_TOKEN, 16);
+    const data = secBuffer(SECBUFFER_DATA, message.slice());
+    const status = EncryptMessage(this.context, 0, secBufferDesc(token, data), 0);
+    if (status !== SEC_E_OK) throw new Error(`EncryptMessage: ${this.reason}`);
+    return Buffer.concat([token.pvBuffer!.subarray(0, token.cbBuffer), data.pvBuffer!]);
+  }
+
+  unwrap(wrapped: Uint8Array): Uint8Array {
+    const desc = secBufferDesc(secBuffer(SECBUFFER_TOKEN, wrapped.slice(0, 16)), secBuffer(SECBUFFER_DATA, wrapped.slice(16)));
+    const status = DecryptMessage(this.context, desc, 0, null);
+    if (status !== SEC_E_OK) throw new Error(`DecryptMessage: ${this.reason}`);
+    return desc.pBuffers[1]!.pvBuffer!;
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    const sig = secBuffer(SECBUFFER_TOKEN, 16);
+    const status = MakeSignature(this.context, 0, secBufferDesc(secBuffer(SECBUFFER_DATA, message), sig), 0);
+    if (status !== SEC_E_OK) throw new Error(`MakeSignature: ${this.reason}`);
+    return sig.pvBuffer!.slice(0, sig.cbBuffer);
+  }
+
+  verify(message: Uint8Array, signature: Uint8Array): SECURITY_STATUS {
+    return VerifySignature(this.context, secBufferDesc(secBuffer(SECBUFFER_DATA, message), secBuffer(SECBUFFER_TOKEN, signature)), 0, null);
+  }
+
+  /** QueryContextAttributes that must succeed. */
+  query<T>(attribute: number): T {
+    const value = box<unknown>(null);
+    const status = QueryContextAttributes(this.context, attribute, value);
+    if (status !== SEC_E_OK) throw new Error(`QueryContextAttributes(${attribute}): ${this.reason}`);
+    return value.value as T;
+  }
+
+  dispose(): void {
+    if (SecIsValidHandle(this.context)) DeleteSecurityContext(this.context);
+    if (SecIsValidHandle(this.credential)) FreeCredentialsHandle(this.credential);
+  }
 }
