@@ -25,6 +25,14 @@ export interface HttpRequest {
   headers: Map<string, string>;
 }
 
+/**
+ * Authenticates requests (`serve --auth`, e.g. `ntlm-auth.ts`): the user to show, or the
+ * `WWW-Authenticate` value of a `401` to answer instead.
+ */
+export interface HttpAuthenticator {
+  authorize(request: HttpRequest): { user: string } | { challenge: string };
+}
+
 /** What {@link HttpResponder.feed} produced. */
 export interface HttpOutput {
   /** Response bytes to send, in order. */
@@ -46,9 +54,10 @@ function escapeHtml(text: string): string {
 }
 
 /** The HTML page describing `details` and the request. */
-export function connectionPage(details: ConnectionDetails, request: HttpRequest): string {
+export function connectionPage(details: ConnectionDetails, request: HttpRequest, user?: string): string {
   const cert = details.clientCertificate;
   const rows: Array<[string, string]> = [
+    ...(user !== undefined ? ([["Authenticated user", user]] as Array<[string, string]>) : []),
     ["Protocol", details.protocol],
     ["Cipher suite", details.cipherSuite],
     ["Key exchange group", details.group ?? "none"],
@@ -79,10 +88,17 @@ export function connectionPage(details: ConnectionDetails, request: HttpRequest)
   ].join("\n");
 }
 
-function response(status: string, body: string, close: boolean, headOnly: boolean): Uint8Array {
+function response(
+  status: string,
+  body: string,
+  close: boolean,
+  headOnly: boolean,
+  extraHeaders: string[] = [],
+): Uint8Array {
   const bytes = Buffer.from(body, "utf8");
   const head = [
     `HTTP/1.1 ${status}`,
+    ...extraHeaders,
     "Content-Type: text/html; charset=utf-8",
     `Content-Length: ${bytes.byteLength}`,
     "Cache-Control: no-store",
@@ -117,7 +133,10 @@ export class HttpResponder {
   #skip = 0;
   #closed = false;
 
-  constructor(private readonly details: ConnectionDetails) {}
+  constructor(
+    private readonly details: ConnectionDetails,
+    private readonly auth?: HttpAuthenticator,
+  ) {}
 
   /** Whether a request has started arriving but is not complete (a response is owed). */
   get midRequest(): boolean {
@@ -163,9 +182,7 @@ export class HttpResponder {
         connection.includes("close") ||
         (request.version === "HTTP/1.0" && !connection.includes("keep-alive"));
       out.requests.push(request);
-      out.responses.push(
-        response("200 OK", connectionPage(this.details, request), close, request.method === "HEAD"),
-      );
+      out.responses.push(this.#answer(request, close));
       if (close) {
         this.#closed = true;
         out.close = true;
@@ -174,6 +191,18 @@ export class HttpResponder {
     }
     if (this.#buffer.byteLength === 0) this.#buffer = Buffer.alloc(0);
     return out;
+  }
+
+  /** The connection page, or the authenticator's `401`. */
+  #answer(request: HttpRequest, close: boolean): Uint8Array {
+    const headOnly = request.method === "HEAD";
+    const verdict = this.auth?.authorize(request);
+    if (verdict && "challenge" in verdict) {
+      const status = "401 Unauthorized";
+      const body = `<!doctype html><title>${status}</title><h1>${status}</h1>\n`;
+      return response(status, body, close, headOnly, [`WWW-Authenticate: ${verdict.challenge}`]);
+    }
+    return response("200 OK", connectionPage(this.details, request, verdict?.user), close, headOnly);
   }
 
   #fail(out: HttpOutput, status: string): void {

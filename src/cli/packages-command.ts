@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import "../schannel/register.js";
+import "../ntlm/register.js";
 import {
   box,
   EnumerateSecurityPackages,

@@ -21,6 +21,7 @@ import { SspiError } from "../sspi/sspi-error.js";
 import { describeFailure, shortFailure } from "./failure-hints.js";
 import { type ConnectionDetails, HttpResponder } from "./http-responder.js";
 import type { Command } from "./main.js";
+import { ntlmAuthFlags, NtlmHttpAuth, ntlmAuthUsage } from "./ntlm-auth.js";
 import {
   alpnFromFlags,
   caFromFlags,
@@ -56,6 +57,7 @@ const usage = [
   "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark)",
   "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
   "  --echo                   send every byte received back to the client",
+  ...ntlmAuthUsage,
   "  --json                   log connections as JSON lines",
   "  --drain-timeout MS       on SIGINT/SIGTERM, wait this long for clients to close (default 5000)",
   "",
@@ -66,6 +68,8 @@ const usage = [
   "  openssl s_client -connect 127.0.0.1:9000 -quiet",
   "  async-sspi serve --client-ca clients-ca.pem --require-client-cert --tls1.3",
   "  SSLKEYLOGFILE=keys.log: async-sspi serve --keylog keys.log (then open keys.log in Wireshark)",
+  "  async-sspi serve --save-ca ca.pem --auth ntlm --ntlm-users users.txt --channel-binding allow &",
+  "  curl --ntlm -u 'TESTDOM\\alice:alicepw' --cacert ca.pem https://localhost:8443/",
 ].join("\n");
 
 /** One connection while it lives. */
@@ -94,6 +98,8 @@ interface ServeOptions {
   requestClientCertificate: boolean;
   requireClientCertificate: boolean;
   drainTimeoutMs: number;
+  /** `--auth ntlm`: NTLM authentication of every HTTP connection. */
+  ntlm: NtlmHttpAuth | null;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -141,6 +147,7 @@ function parse(args: string[]) {
       echo: { type: "boolean" },
       json: { type: "boolean" },
       "drain-timeout": { type: "string", default: "5000" },
+      ...ntlmAuthFlags,
     },
     strict: true,
     allowPositionals: false,
@@ -162,6 +169,8 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   const log = (text: string) => {
     if (!values.json) console.log(text);
   };
+  if (mode === "echo" && values.auth !== undefined) throw new UsageError("--auth applies to --http");
+  const ntlm = NtlmHttpAuth.fromFlags(values, log);
 
   if (certificate === null) {
     const { server, ca } = await createDevelopmentCertificate();
@@ -200,6 +209,7 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     requestClientCertificate: clientCa !== undefined || values["require-client-cert"] === true,
     requireClientCertificate: values["require-client-cert"] === true,
     drainTimeoutMs,
+    ntlm,
   };
   const connections = new Set<Connection>();
   let nextId = 1;
@@ -291,6 +301,7 @@ async function drain(
   clearTimeout(timer);
   await closedListener;
   await options.credentials.close();
+  options.ntlm?.close();
   process.off("SIGINT", force);
   process.off("SIGTERM", force);
   say("stopped", { stopped: true });
@@ -454,7 +465,7 @@ async function handleConnection(
     return;
   }
   if (options.mode === "echo") serveEcho(c, stream);
-  else serveHttp(c, stream);
+  else serveHttp(c, stream, options.ntlm);
 }
 
 function serveEcho(c: Connection, stream: SspiTlsStream): void {
@@ -469,8 +480,10 @@ function serveEcho(c: Connection, stream: SspiTlsStream): void {
   });
 }
 
-function serveHttp(c: Connection, stream: SspiTlsStream): void {
-  const http = new HttpResponder(c.details!);
+function serveHttp(c: Connection, stream: SspiTlsStream, ntlm: NtlmHttpAuth | null): void {
+  const auth = ntlm?.forConnection(stream.context.handle, `#${c.id} ${c.peer}`);
+  if (auth) stream.once("close", () => auth.dispose());
+  const http = new HttpResponder(c.details!, auth);
   c.http = http;
   stream.on("data", (chunk: Buffer) => {
     c.bytesIn += chunk.byteLength;

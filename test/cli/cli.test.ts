@@ -46,6 +46,7 @@ test("--help, --version, packages, and an unknown command", async () => {
   const packages = await run(process.execPath, [cli, "packages", "--json"]);
   const list = JSON.parse(packages.stdout) as Array<{ Name: string; wRPCID: number; capabilities: string[] }>;
   assert.equal(list.find((p) => p.Name === "Schannel")?.wRPCID, 14);
+  assert.equal(list.find((p) => p.Name === "NTLM")?.wRPCID, 10);
   await assert.rejects(
     run(process.execPath, [cli, "frobnicate"]),
     (err: { code: number; stderr: string }) => {
