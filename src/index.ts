@@ -33,9 +33,9 @@ export {
 export * as promises from "./async/promises.js";
 export type { NtlmAcceptorCredentials } from "./ntlm/package/acceptor-credentials.js";
 export {
+  type SEC_WINNT_AUTH_IDENTITY,
   SEC_WINNT_AUTH_IDENTITY_ANSI,
   SEC_WINNT_AUTH_IDENTITY_UNICODE,
-  type SEC_WINNT_AUTH_IDENTITY,
 } from "./ntlm/package/auth-identity.js";
 export { NTLM_MAX_TOKEN, NTLMSP_NAME } from "./ntlm/package/package-info.js";
 export type { ChannelBindingPolicy } from "./ntlm/server.js";
@@ -80,12 +80,12 @@ export {
   InitializeSecurityContext,
 } from "./sspi/blocking-calls.js";
 export * from "./sspi/buffer-types.js";
+export { copyBytes } from "./sspi/bytes.js";
 export {
   channelBindingsBuffer,
   encodeChannelBindings,
   type SEC_CHANNEL_BINDINGS,
 } from "./sspi/channel-bindings.js";
-export { copyBytes } from "./sspi/bytes.js";
 export * from "./sspi/context-flags.js";
 export {
   ApplyControlToken,

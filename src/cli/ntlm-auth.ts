@@ -14,7 +14,6 @@
  * @module
  */
 import "../ntlm/register.js";
-import { ASC_REQ_CONNECTION, ASC_REQ_INTEGRITY } from "../sspi/context-flags.js";
 import { SECPKG_ATTR_ENDPOINT_BINDINGS, SECPKG_ATTR_NAMES } from "../sspi/attributes.js";
 import {
   AcceptSecurityContext,
@@ -24,6 +23,7 @@ import {
 } from "../sspi/blocking-calls.js";
 import { SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
 import { channelBindingsBuffer, type SEC_CHANNEL_BINDINGS } from "../sspi/channel-bindings.js";
+import { ASC_REQ_CONNECTION, ASC_REQ_INTEGRITY } from "../sspi/context-flags.js";
 import { QueryContextAttributes } from "../sspi/context-functions.js";
 import { CredHandle, CtxtHandle, type SecHandle, SecIsValidHandle } from "../sspi/handles.js";
 import { SspiGetLastErrorInfo } from "../sspi/last-error.js";
@@ -74,11 +74,14 @@ export class NtlmHttpAuth {
         throw new UsageError("--ntlm-users and --channel-binding need --auth ntlm");
       return null;
     }
-    if (values.auth.toLowerCase() !== "ntlm") throw new UsageError(`--auth: "${values.auth}" is not supported (ntlm)`);
+    if (values.auth.toLowerCase() !== "ntlm")
+      throw new UsageError(`--auth: "${values.auth}" is not supported (ntlm)`);
     const file = values["ntlm-users"];
-    if (file === undefined) throw new UsageError("--auth ntlm needs --ntlm-users FILE (DOMAIN:user:password lines)");
+    if (file === undefined)
+      throw new UsageError("--auth ntlm needs --ntlm-users FILE (DOMAIN:user:password lines)");
     const policy = values["channel-binding"] ?? "allow";
-    if (!(policy in POLICY)) throw new UsageError(`--channel-binding: "${policy}" is not never, allow or require`);
+    if (!(policy in POLICY))
+      throw new UsageError(`--channel-binding: "${policy}" is not never, allow or require`);
     const credential = new CredHandle();
     const status = AcquireCredentialsHandle(
       null,
@@ -159,7 +162,9 @@ export class NtlmConnectionAuth implements HttpAuthenticator {
         return { user: this.user };
       }
     }
-    this.log(`refused: ${SspiGetLastErrorInfo(this.context)?.message ?? statusName(status) ?? String(status)}`);
+    this.log(
+      `refused: ${SspiGetLastErrorInfo(this.context)?.message ?? statusName(status) ?? String(status)}`,
+    );
     this.reset();
     return { challenge: CHALLENGE_ANEW };
   }

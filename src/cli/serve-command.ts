@@ -21,7 +21,7 @@ import { SspiError } from "../sspi/sspi-error.js";
 import { describeFailure, shortFailure } from "./failure-hints.js";
 import { type ConnectionDetails, HttpResponder } from "./http-responder.js";
 import type { Command } from "./main.js";
-import { ntlmAuthFlags, NtlmHttpAuth, ntlmAuthUsage } from "./ntlm-auth.js";
+import { NtlmHttpAuth, ntlmAuthFlags, ntlmAuthUsage } from "./ntlm-auth.js";
 import {
   alpnFromFlags,
   caFromFlags,

@@ -401,7 +401,10 @@ export class NtlmServerContext {
     }
     if (!expected) {
       if (policy === "required")
-        throw new NtlmError("bad-bindings", "channel bindings are required and this connection's are unknown");
+        throw new NtlmError(
+          "bad-bindings",
+          "channel bindings are required and this connection's are unknown",
+        );
       return false;
     }
     if (!constantTimeEqual(channelBindingsHash(expected), clientHash))

@@ -307,7 +307,12 @@ export class SchannelPackage implements SecurityPackage {
     return (context as SchannelContext).applyControl(parsed);
   }
 
-  encryptMessage(context: PackageObject, fQOP: number, message: SecBufferDesc, messageSeqNo: number): Outcome {
+  encryptMessage(
+    context: PackageObject,
+    fQOP: number,
+    message: SecBufferDesc,
+    messageSeqNo: number,
+  ): Outcome {
     const ctx = context as SchannelContext;
     if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     if (fQOP !== 0) return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "fQOP must be 0" };

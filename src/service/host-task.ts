@@ -5,4 +5,11 @@
  *
  * @module
  */
-export { type HostTask, type Reply, reply, runTask, runTaskBlocking, WouldWaitError } from "../sspi/host-task.js";
+export {
+  type HostTask,
+  type Reply,
+  reply,
+  runTask,
+  runTaskBlocking,
+  WouldWaitError,
+} from "../sspi/host-task.js";

@@ -151,7 +151,12 @@ export interface SecurityPackage {
    * The per-message functions get the caller's validated descriptor and work in place.
    * `messageSeqNo` is the caller's `MessageSeqNo` (unsigned); each package says what it accepts.
    */
-  encryptMessage?(context: PackageObject, fQOP: number, message: SecBufferDesc, messageSeqNo: number): Outcome;
+  encryptMessage?(
+    context: PackageObject,
+    fQOP: number,
+    message: SecBufferDesc,
+    messageSeqNo: number,
+  ): Outcome;
   decryptMessage?(
     context: PackageObject,
     message: SecBufferDesc,

@@ -38,7 +38,10 @@ before(() => writeFileSync(usersFile, "TESTDOM:alice:alicepw\n"));
 after(() => dir.remove());
 
 /** Runs curl (never blocking the event loop): the body and the final status code. */
-async function curl(serve: RunningServe, credentials: string): Promise<{ body: string; code: string; connects: string }> {
+async function curl(
+  serve: RunningServe,
+  credentials: string,
+): Promise<{ body: string; code: string; connects: string }> {
   const peer = spawnPeer(
     "curl",
     [
@@ -145,12 +148,20 @@ async function ourClient(serve: RunningServe, withBindings: boolean): Promise<st
     }
   };
   const request = (authorization: Uint8Array) =>
-    stream.write(`GET / HTTP/1.1\r\nHost: localhost\r\nAuthorization: NTLM ${Buffer.from(authorization).toString("base64")}\r\n\r\n`);
+    stream.write(
+      `GET / HTTP/1.1\r\nHost: localhost\r\nAuthorization: NTLM ${Buffer.from(authorization).toString("base64")}\r\n\r\n`,
+    );
   const bindings = box<{ Bindings: SEC_CHANNEL_BINDINGS } | null>(null);
-  assert.equal(QueryContextAttributes(stream.context.handle, SECPKG_ATTR_ENDPOINT_BINDINGS, bindings), SEC_E_OK);
+  assert.equal(
+    QueryContextAttributes(stream.context.handle, SECPKG_ATTR_ENDPOINT_BINDINGS, bindings),
+    SEC_E_OK,
+  );
   const end = await SspiNtlmEnd.initiator(
     { User: "alice", Domain: "TESTDOM", Password: "alicepw" },
-    { target: "HTTP/localhost", ...(withBindings ? { bindings: channelBindingsBuffer(bindings.value!.Bindings) } : {}) },
+    {
+      target: "HTTP/localhost",
+      ...(withBindings ? { bindings: channelBindingsBuffer(bindings.value!.Bindings) } : {}),
+    },
   );
   try {
     const negotiate = await end.step(null);

@@ -46,14 +46,17 @@ const cbA = tlsServerEndPointBindings(unhex("a1".repeat(32)));
 const cbB = tlsServerEndPointBindings(unhex("b2".repeat(32)));
 const appData = (cb: ChannelBindings) => hex(cb.applicationData);
 /** The SECBUFFER_CHANNEL_BINDINGS buffer of `cb`. */
-const buffer = (cb: ChannelBindings): SecBuffer => channelBindingsBuffer({ applicationData: cb.applicationData });
+const buffer = (cb: ChannelBindings): SecBuffer =>
+  channelBindingsBuffer({ applicationData: cb.applicationData });
 const text = (s: string) => new TextEncoder().encode(s);
 const utf8 = (b: Uint8Array) => Buffer.from(b).toString();
 const users = new UserFile("TESTDOM:alice:alicepw\n");
 after(() => users.remove());
 
 /** Our acceptor through the SSPI surface, serving the test users. */
-function acceptor(options: { policy?: "never" | "when-supported" | "required"; bindings?: ChannelBindings } = {}) {
+function acceptor(
+  options: { policy?: "never" | "when-supported" | "required"; bindings?: ChannelBindings } = {},
+) {
   return SspiNtlmEnd.acceptor(
     acceptorCredentials(options.policy ? { channelBindingPolicy: options.policy } : {}),
     options.bindings ? { bindings: buffer(options.bindings) } : {},
@@ -83,8 +86,14 @@ describe("python3-ntlm-auth client → our AcceptSecurityContext", () => {
       const { status, authenticate } = await fromInitiator(peer, end);
       assert.equal(status, SEC_E_OK, end.reason);
       assert.equal(userName(end), "TESTDOM\\alice");
-      assert.ok(parseAuthenticate(authenticate).mic, "ntlm-auth sends a MIC for a CHALLENGE with MsvAvTimestamp");
-      assert.equal(utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("ping from python"))}`)))), "ping from python");
+      assert.ok(
+        parseAuthenticate(authenticate).mic,
+        "ntlm-auth sends a MIC for a CHALLENGE with MsvAvTimestamp",
+      );
+      assert.equal(
+        utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("ping from python"))}`)))),
+        "ping from python",
+      );
       const answer = await peer.ask(`UNWRAP ${b64(end.wrap(text("pong from async-sspi")))}`);
       assert.equal(utf8(unb64(answer)), "pong from async-sspi");
       // a second round, both sequence numbers at 1
@@ -188,7 +197,10 @@ describe("gss-ntlmssp (python3-gssapi) and our SSPI package", () => {
       assert.equal(status, SEC_E_OK, end.reason);
       assert.equal(userName(end), "TESTDOM\\alice");
       assert.deepEqual(end.query(SECPKG_ATTR_CLIENT_SPECIFIED_TARGET), { sTargetName: "HTTP/localhost" });
-      assert.equal(utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("hi from gss-ntlmssp"))}`)))), "hi from gss-ntlmssp");
+      assert.equal(
+        utf8(end.unwrap(unb64(await peer.ask(`WRAP ${b64(text("hi from gss-ntlmssp"))}`)))),
+        "hi from gss-ntlmssp",
+      );
       const back = await peer.ask(`UNWRAP ${b64(end.wrap(text("hi from async-sspi")))}`);
       assert.equal(utf8(unb64(back)), "hi from async-sspi");
     } finally {

@@ -9,24 +9,24 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createCertificateAuthority, issueCertificate } from "../../src/devcert/certificates.js";
 import {
-  channelBindingsBuffer,
+  box,
   type CtxtHandle,
+  channelBindingsBuffer,
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_INTEGRITY,
   promises,
   QueryContextAttributes,
-  type SEC_CHANNEL_BINDINGS,
   SCH_CREDENTIALS_VERSION,
+  type SEC_CHANNEL_BINDINGS,
   SEC_E_BAD_BINDINGS,
   SEC_E_OK,
   SECPKG_ATTR_ENDPOINT_BINDINGS,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
   type SecBuffer,
-  box,
 } from "../../src/index.js";
-import { acquireOk, connectReader, handshake, listen } from "../support/sspi-driver.js";
 import { withTimeout } from "../support/peers.js";
+import { acquireOk, connectReader, handshake, listen } from "../support/sspi-driver.js";
 import { acceptorCredentials, sspiExchange } from "./support/sspi-ntlm.js";
 
 interface TlsPair {
@@ -53,7 +53,10 @@ async function tlsPair(serverName: string): Promise<TlsPair> {
     dwVersion: SCH_CREDENTIALS_VERSION,
     hRootStore: [ca.certificate],
   });
-  closers.push(() => promises.FreeCredentialsHandle(serverCred), () => promises.FreeCredentialsHandle(clientCred));
+  closers.push(
+    () => promises.FreeCredentialsHandle(serverCred),
+    () => promises.FreeCredentialsHandle(clientCred),
+  );
   const listener = await listen();
   closers.push(() => listener.close());
   const clientReader = await connectReader(listener.port);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
-  ASC_REQ_ALLOCATE_MEMORY,
+  ASC_REQ_ALLOW_MISSING_BINDINGS,
   ASC_REQ_CONFIDENTIALITY,
   ASC_REQ_CONNECTION,
   ASC_REQ_INTEGRITY,
@@ -18,6 +18,8 @@ import {
   ASC_RET_INTEGRITY,
   box,
   CredHandle,
+  CtxtHandle,
+  channelBindingsBuffer,
   DecryptMessage,
   EncryptMessage,
   EnumerateSecurityPackages,
@@ -70,7 +72,6 @@ import {
   secBufferDesc,
   TIMESTAMP_NEVER,
   VerifySignature,
-  channelBindingsBuffer,
 } from "../../src/index.js";
 import { ntHash } from "../../src/ntlm/crypto/ntowf.js";
 import { MIC_OFFSET } from "../../src/ntlm/messages/authenticate-message.js";
@@ -79,8 +80,11 @@ import {
   acceptorCredentials,
   acquire,
   FRONT_DOORS,
+  initialize,
   type SspiExchange,
   sspiExchange,
+  tokenInput,
+  tokenOutput,
 } from "./support/sspi-ntlm.js";
 
 const SECURE = ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_CONNECTION;
@@ -105,7 +109,8 @@ async function withExchange(
 function reasonOf(handle: SecHandle, ...secrets: string[]): string {
   const info = SspiGetLastErrorInfo(handle);
   assert.ok(info, "SspiGetLastErrorInfo explains the failure");
-  for (const secret of secrets) assert.ok(!info.message.includes(secret), `"${secret}" leaked: ${info.message}`);
+  for (const secret of secrets)
+    assert.ok(!info.message.includes(secret), `"${secret}" leaked: ${info.message}`);
   return info.reason ?? "";
 }
 
@@ -117,7 +122,10 @@ function seal(ctx: SecHandle, message: Uint8Array) {
 }
 
 function unseal(ctx: SecHandle, token: Uint8Array, data: Uint8Array) {
-  const buffers = secBufferDesc(secBuffer(SECBUFFER_TOKEN, token.slice()), secBuffer(SECBUFFER_DATA, data.slice()));
+  const buffers = secBufferDesc(
+    secBuffer(SECBUFFER_TOKEN, token.slice()),
+    secBuffer(SECBUFFER_DATA, data.slice()),
+  );
   const qop = box(-1);
   const status = DecryptMessage(ctx, buffers, 0, qop);
   return { status, plaintext: buffers.pBuffers[1]!.pvBuffer!, qop: qop.value };
@@ -181,45 +189,67 @@ describe("NTLM exchange through each front door", () => {
         assert.equal(utf8(got.plaintext), "hello server");
         assert.equal(got.qop, 0);
         const toClient = seal(x.server, text("hello client"));
-        assert.equal(utf8(unseal(x.client, toClient.token.pvBuffer!, toClient.data.pvBuffer!).plaintext), "hello client");
+        assert.equal(
+          utf8(unseal(x.client, toClient.token.pvBuffer!, toClient.data.pvBuffer!).plaintext),
+          "hello client",
+        );
 
         const sig = secBuffer(SECBUFFER_TOKEN, 16);
         const signed = text("signed, not sealed");
-        assert.equal(MakeSignature(x.client, 0, secBufferDesc(secBuffer(SECBUFFER_DATA, signed), sig), 0), SEC_E_OK);
         assert.equal(
-          VerifySignature(x.server, secBufferDesc(secBuffer(SECBUFFER_DATA, signed), secBuffer(SECBUFFER_TOKEN, sig.pvBuffer!)), 0, null),
+          MakeSignature(x.client, 0, secBufferDesc(secBuffer(SECBUFFER_DATA, signed), sig), 0),
+          SEC_E_OK,
+        );
+        assert.equal(
+          VerifySignature(
+            x.server,
+            secBufferDesc(secBuffer(SECBUFFER_DATA, signed), secBuffer(SECBUFFER_TOKEN, sig.pvBuffer!)),
+            0,
+            null,
+          ),
           SEC_E_OK,
         );
       });
     });
   }
 
-  it("ISC_REQ_ALLOCATE_MEMORY: the tokens are allocated and ISC_RET_ALLOCATED_MEMORY reported", async () => {
-    const { initialize, tokenInput } = await import("./support/sspi-ntlm.js");
-    await withExchange({ iscReq: SECURE }, async (x) => {
-      const cred = new CredHandle();
-      assert.equal(
-        await acquire("blocking", SECPKG_CRED_OUTBOUND, { User: "alice", Domain: "TESTDOM", Password: "alicepw" }, cred),
-        SEC_E_OK,
-      );
-      const { CtxtHandle } = await import("../../src/index.js");
-      const ctx = new CtxtHandle();
-      const out = secBufferDesc(secBuffer(SECBUFFER_TOKEN));
-      const attr = box(0);
-      const status = await initialize("blocking", cred, ctx, null, ISC_REQ_ALLOCATE_MEMORY | SECURE, tokenInput(null), out, attr);
-      assert.equal(status, SEC_I_CONTINUE_NEEDED);
-      assert.ok(out.pBuffers[0]!.cbBuffer > 0);
-      assert.ok((attr.value & ISC_RET_ALLOCATED_MEMORY) !== 0);
-      assert.equal(FreeContextBuffer(out.pBuffers[0]!.pvBuffer), SEC_E_OK);
-      void x;
-    });
+  it("ISC_REQ_ALLOCATE_MEMORY: the token is allocated and ISC_RET_ALLOCATED_MEMORY reported", async () => {
+    const cred = new CredHandle();
+    assert.equal(
+      await acquire(
+        "blocking",
+        SECPKG_CRED_OUTBOUND,
+        { User: "alice", Domain: "TESTDOM", Password: "alicepw" },
+        cred,
+      ),
+      SEC_E_OK,
+    );
+    const out = secBufferDesc(secBuffer(SECBUFFER_TOKEN));
+    const attr = box(0);
+    const status = await initialize(
+      "blocking",
+      cred,
+      new CtxtHandle(),
+      null,
+      ISC_REQ_ALLOCATE_MEMORY | SECURE,
+      tokenInput(null),
+      out,
+      attr,
+    );
+    assert.equal(status, SEC_I_CONTINUE_NEEDED);
+    assert.ok(out.pBuffers[0]!.cbBuffer > 0);
+    assert.ok((attr.value & ISC_RET_ALLOCATED_MEMORY) !== 0);
+    assert.equal(FreeContextBuffer(out.pBuffers[0]!.pvBuffer), SEC_E_OK);
   });
 
   it("a caller-supplied output buffer too small is SEC_E_BUFFER_TOO_SMALL with the size needed", async () => {
-    const { initialize } = await import("./support/sspi-ntlm.js");
-    const { CtxtHandle } = await import("../../src/index.js");
     const cred = new CredHandle();
-    await acquire("blocking", SECPKG_CRED_OUTBOUND, { User: "alice", Domain: "TESTDOM", Password: "alicepw" }, cred);
+    await acquire(
+      "blocking",
+      SECPKG_CRED_OUTBOUND,
+      { User: "alice", Domain: "TESTDOM", Password: "alicepw" },
+      cred,
+    );
     const ctx = new CtxtHandle();
     const out = secBufferDesc(secBuffer(SECBUFFER_TOKEN, 4));
     assert.equal(await initialize("blocking", cred, ctx, null, 0, null, out, box(0)), SEC_E_BUFFER_TOO_SMALL);
@@ -249,7 +279,12 @@ describe("NTLM failure statuses through the SSPI surface", () => {
       { User: "mallory-unknown", Domain: "TESTDOM", Password: "Wrong-Secret-2" },
     ]) {
       await withExchange({ identity }, (x) => {
-        assert.deepEqual(x.statuses, [SEC_I_CONTINUE_NEEDED, SEC_I_CONTINUE_NEEDED, SEC_E_OK, SEC_E_LOGON_DENIED]);
+        assert.deepEqual(x.statuses, [
+          SEC_I_CONTINUE_NEEDED,
+          SEC_I_CONTINUE_NEEDED,
+          SEC_E_OK,
+          SEC_E_LOGON_DENIED,
+        ]);
         reasons.push(reasonOf(x.server, identity.Password, identity.User, "alicepw"));
       });
     }
@@ -292,7 +327,9 @@ describe("NTLM failure statuses through the SSPI surface", () => {
 
   it("different channel bindings are SEC_E_BAD_BINDINGS; required and none sent too", async () => {
     const cb = (byte: string) => channelBindingsBuffer({ applicationData: unhex(byte.repeat(32)) });
-    await withExchange({ clientBindings: cb("a1"), serverBindings: cb("a1") }, (x) => assert.equal(x.statuses.at(-1), SEC_E_OK));
+    await withExchange({ clientBindings: cb("a1"), serverBindings: cb("a1") }, (x) =>
+      assert.equal(x.statuses.at(-1), SEC_E_OK),
+    );
     await withExchange({ clientBindings: cb("a1"), serverBindings: cb("b2") }, (x) => {
       assert.equal(x.statuses.at(-1), SEC_E_BAD_BINDINGS);
       reasonOf(x.server, "alicepw");
@@ -304,9 +341,9 @@ describe("NTLM failure statuses through the SSPI surface", () => {
     await withExchange({ acceptor: required, clientBindings: cb("a1"), serverBindings: cb("a1") }, (x) =>
       assert.equal(x.statuses.at(-1), SEC_E_OK),
     );
-    const { ASC_REQ_ALLOW_MISSING_BINDINGS } = await import("../../src/index.js");
-    await withExchange({ acceptor: required, serverBindings: cb("a1"), ascReq: ASC_REQ_ALLOW_MISSING_BINDINGS }, (x) =>
-      assert.equal(x.statuses.at(-1), SEC_E_OK, "ASC_REQ_ALLOW_MISSING_BINDINGS relaxes required"),
+    await withExchange(
+      { acceptor: required, serverBindings: cb("a1"), ascReq: ASC_REQ_ALLOW_MISSING_BINDINGS },
+      (x) => assert.equal(x.statuses.at(-1), SEC_E_OK, "ASC_REQ_ALLOW_MISSING_BINDINGS relaxes required"),
     );
   });
 
@@ -322,7 +359,12 @@ describe("NTLM failure statuses through the SSPI surface", () => {
   });
 
   it("a lookup that throws or rejects is SEC_E_LOGON_DENIED, no exception escapes", async () => {
-    for (const lookup of [() => { throw new Error("directory down alicepw"); }, () => Promise.reject(new Error("down"))]) {
+    for (const lookup of [
+      () => {
+        throw new Error("directory down alicepw");
+      },
+      () => Promise.reject(new Error("down")),
+    ]) {
       await withExchange({ door: "promise", acceptor: acceptorCredentials({ lookup }) }, (x) => {
         assert.equal(x.statuses.at(-1), SEC_E_LOGON_DENIED);
         reasonOf(x.server, "alicepw", "directory down");
@@ -339,31 +381,80 @@ describe("NTLM failure statuses through the SSPI surface", () => {
     try {
       delete process.env.NTLM_USER_FILE;
       for (const door of FRONT_DOORS) {
-        assert.equal(await acquire(door, SECPKG_CRED_OUTBOUND, null, new CredHandle()), SEC_E_NO_CREDENTIALS, door);
-        assert.equal(await acquire(door, SECPKG_CRED_INBOUND, null, new CredHandle()), SEC_E_NO_CREDENTIALS, door);
+        assert.equal(
+          await acquire(door, SECPKG_CRED_OUTBOUND, null, new CredHandle()),
+          SEC_E_NO_CREDENTIALS,
+          door,
+        );
+        assert.equal(
+          await acquire(door, SECPKG_CRED_INBOUND, null, new CredHandle()),
+          SEC_E_NO_CREDENTIALS,
+          door,
+        );
       }
       process.env.NTLM_USER_FILE = file;
-      await withExchange({ identity: null, acceptor: { userFile: file } }, (x) => assert.equal(x.statuses.at(-1), SEC_E_OK));
-      assert.equal(await acquire("blocking", SECPKG_CRED_OUTBOUND, null, new CredHandle(), "TESTDOM\\nobody"), SEC_E_NO_CREDENTIALS);
+      await withExchange({ identity: null, acceptor: { userFile: file } }, (x) =>
+        assert.equal(x.statuses.at(-1), SEC_E_OK),
+      );
+      assert.equal(
+        await acquire("blocking", SECPKG_CRED_OUTBOUND, null, new CredHandle(), "TESTDOM\\nobody"),
+        SEC_E_NO_CREDENTIALS,
+      );
     } finally {
       if (saved === undefined) delete process.env.NTLM_USER_FILE;
       else process.env.NTLM_USER_FILE = saved;
     }
-    for (const bad of [42, { User: 1 }, { User: "a", Password: "p", NtHash: new Uint8Array(16) }, { User: "a", NtHash: new Uint8Array(3) }])
-      assert.equal(await acquire("blocking", SECPKG_CRED_OUTBOUND, bad, new CredHandle()), SEC_E_INVALID_PARAMETER);
-    assert.equal(await acquire("blocking", SECPKG_CRED_INBOUND, { channelBindingPolicy: "sometimes" }, new CredHandle()), SEC_E_INVALID_PARAMETER);
-    assert.equal(await acquire("blocking", SECPKG_CRED_BOTH, null, new CredHandle()), SEC_E_INVALID_PARAMETER);
+    for (const bad of [
+      42,
+      { User: 1 },
+      { User: "a", Password: "p", NtHash: new Uint8Array(16) },
+      { User: "a", NtHash: new Uint8Array(3) },
+    ])
+      assert.equal(
+        await acquire("blocking", SECPKG_CRED_OUTBOUND, bad, new CredHandle()),
+        SEC_E_INVALID_PARAMETER,
+      );
+    assert.equal(
+      await acquire("blocking", SECPKG_CRED_INBOUND, { channelBindingPolicy: "sometimes" }, new CredHandle()),
+      SEC_E_INVALID_PARAMETER,
+    );
+    assert.equal(
+      await acquire("blocking", SECPKG_CRED_BOTH, null, new CredHandle()),
+      SEC_E_INVALID_PARAMETER,
+    );
   });
 
   it("a credential of the wrong direction is SEC_E_WRONG_CREDENTIAL_HANDLE; datagram is unsupported", async () => {
-    const { initialize, tokenInput, tokenOutput } = await import("./support/sspi-ntlm.js");
-    const { CtxtHandle } = await import("../../src/index.js");
     const inbound = new CredHandle();
     await acquire("blocking", SECPKG_CRED_INBOUND, acceptorCredentials(), inbound);
-    assert.equal(await initialize("blocking", inbound, new CtxtHandle(), null, 0, tokenInput(null), tokenOutput(), box(0)), SEC_E_WRONG_CREDENTIAL_HANDLE);
+    assert.equal(
+      await initialize(
+        "blocking",
+        inbound,
+        new CtxtHandle(),
+        null,
+        0,
+        tokenInput(null),
+        tokenOutput(),
+        box(0),
+      ),
+      SEC_E_WRONG_CREDENTIAL_HANDLE,
+    );
     const outbound = new CredHandle();
     await acquire("blocking", SECPKG_CRED_OUTBOUND, { User: "a", Password: "b" }, outbound);
-    assert.equal(await initialize("blocking", outbound, new CtxtHandle(), null, ISC_REQ_DATAGRAM, null, tokenOutput(), box(0)), SEC_E_UNSUPPORTED_FUNCTION);
+    assert.equal(
+      await initialize(
+        "blocking",
+        outbound,
+        new CtxtHandle(),
+        null,
+        ISC_REQ_DATAGRAM,
+        null,
+        tokenOutput(),
+        box(0),
+      ),
+      SEC_E_UNSUPPORTED_FUNCTION,
+    );
   });
 });
 
@@ -372,9 +463,16 @@ describe("NTLM messages and attributes through the SSPI surface", () => {
     await withExchange({ iscReq: SECURE }, (x) => {
       const first = seal(x.client, text("one"));
       const second = seal(x.client, text("two"));
-      assert.equal(unseal(x.server, second.token.pvBuffer!, second.data.pvBuffer!).status, SEC_E_OUT_OF_SEQUENCE);
+      assert.equal(
+        unseal(x.server, second.token.pvBuffer!, second.data.pvBuffer!).status,
+        SEC_E_OUT_OF_SEQUENCE,
+      );
       assert.equal(utf8(unseal(x.server, first.token.pvBuffer!, first.data.pvBuffer!).plaintext), "one");
-      assert.equal(unseal(x.server, first.token.pvBuffer!, first.data.pvBuffer!).status, SEC_E_OUT_OF_SEQUENCE, "replay");
+      assert.equal(
+        unseal(x.server, first.token.pvBuffer!, first.data.pvBuffer!).status,
+        SEC_E_OUT_OF_SEQUENCE,
+        "replay",
+      );
       assert.equal(utf8(unseal(x.server, second.token.pvBuffer!, second.data.pvBuffer!).plaintext), "two");
       const third = seal(x.client, text("three"));
       const altered = third.data.pvBuffer!.slice();
@@ -388,13 +486,20 @@ describe("NTLM messages and attributes through the SSPI surface", () => {
     await withExchange({ iscReq: SECURE }, (x) => {
       const header = text("header-in-clear");
       const token = secBuffer(SECBUFFER_TOKEN, 16);
-      const parts = [secBuffer(SECBUFFER_DATA, text("part one,")), secBuffer(SECBUFFER_DATA | SECBUFFER_READONLY, header.slice()), secBuffer(SECBUFFER_DATA, text(" part two"))];
+      const parts = [
+        secBuffer(SECBUFFER_DATA, text("part one,")),
+        secBuffer(SECBUFFER_DATA | SECBUFFER_READONLY, header.slice()),
+        secBuffer(SECBUFFER_DATA, text(" part two")),
+      ];
       assert.equal(EncryptMessage(x.client, 0, secBufferDesc(token, ...parts), 0), SEC_E_OK);
       assert.equal(utf8(parts[1]!.pvBuffer!), "header-in-clear");
       assert.equal(DecryptMessage(x.server, secBufferDesc(token, ...parts), 0, null), SEC_E_OK);
       assert.equal(parts.map((p) => utf8(p.pvBuffer!)).join(""), "part one,header-in-clear part two");
       const sig = secBuffer(SECBUFFER_TOKEN, 8);
-      assert.equal(MakeSignature(x.client, 0, secBufferDesc(secBuffer(SECBUFFER_DATA, text("x")), sig), 0), SEC_E_BUFFER_TOO_SMALL);
+      assert.equal(
+        MakeSignature(x.client, 0, secBufferDesc(secBuffer(SECBUFFER_DATA, text("x")), sig), 0),
+        SEC_E_BUFFER_TOO_SMALL,
+      );
     });
   });
 
@@ -406,7 +511,12 @@ describe("NTLM messages and attributes through the SSPI surface", () => {
         return b.value as Record<string, unknown>;
       };
       for (const h of [x.client, x.server]) {
-        assert.deepEqual(q(h, SECPKG_ATTR_SIZES), { cbMaxToken: 2888, cbMaxSignature: 16, cbBlockSize: 0, cbSecurityTrailer: 16 });
+        assert.deepEqual(q(h, SECPKG_ATTR_SIZES), {
+          cbMaxToken: 2888,
+          cbMaxSignature: 16,
+          cbBlockSize: 0,
+          cbSecurityTrailer: 16,
+        });
         assert.equal((q(h, SECPKG_ATTR_PACKAGE_INFO).PackageInfo as SecPkgInfo).Name, "NTLM");
         assert.equal(q(h, SECPKG_ATTR_NEGOTIATION_INFO).NegotiationState, SECPKG_NEGOTIATION_COMPLETE);
         assert.equal(q(h, SECPKG_ATTR_NATIVE_NAMES).sClientName, "TESTDOM\\alice");
@@ -420,7 +530,9 @@ describe("NTLM messages and attributes through the SSPI surface", () => {
       assert.equal(ck.SessionKeyLength, 16);
       assert.deepEqual(ck.SessionKey, sk.SessionKey, "both ends hold the same ExportedSessionKey");
       assert.equal(FreeContextBuffer(ck.SessionKey), SEC_E_OK);
-      assert.deepEqual(q(x.server, SECPKG_ATTR_CLIENT_SPECIFIED_TARGET), { sTargetName: "HTTP/server.testdom.test" });
+      assert.deepEqual(q(x.server, SECPKG_ATTR_CLIENT_SPECIFIED_TARGET), {
+        sTargetName: "HTTP/server.testdom.test",
+      });
     });
   });
 

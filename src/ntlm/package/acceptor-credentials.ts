@@ -8,12 +8,17 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../../sspi/status.js";
 import type { Outcome } from "../../sspi/security-package.js";
+import { SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../../sspi/status.js";
 import { defaultWorkstation } from "../client.js";
 import { NtlmError } from "../ntlm-error.js";
 import { type ChannelBindingPolicy, NtlmServer } from "../server.js";
-import { type NtHashLookup, type NtlmUserStore, userStoreFromCallback, userStoreFromText } from "../user-store.js";
+import {
+  type NtHashLookup,
+  type NtlmUserStore,
+  userStoreFromCallback,
+  userStoreFromText,
+} from "../user-store.js";
 
 /** Inbound `pAuthData` of the NTLM package. Give `userFile` or `lookup` (or neither: `NTLM_USER_FILE`). */
 export interface NtlmAcceptorCredentials {
@@ -44,7 +49,13 @@ export interface AcceptorConfig {
 }
 
 const POLICIES: readonly ChannelBindingPolicy[] = ["never", "when-supported", "required"];
-const NAME_FIELDS = ["nbComputerName", "nbDomainName", "dnsComputerName", "dnsDomainName", "dnsTreeName"] as const;
+const NAME_FIELDS = [
+  "nbComputerName",
+  "nbDomainName",
+  "dnsComputerName",
+  "dnsDomainName",
+  "dnsTreeName",
+] as const;
 
 const invalid = (reason: string): Outcome => ({ status: SEC_E_INVALID_PARAMETER, reason });
 

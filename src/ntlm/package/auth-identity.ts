@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../../sspi/status.js";
+
 import type { Outcome } from "../../sspi/security-package.js";
+import { SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../../sspi/status.js";
 import { defaultCredentials, type NtlmClientCredentials } from "../credentials.js";
 
 /** `SEC_WINNT_AUTH_IDENTITY_ANSI`: the strings were ANSI in C (JavaScript strings either way). */
@@ -32,7 +33,9 @@ export interface SEC_WINNT_AUTH_IDENTITY {
 }
 
 /** The outbound credential's identity: given, or to be read from `NTLM_USER_FILE` at acquire time. */
-export type OutboundIdentity = { kind: "given"; identity: NtlmClientCredentials } | { kind: "default"; user?: string };
+export type OutboundIdentity =
+  | { kind: "given"; identity: NtlmClientCredentials }
+  | { kind: "default"; user?: string };
 
 const invalid = (reason: string): Outcome => ({ status: SEC_E_INVALID_PARAMETER, reason });
 
@@ -45,12 +48,17 @@ export function prepareIdentity(
     const user = principal ? (principal.split("\\").pop() ?? principal) : undefined;
     return { status: SEC_E_OK, identity: { kind: "default", ...(user ? { user } : {}) } };
   }
-  if (typeof authData !== "object") return invalid("pAuthData must be a SEC_WINNT_AUTH_IDENTITY object or null");
+  if (typeof authData !== "object")
+    return invalid("pAuthData must be a SEC_WINNT_AUTH_IDENTITY object or null");
   const a = authData as Partial<Record<keyof SEC_WINNT_AUTH_IDENTITY, unknown>>;
   if (typeof a.User !== "string") return invalid("SEC_WINNT_AUTH_IDENTITY.User must be a string");
   const domain = a.Domain ?? "";
   if (typeof domain !== "string") return invalid("SEC_WINNT_AUTH_IDENTITY.Domain must be a string or null");
-  if (a.Flags !== undefined && a.Flags !== SEC_WINNT_AUTH_IDENTITY_UNICODE && a.Flags !== SEC_WINNT_AUTH_IDENTITY_ANSI)
+  if (
+    a.Flags !== undefined &&
+    a.Flags !== SEC_WINNT_AUTH_IDENTITY_UNICODE &&
+    a.Flags !== SEC_WINNT_AUTH_IDENTITY_ANSI
+  )
     return invalid("SEC_WINNT_AUTH_IDENTITY.Flags must be SEC_WINNT_AUTH_IDENTITY_UNICODE or _ANSI");
   for (const [field, value] of [
     ["User", a.User],

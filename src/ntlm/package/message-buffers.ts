@@ -38,7 +38,8 @@ export function protectMessage(
   if ("status" in session) return session;
   const buffers = message.pBuffers.slice(0, message.cBuffers);
   const token = buffers.find((b) => bufferKind(b.BufferType) === SECBUFFER_TOKEN);
-  if (token === undefined) return { status: SEC_E_INVALID_TOKEN, reason: "no SECBUFFER_TOKEN for the signature" };
+  if (token === undefined)
+    return { status: SEC_E_INVALID_TOKEN, reason: "no SECBUFFER_TOKEN for the signature" };
   const data = buffers
     .filter((b) => bufferKind(b.BufferType) === SECBUFFER_DATA)
     .map((b) => ({ data: bytesOf(b), seal: !isReadOnlyBuffer(b.BufferType) }));
@@ -55,7 +56,11 @@ export function protectMessage(
       token.cbBuffer = signature.length;
     } else {
       const signature = bytesOf(token);
-      if (operation === "verify") session.verify(data.map((d) => d.data), signature);
+      if (operation === "verify")
+        session.verify(
+          data.map((d) => d.data),
+          signature,
+        );
       else session.unsealInPlace(data as SealPart[], signature);
       if (pfQOP) pfQOP.value = 0;
     }

@@ -156,7 +156,10 @@ export class NtlmInitiator extends NtlmContext {
       return this.result(SEC_I_CONTINUE_NEEDED, this.client.negotiate());
     }
     if (this.client.phase === "expect-challenge" && (token === undefined || token.length === 0))
-      throw new NtlmError("invalid-token", "InitializeSecurityContext needs the CHALLENGE in a SECBUFFER_TOKEN");
+      throw new NtlmError(
+        "invalid-token",
+        "InitializeSecurityContext needs the CHALLENGE in a SECBUFFER_TOKEN",
+      );
     const authenticate = this.client.authenticate(token ?? new Uint8Array(0), this.bindings);
     const result = this.client.result!;
     const session = result.session;
@@ -194,7 +197,10 @@ export class NtlmAcceptor extends NtlmContext {
 
   protected *advance(token: Uint8Array | undefined, verify: Verify): HostTask<ContextResult> {
     if (token === undefined || token.length === 0)
-      throw new NtlmError("invalid-token", "AcceptSecurityContext needs the client's token in a SECBUFFER_TOKEN");
+      throw new NtlmError(
+        "invalid-token",
+        "AcceptSecurityContext needs the client's token in a SECBUFFER_TOKEN",
+      );
     if (this.context.phase === "expect-negotiate")
       return this.result(SEC_I_CONTINUE_NEEDED, this.context.challenge(token));
     const user = yield* reply(verify(this.context, token, this.bindings));

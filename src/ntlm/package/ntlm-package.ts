@@ -53,7 +53,9 @@ import {
 import { NTLM_PACKAGE_INFO } from "./package-info.js";
 
 /** The copied `pAuthData` between queue time and acquire time. */
-type PreparedAuthData = { role: "client"; identity: OutboundIdentity } | { role: "server"; config: AcceptorConfig };
+type PreparedAuthData =
+  | { role: "client"; identity: OutboundIdentity }
+  | { role: "server"; config: AcceptorConfig };
 
 const OK: Outcome = { status: SEC_E_OK };
 
@@ -69,11 +71,15 @@ export class NtlmPackage implements SecurityPackage {
     const use = credentialUse & SECPKG_CRED_BOTH;
     if (use === SECPKG_CRED_OUTBOUND) {
       const { identity, ...outcome } = prepareIdentity(principal, authData);
-      return identity ? { ...outcome, authData: { role: "client", identity } satisfies PreparedAuthData } : outcome;
+      return identity
+        ? { ...outcome, authData: { role: "client", identity } satisfies PreparedAuthData }
+        : outcome;
     }
     if (use === SECPKG_CRED_INBOUND) {
       const { config, ...outcome } = prepareAcceptor(authData);
-      return config ? { ...outcome, authData: { role: "server", config } satisfies PreparedAuthData } : outcome;
+      return config
+        ? { ...outcome, authData: { role: "server", config } satisfies PreparedAuthData }
+        : outcome;
     }
     return {
       status: SEC_E_INVALID_PARAMETER,

@@ -37,16 +37,19 @@ export interface SessionAbilities {
 export function initiatorRequest(fContextReq: number): SessionAbilities {
   const confidentiality = (fContextReq & ISC_REQ_CONFIDENTIALITY) !== 0;
   const integrity =
-    confidentiality || (fContextReq & (ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT)) !== 0;
+    confidentiality ||
+    (fContextReq & (ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT)) !== 0;
   return { integrity, confidentiality };
 }
 
 /** A request the NTLM package refuses (`SEC_E_UNSUPPORTED_FUNCTION`), or null. */
 export function unsupportedRequest(role: "initiator" | "acceptor", fContextReq: number): string | null {
-  if (role === "initiator" && (fContextReq & ISC_REQ_DATAGRAM) !== 0) return "datagram NTLM (ISC_REQ_DATAGRAM) is not supported";
+  if (role === "initiator" && (fContextReq & ISC_REQ_DATAGRAM) !== 0)
+    return "datagram NTLM (ISC_REQ_DATAGRAM) is not supported";
   if (role === "initiator" && (fContextReq & ISC_REQ_NULL_SESSION) !== 0)
     return "anonymous NTLM (ISC_REQ_NULL_SESSION) is not supported";
-  if (role === "acceptor" && (fContextReq & ASC_REQ_DATAGRAM) !== 0) return "datagram NTLM (ASC_REQ_DATAGRAM) is not supported";
+  if (role === "acceptor" && (fContextReq & ASC_REQ_DATAGRAM) !== 0)
+    return "datagram NTLM (ASC_REQ_DATAGRAM) is not supported";
   return null;
 }
 
@@ -66,7 +69,8 @@ export function initiatorAttributes(fContextReq: number, session: SessionAbiliti
     if ((fContextReq & ISC_REQ_REPLAY_DETECT) !== 0) attrs |= ISC_RET_REPLAY_DETECT;
     if ((fContextReq & ISC_REQ_SEQUENCE_DETECT) !== 0) attrs |= ISC_RET_SEQUENCE_DETECT;
   }
-  if (session.confidentiality && (fContextReq & ISC_REQ_CONFIDENTIALITY) !== 0) attrs |= ISC_RET_CONFIDENTIALITY;
+  if (session.confidentiality && (fContextReq & ISC_REQ_CONFIDENTIALITY) !== 0)
+    attrs |= ISC_RET_CONFIDENTIALITY;
   return attrs >>> 0;
 }
 

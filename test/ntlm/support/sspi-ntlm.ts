@@ -8,6 +8,7 @@
 import {
   AcceptSecurityContext,
   AcquireCredentialsHandle,
+  type Box,
   box,
   CredHandle,
   CtxtHandle,
@@ -15,35 +16,34 @@ import {
   DeleteSecurityContext,
   EncryptMessage,
   FreeCredentialsHandle,
-  MakeSignature,
-  QueryContextAttributes,
-  SECBUFFER_DATA,
-  SspiGetLastErrorInfo,
-  VerifySignature,
   InitializeSecurityContext,
+  MakeSignature,
+  type NtlmAcceptorCredentials,
   promises,
+  QueryContextAttributes,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  SECBUFFER_DATA,
   SECBUFFER_TOKEN,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
+  type SECURITY_STATUS,
   type SecBuffer,
   type SecBufferDesc,
-  type SECURITY_STATUS,
-  SEC_E_OK,
-  SEC_I_CONTINUE_NEEDED,
+  SecIsValidHandle,
   SspiAcceptSecurityContextAsync,
   SspiAcquireCredentialsHandleAsync,
   type SspiAsyncContext,
   SspiCreateAsyncContext,
   SspiFreeAsyncContext,
   SspiGetAsyncCallStatus,
+  SspiGetLastErrorInfo,
   SspiInitializeSecurityContextAsync,
   SspiSetAsyncNotifyCallback,
   secBuffer,
-  SecIsValidHandle,
   secBufferDesc,
   type TimeStamp,
-  type Box,
-  type NtlmAcceptorCredentials,
+  VerifySignature,
 } from "../../../src/index.js";
 import { userStoreFromText } from "../../../src/ntlm/user-store.js";
 import { USERS } from "./exchange.js";
@@ -85,7 +85,20 @@ export function initialize(
   output: SecBufferDesc,
   attr: Box<number>,
 ): Promise<SECURITY_STATUS> {
-  const args = [cred, SecIsValidHandle(context) ? context : null, target, fContextReq, 0, 0, input, 0, context, output, attr, null] as const;
+  const args = [
+    cred,
+    SecIsValidHandle(context) ? context : null,
+    target,
+    fContextReq,
+    0,
+    0,
+    input,
+    0,
+    context,
+    output,
+    attr,
+    null,
+  ] as const;
   if (door === "blocking") return Promise.resolve(InitializeSecurityContext(...args));
   if (door === "promise") return promises.InitializeSecurityContext(...args);
   return viaAsyncContext((ctx) => SspiInitializeSecurityContextAsync(ctx, ...args));
@@ -100,7 +113,17 @@ export function accept(
   output: SecBufferDesc,
   attr: Box<number>,
 ): Promise<SECURITY_STATUS> {
-  const args = [cred, SecIsValidHandle(context) ? context : null, input, fContextReq, 0, context, output, attr, null] as const;
+  const args = [
+    cred,
+    SecIsValidHandle(context) ? context : null,
+    input,
+    fContextReq,
+    0,
+    context,
+    output,
+    attr,
+    null,
+  ] as const;
   if (door === "blocking") return Promise.resolve(AcceptSecurityContext(...args));
   if (door === "promise") return promises.AcceptSecurityContext(...args);
   return viaAsyncContext((ctx) => SspiAcceptSecurityContextAsync(ctx, ...args));
@@ -178,7 +201,8 @@ export async function sspiExchange(o: ExchangeOptions = {}): Promise<SspiExchang
       for (const h of [x.clientCred, x.serverCred]) if (SecIsValidHandle(h)) FreeCredentialsHandle(h);
     },
   };
-  const identity = o.identity === undefined ? { User: "alice", Domain: "TESTDOM", Password: "alicepw" } : o.identity;
+  const identity =
+    o.identity === undefined ? { User: "alice", Domain: "TESTDOM", Password: "alicepw" } : o.identity;
   const acceptorData = o.acceptor ?? acceptorCredentials();
   const a = await acquire(door, SECPKG_CRED_OUTBOUND, identity, x.clientCred);
   const b = await acquire(door, SECPKG_CRED_INBOUND, acceptorData, x.serverCred);
@@ -187,22 +211,56 @@ export async function sspiExchange(o: ExchangeOptions = {}): Promise<SspiExchang
   const alter = o.alter ?? ((_: number, t: Uint8Array) => t);
   const cb = (b?: SecBuffer) => (b ? [b] : []);
   let out = tokenOutput();
-  let status = await initialize(door, x.clientCred, x.client, target, o.iscReq ?? 0, tokenInput(null, ...cb(o.clientBindings)), out, x.clientAttr);
+  let status = await initialize(
+    door,
+    x.clientCred,
+    x.client,
+    target,
+    o.iscReq ?? 0,
+    tokenInput(null, ...cb(o.clientBindings)),
+    out,
+    x.clientAttr,
+  );
   x.statuses.push(status);
   if (status !== SEC_I_CONTINUE_NEEDED) return x;
   x.tokens.push(outputToken(out));
   out = tokenOutput();
-  status = await accept(door, x.serverCred, x.server, tokenInput(alter(0, x.tokens[0]!), ...cb(o.serverBindings)), o.ascReq ?? 0, out, x.serverAttr);
+  status = await accept(
+    door,
+    x.serverCred,
+    x.server,
+    tokenInput(alter(0, x.tokens[0]!), ...cb(o.serverBindings)),
+    o.ascReq ?? 0,
+    out,
+    x.serverAttr,
+  );
   x.statuses.push(status);
   if (status !== SEC_I_CONTINUE_NEEDED) return x;
   x.tokens.push(outputToken(out));
   out = tokenOutput();
-  status = await initialize(door, null, x.client, target, o.iscReq ?? 0, tokenInput(alter(1, x.tokens[1]!), ...cb(o.clientBindings)), out, x.clientAttr);
+  status = await initialize(
+    door,
+    null,
+    x.client,
+    target,
+    o.iscReq ?? 0,
+    tokenInput(alter(1, x.tokens[1]!), ...cb(o.clientBindings)),
+    out,
+    x.clientAttr,
+  );
   x.statuses.push(status);
   if (status !== SEC_E_OK) return x;
   x.tokens.push(outputToken(out));
   out = tokenOutput();
-  status = await accept(door, null, x.server, tokenInput(alter(2, x.tokens[2]!), ...cb(o.serverBindings)), o.ascReq ?? 0, out, x.serverAttr);
+  status = await accept(
+    door,
+    null,
+    x.server,
+    tokenInput(alter(2, x.tokens[2]!), ...cb(o.serverBindings)),
+    o.ascReq ?? 0,
+    out,
+    x.serverAttr,
+  );
   x.statuses.push(status);
   x.tokens.push(outputToken(out));
   return x;
@@ -230,7 +288,12 @@ export class SspiNtlmEnd {
     identity: unknown,
     options: { target?: string; fContextReq?: number; bindings?: SecBuffer } = {},
   ): Promise<SspiNtlmEnd> {
-    const end = new SspiNtlmEnd("initiator", options.fContextReq ?? 0, options.target ?? null, options.bindings);
+    const end = new SspiNtlmEnd(
+      "initiator",
+      options.fContextReq ?? 0,
+      options.target ?? null,
+      options.bindings,
+    );
     await end.acquire(SECPKG_CRED_OUTBOUND, identity);
     return end;
   }
@@ -256,8 +319,25 @@ export class SspiNtlmEnd {
     const first = !SecIsValidHandle(this.context);
     const status =
       this.role === "initiator"
-        ? await initialize("promise", first ? this.credential : null, this.context, this.target, this.fContextReq, tokenInput(token, ...extra), out, this.attr)
-        : await accept("promise", first ? this.credential : null, this.context, tokenInput(token, ...extra), this.fContextReq, out, this.attr);
+        ? await initialize(
+            "promise",
+            first ? this.credential : null,
+            this.context,
+            this.target,
+            this.fContextReq,
+            tokenInput(token, ...extra),
+            out,
+            this.attr,
+          )
+        : await accept(
+            "promise",
+            first ? this.credential : null,
+            this.context,
+            tokenInput(token, ...extra),
+            this.fContextReq,
+            out,
+            this.attr,
+          );
     return { status, output: outputToken(out) };
   }
 
@@ -275,7 +355,10 @@ export class SspiNtlmEnd {
   }
 
   unwrap(wrapped: Uint8Array): Uint8Array {
-    const desc = secBufferDesc(secBuffer(SECBUFFER_TOKEN, wrapped.slice(0, 16)), secBuffer(SECBUFFER_DATA, wrapped.slice(16)));
+    const desc = secBufferDesc(
+      secBuffer(SECBUFFER_TOKEN, wrapped.slice(0, 16)),
+      secBuffer(SECBUFFER_DATA, wrapped.slice(16)),
+    );
     const status = DecryptMessage(this.context, desc, 0, null);
     if (status !== SEC_E_OK) throw new Error(`DecryptMessage: ${this.reason}`);
     return desc.pBuffers[1]!.pvBuffer!;
@@ -289,7 +372,12 @@ export class SspiNtlmEnd {
   }
 
   verify(message: Uint8Array, signature: Uint8Array): SECURITY_STATUS {
-    return VerifySignature(this.context, secBufferDesc(secBuffer(SECBUFFER_DATA, message), secBuffer(SECBUFFER_TOKEN, signature)), 0, null);
+    return VerifySignature(
+      this.context,
+      secBufferDesc(secBuffer(SECBUFFER_DATA, message), secBuffer(SECBUFFER_TOKEN, signature)),
+      0,
+      null,
+    );
   }
 
   /** QueryContextAttributes that must succeed. */
