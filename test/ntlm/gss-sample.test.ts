@@ -1,12 +1,20 @@
 /**
  * MIT's gss-sample programs with the gss-ntlmssp mechanism, token by token over TCP on 127.0.0.1:
- * `gss-client` (NTLM mech) → our server state machine, and our client → `gss-server`, each with a
- * sealed message one way and a MIC (NTLM signature) the other, as the samples exchange them.
+ * our InitializeSecurityContext (the NTLM SSPI package) → `gss-server`, with EncryptMessage's
+ * sealed message out and its MIC checked with VerifySignature; and `gss-client` (NTLM mech) → our
+ * server state machine. (gss-client asks no confidentiality, yet gss-ntlmssp's gss_wrap seals
+ * anyway: unsealing that needs the state machine's `alwaysSeal`, which SSPI's DecryptMessage —
+ * confidentiality only when negotiated, as on Windows — does not offer.)
  */
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
-import { NtlmClient } from "../../src/ntlm/client.js";
+import {
+  ISC_REQ_CONFIDENTIALITY,
+  ISC_REQ_INTEGRITY,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+} from "../../src/index.js";
 import {
   closeServer,
   freePort,
@@ -28,6 +36,7 @@ import {
   TOKEN_WRAPPED,
 } from "./support/gss-sample.js";
 import { requirePeer, UserFile } from "./support/line-peer.js";
+import { SspiNtlmEnd } from "./support/sspi-ntlm.js";
 
 const users = new UserFile("TESTDOM:alice:alicepw\n");
 after(() => users.remove());
@@ -93,7 +102,7 @@ describe("MIT gss-sample with gss-ntlmssp", () => {
     }
   });
 
-  it("our client → gss-server: context, sealed message out, its MIC verified", async (t) => {
+  it("our InitializeSecurityContext → gss-server: context, EncryptMessage out, its MIC verified", async (t) => {
     if (!requirePeer(t, GSS_SAMPLES.what, GSS_SAMPLES.probe)) return;
     const port = await freePort();
     const server = spawnPeer(
@@ -121,24 +130,28 @@ describe("MIT gss-sample with gss-ntlmssp", () => {
         }
       }
       const reader = new SocketReader(socket);
-      const client = new NtlmClient({
-        credentials: { User: "alice", Domain: "TESTDOM", Password: "alicepw" },
-        targetName: "host/localhost",
-        workstation: "TSWS",
-        integrity: true,
-        confidentiality: true,
-      });
-      socket.write(frame(TOKEN_NOOP | TOKEN_CONTEXT_NEXT, new Uint8Array(0)));
-      socket.write(frame(TOKEN_CONTEXT, client.negotiate()));
-      const challenge = await readToken(reader);
-      assert.equal(challenge.flags, TOKEN_CONTEXT);
-      socket.write(frame(TOKEN_CONTEXT, client.authenticate(challenge.token)));
-      const session = client.result!.session!;
-      const message = new TextEncoder().encode("hello from async-sspi");
-      socket.write(frame(TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, session.wrap(message)));
-      const mic = await readToken(reader);
-      assert.equal(mic.flags, TOKEN_MIC, server.output());
-      session.verify(message, mic.token);
+      const client = await SspiNtlmEnd.initiator(
+        { User: "alice", Domain: "TESTDOM", Password: "alicepw" },
+        { target: "host/localhost", fContextReq: ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY },
+      );
+      try {
+        const negotiate = await client.step(null);
+        assert.equal(negotiate.status, SEC_I_CONTINUE_NEEDED);
+        socket.write(frame(TOKEN_NOOP | TOKEN_CONTEXT_NEXT, new Uint8Array(0)));
+        socket.write(frame(TOKEN_CONTEXT, negotiate.output));
+        const challenge = await readToken(reader);
+        assert.equal(challenge.flags, TOKEN_CONTEXT);
+        const authenticate = await client.step(challenge.token);
+        assert.equal(authenticate.status, SEC_E_OK, client.reason);
+        socket.write(frame(TOKEN_CONTEXT, authenticate.output));
+        const message = new TextEncoder().encode("hello from async-sspi");
+        socket.write(frame(TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC, client.wrap(message)));
+        const mic = await readToken(reader);
+        assert.equal(mic.flags, TOKEN_MIC, server.output());
+        assert.equal(client.verify(message, mic.token), SEC_E_OK, "VerifySignature of gss-server's MIC");
+      } finally {
+        client.dispose();
+      }
       socket.write(frame(TOKEN_NOOP, new Uint8Array(0)));
       await waitForOutput(server, /Accepted connection: "TESTDOM\\alice"/);
       assert.match(server.output(), /Accepted connection: "TESTDOM\\alice"/);
