@@ -28,11 +28,14 @@ import { queueAsyncCall, type SspiAsyncContext } from "./async-context.js";
 /**
  * Queues AcquireCredentialsHandle.
  *
- * @param pszPrincipal null for Schannel.
- * @param pszPackage package name or alias, case-insensitive ("Schannel").
+ * @param pszPrincipal null for Schannel; for NTLM with null `pAuthData`, the user (or
+ *   `DOMAIN\user`) whose line of `NTLM_USER_FILE` to use.
+ * @param pszPackage package name or alias, case-insensitive ("Schannel", "NTLM").
  * @param fCredentialUse `SECPKG_CRED_OUTBOUND` (client) or `SECPKG_CRED_INBOUND` (server).
  * @param pvLogonId must be null.
- * @param pAuthData package-specific (Schannel: an `SCH_CREDENTIALS` object); copied at queue time.
+ * @param pAuthData package-specific (Schannel: an `SCH_CREDENTIALS` object; NTLM: a
+ *   `SEC_WINNT_AUTH_IDENTITY` outbound, an `NtlmAcceptorCredentials` inbound, or null); copied at
+ *   queue time.
  * @param pGetKeyFn must be null.
  * @param pvGetKeyArgument must be null.
  * @param phCredential receives the credential handle at completion.

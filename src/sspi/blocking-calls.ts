@@ -2,16 +2,18 @@
  * The blocking SSPI establishing functions — `AcquireCredentialsHandle`,
  * `InitializeSecurityContext`, `AcceptSecurityContext`, `DeleteSecurityContext`,
  * `FreeCredentialsHandle` — with the C parameter lists, returning the final status the way
- * Windows SSPI blocks on LSA: the calling thread waits (`Atomics.wait` on a `SharedArrayBuffer`)
- * while a security-service worker runs the engine, so a synchronous loop ported from C works
- * unchanged in a CLI or inside a worker thread.
+ * Windows SSPI blocks on LSA. Where the work runs is the package's: Schannel's calling thread
+ * waits (`Atomics.wait` on a `SharedArrayBuffer`) while a security-service worker runs the TLS
+ * engine; NTLM, pure computation, runs in the call on this thread. Either way a synchronous loop
+ * ported from C works unchanged in a CLI or inside a worker thread.
  *
  * **On a server's event loop use the asynchronous functions** (`Sspi*Async` or `promises.*`):
  * while a blocking call waits, this thread runs nothing else — no timers, no I/O, no other
  * connection — for the whole engine step (about 1–1.5 ms per RSA handshake step, plus the queue
  * of the worker). The asynchronous functions give the same results without stopping the loop.
  *
- * Behaviour:
+ * Behaviour (Schannel; NTLM needs no worker and its blocking AcceptSecurityContext refuses a user
+ * store answering with a Promise, `SEC_E_UNSUPPORTED_FUNCTION`):
  * - They always run on a worker: on the security service's pool, or, when it was configured with
  *   `workers: 0` (in-thread host), on a one-worker pool started on first use. The worker never
  *   needs the blocked thread, so this cannot deadlock.
@@ -54,11 +56,13 @@ function run(prepared: Prepared): SECURITY_STATUS {
  * AcquireCredentialsHandle, blocking until the security service has built the credential.
  * Prefer `SspiAcquireCredentialsHandleAsync` on an event loop that serves anything else.
  *
- * @param pszPrincipal null for Schannel.
- * @param pszPackage package name or alias, case-insensitive ("Schannel").
+ * @param pszPrincipal null for Schannel; for NTLM with null `pAuthData`, the user (or
+ *   `DOMAIN\user`) whose line of `NTLM_USER_FILE` to use.
+ * @param pszPackage package name or alias, case-insensitive ("Schannel", "NTLM").
  * @param fCredentialUse `SECPKG_CRED_OUTBOUND` (client) or `SECPKG_CRED_INBOUND` (server).
  * @param pvLogonId must be null.
- * @param pAuthData package-specific (Schannel: an `SCH_CREDENTIALS` object).
+ * @param pAuthData package-specific (Schannel: an `SCH_CREDENTIALS` object; NTLM: a
+ *   `SEC_WINNT_AUTH_IDENTITY` outbound, an `NtlmAcceptorCredentials` inbound, or null).
  * @param pGetKeyFn must be null.
  * @param pvGetKeyArgument must be null.
  * @param phCredential receives the credential handle.
