@@ -1,6 +1,7 @@
 /**
  * The NTLM package's building blocks (NTLMv2): messages, crypto, client and server state
- * machines, session security. Not yet wired into the SSPI surface (see docs/ntlm.md).
+ * machines, session security — for tests and tools. Callers use the SSPI package ("NTLM",
+ * `package/`, registered by `register.ts`; see docs/ntlm.md).
  *
  * @module
  */
