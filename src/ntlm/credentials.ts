@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { ntHash } from "./crypto/ntowf.js";
 import { NtlmError } from "./ntlm-error.js";
-import { parseUserFileLines } from "./user-file.js";
+import { parseUserFileLines, readUserFile } from "./user-file.js";
 
 /** A user with a password (SEC_WINNT_AUTH_IDENTITY field names). */
 export interface NtlmPasswordIdentity {
@@ -49,15 +48,7 @@ export function defaultCredentials(
   user?: string,
   env: Record<string, string | undefined> = process.env,
 ): NtlmPasswordIdentity {
-  const path = env.NTLM_USER_FILE;
-  if (!path) throw new NtlmError("no-credentials", "no credentials given and NTLM_USER_FILE is not set");
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new NtlmError("no-credentials", "NTLM_USER_FILE cannot be read");
-  }
-  const lines = parseUserFileLines(text);
+  const lines = parseUserFileLines(readUserFile(env.NTLM_USER_FILE, "NTLM_USER_FILE"));
   const line = user === undefined ? lines[0] : lines.find((l) => l.user.toUpperCase() === user.toUpperCase());
   if (!line) throw new NtlmError("no-credentials", "no matching user in NTLM_USER_FILE");
   return { User: line.user, Domain: line.domain, Password: line.password };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { NtlmError } from "./ntlm-error.js";
 
 export interface UserFileLine {
@@ -33,4 +34,18 @@ export function parseUserFileLines(text: string): UserFileLine[] {
     });
   }
   return lines;
+}
+
+/**
+ * The text of the user file at `path` (`what` names it in the reason).
+ *
+ * @throws NtlmError `no-credentials` when there is no path or the file cannot be read.
+ */
+export function readUserFile(path: string | undefined, what: string): string {
+  if (!path) throw new NtlmError("no-credentials", `no credentials given and ${what} is not set`);
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new NtlmError("no-credentials", `${what} cannot be read`);
+  }
 }

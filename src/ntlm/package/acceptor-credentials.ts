@@ -7,12 +7,11 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import type { Outcome } from "../../sspi/security-package.js";
 import { SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../../sspi/status.js";
 import { defaultWorkstation } from "../client.js";
-import { NtlmError } from "../ntlm-error.js";
 import { type ChannelBindingPolicy, NtlmServer } from "../server.js";
+import { readUserFile } from "../user-file.js";
 import {
   type NtHashLookup,
   type NtlmUserStore,
@@ -107,13 +106,6 @@ export function acceptorServer(config: AcceptorConfig): NtlmServer {
 
 function userStore(users: AcceptorConfig["users"]): NtlmUserStore {
   if (users.kind === "lookup") return userStoreFromCallback(users.lookup);
-  const path = users.path ?? process.env.NTLM_USER_FILE;
-  if (!path) throw new NtlmError("no-credentials", "no user store given and NTLM_USER_FILE is not set");
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new NtlmError("no-credentials", "the NTLM user file cannot be read");
-  }
-  return userStoreFromText(text);
+  const what = users.path === undefined ? "NTLM_USER_FILE" : "the NTLM user file";
+  return userStoreFromText(readUserFile(users.path ?? process.env.NTLM_USER_FILE, what));
 }

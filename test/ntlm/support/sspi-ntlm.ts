@@ -159,14 +159,13 @@ export function acceptorCredentials(extra: Partial<NtlmAcceptorCredentials> = {}
 
 /** An exchange's two ends and what each call returned. */
 export interface SspiExchange {
-  clientCred: CredHandle;
-  serverCred: CredHandle;
   client: CtxtHandle;
   server: CtxtHandle;
   clientAttr: Box<number>;
   serverAttr: Box<number>;
   /** Statuses in order: ISC 1, ASC 1, ISC 2, ASC 2 (shorter when a call failed). */
   statuses: SECURITY_STATUS[];
+  /** The output token of each call (empty when there was none). */
   tokens: Uint8Array[];
   dispose(): void;
 }
@@ -180,95 +179,63 @@ export interface ExchangeOptions {
   target?: string | null;
   clientBindings?: SecBuffer;
   serverBindings?: SecBuffer;
-  /** Rewrites the token before the peer sees it (tampering tests). */
+  /** Rewrites the token of call `leg` (0 = NEGOTIATE) before the peer sees it (tampering tests). */
   alter?: (leg: number, token: Uint8Array) => Uint8Array;
 }
 
-/** Runs the NTLM exchange through the SSPI surface; stops at the first failing call. */
+const EXPECTED = [SEC_I_CONTINUE_NEEDED, SEC_I_CONTINUE_NEEDED, SEC_E_OK, SEC_E_OK];
+
+/** Runs the NTLM exchange through the SSPI surface; stops at the first call that did not go on. */
 export async function sspiExchange(o: ExchangeOptions = {}): Promise<SspiExchange> {
   const door = o.door ?? "blocking";
+  const identity =
+    o.identity === undefined ? { User: "alice", Domain: "TESTDOM", Password: "alicepw" } : o.identity;
+  const target = o.target === undefined ? "HTTP/server.testdom.test" : o.target;
+  const client = await SspiNtlmEnd.initiator(identity, {
+    door,
+    ...(target !== null && { target }),
+    fContextReq: o.iscReq ?? 0,
+    ...(o.clientBindings && { bindings: o.clientBindings }),
+  });
+  const server = await SspiNtlmEnd.acceptor(o.acceptor ?? acceptorCredentials(), {
+    door,
+    fContextReq: o.ascReq ?? 0,
+    ...(o.serverBindings && { bindings: o.serverBindings }),
+  });
   const x: SspiExchange = {
-    clientCred: new CredHandle(),
-    serverCred: new CredHandle(),
-    client: new CtxtHandle(),
-    server: new CtxtHandle(),
-    clientAttr: box(0),
-    serverAttr: box(0),
+    client: client.context,
+    server: server.context,
+    clientAttr: client.attr,
+    serverAttr: server.attr,
     statuses: [],
     tokens: [],
     dispose() {
-      for (const h of [x.client, x.server]) if (SecIsValidHandle(h)) DeleteSecurityContext(h);
-      for (const h of [x.clientCred, x.serverCred]) if (SecIsValidHandle(h)) FreeCredentialsHandle(h);
+      client.dispose();
+      server.dispose();
     },
   };
-  const identity =
-    o.identity === undefined ? { User: "alice", Domain: "TESTDOM", Password: "alicepw" } : o.identity;
-  const acceptorData = o.acceptor ?? acceptorCredentials();
-  const a = await acquire(door, SECPKG_CRED_OUTBOUND, identity, x.clientCred);
-  const b = await acquire(door, SECPKG_CRED_INBOUND, acceptorData, x.serverCred);
-  if (a !== SEC_E_OK || b !== SEC_E_OK) throw new Error(`acquire failed: ${a} ${b}`);
-  const target = o.target === undefined ? "HTTP/server.testdom.test" : o.target;
   const alter = o.alter ?? ((_: number, t: Uint8Array) => t);
-  const cb = (b?: SecBuffer) => (b ? [b] : []);
-  let out = tokenOutput();
-  let status = await initialize(
-    door,
-    x.clientCred,
-    x.client,
-    target,
-    o.iscReq ?? 0,
-    tokenInput(null, ...cb(o.clientBindings)),
-    out,
-    x.clientAttr,
-  );
-  x.statuses.push(status);
-  if (status !== SEC_I_CONTINUE_NEEDED) return x;
-  x.tokens.push(outputToken(out));
-  out = tokenOutput();
-  status = await accept(
-    door,
-    x.serverCred,
-    x.server,
-    tokenInput(alter(0, x.tokens[0]!), ...cb(o.serverBindings)),
-    o.ascReq ?? 0,
-    out,
-    x.serverAttr,
-  );
-  x.statuses.push(status);
-  if (status !== SEC_I_CONTINUE_NEEDED) return x;
-  x.tokens.push(outputToken(out));
-  out = tokenOutput();
-  status = await initialize(
-    door,
-    null,
-    x.client,
-    target,
-    o.iscReq ?? 0,
-    tokenInput(alter(1, x.tokens[1]!), ...cb(o.clientBindings)),
-    out,
-    x.clientAttr,
-  );
-  x.statuses.push(status);
-  if (status !== SEC_E_OK) return x;
-  x.tokens.push(outputToken(out));
-  out = tokenOutput();
-  status = await accept(
-    door,
-    null,
-    x.server,
-    tokenInput(alter(2, x.tokens[2]!), ...cb(o.serverBindings)),
-    o.ascReq ?? 0,
-    out,
-    x.serverAttr,
-  );
-  x.statuses.push(status);
-  x.tokens.push(outputToken(out));
+  for (let leg = 0; leg < EXPECTED.length; leg++) {
+    const input = leg === 0 ? null : alter(leg - 1, x.tokens[leg - 1]!);
+    const { status, output } = await (leg % 2 === 0 ? client : server).step(input);
+    x.statuses.push(status);
+    x.tokens.push(output);
+    if (status !== EXPECTED[leg]) break;
+  }
   return x;
+}
+
+/** How an {@link SspiNtlmEnd} calls: front door (default `promise`), flags, SPN, bindings. */
+export interface EndOptions {
+  door?: FrontDoor;
+  fContextReq?: number;
+  target?: string;
+  bindings?: SecBuffer;
 }
 
 /**
  * One end of an NTLM exchange through the SSPI surface, for driving a peer we did not write
- * token by token: `step()` is ISC or ASC (promise front door), `wrap`/`unwrap` are the GSS wrap
+ * token by token: `step()` is ISC or ASC (through the chosen front door), `wrap`/`unwrap` are the GSS wrap
  * token (`signature ‖ sealed`) made with EncryptMessage/DecryptMessage, `sign`/`verify` are
  * MakeSignature/VerifySignature.
  */
@@ -279,65 +246,41 @@ export class SspiNtlmEnd {
 
   private constructor(
     readonly role: "initiator" | "acceptor",
-    private readonly fContextReq: number,
-    private readonly target: string | null,
-    private readonly bindings: SecBuffer | undefined,
+    private readonly options: EndOptions,
   ) {}
 
-  static async initiator(
-    identity: unknown,
-    options: { target?: string; fContextReq?: number; bindings?: SecBuffer } = {},
-  ): Promise<SspiNtlmEnd> {
-    const end = new SspiNtlmEnd(
-      "initiator",
-      options.fContextReq ?? 0,
-      options.target ?? null,
-      options.bindings,
-    );
+  static async initiator(identity: unknown, options: EndOptions = {}): Promise<SspiNtlmEnd> {
+    const end = new SspiNtlmEnd("initiator", options);
     await end.acquire(SECPKG_CRED_OUTBOUND, identity);
     return end;
   }
 
-  static async acceptor(
-    authData: unknown,
-    options: { fContextReq?: number; bindings?: SecBuffer } = {},
-  ): Promise<SspiNtlmEnd> {
-    const end = new SspiNtlmEnd("acceptor", options.fContextReq ?? 0, null, options.bindings);
+  static async acceptor(authData: unknown, options: Omit<EndOptions, "target"> = {}): Promise<SspiNtlmEnd> {
+    const end = new SspiNtlmEnd("acceptor", options);
     await end.acquire(SECPKG_CRED_INBOUND, authData);
     return end;
   }
 
+  private get door(): FrontDoor {
+    return this.options.door ?? "promise";
+  }
+
   private async acquire(use: number, authData: unknown): Promise<void> {
-    const status = await acquire("promise", use, authData, this.credential);
+    const status = await acquire(this.door, use, authData, this.credential);
     if (status !== SEC_E_OK) throw new Error(`AcquireCredentialsHandle: ${SspiGetLastErrorInfo()?.message}`);
   }
 
   /** One ISC/ASC call: its status and output token. */
   async step(token: Uint8Array | null): Promise<{ status: SECURITY_STATUS; output: Uint8Array }> {
     const out = tokenOutput();
-    const extra = this.bindings ? [this.bindings] : [];
-    const first = !SecIsValidHandle(this.context);
+    const o = this.options;
+    const input = tokenInput(token, ...(o.bindings ? [o.bindings] : []));
+    const credential = SecIsValidHandle(this.context) ? null : this.credential;
+    const req = o.fContextReq ?? 0;
     const status =
       this.role === "initiator"
-        ? await initialize(
-            "promise",
-            first ? this.credential : null,
-            this.context,
-            this.target,
-            this.fContextReq,
-            tokenInput(token, ...extra),
-            out,
-            this.attr,
-          )
-        : await accept(
-            "promise",
-            first ? this.credential : null,
-            this.context,
-            tokenInput(token, ...extra),
-            this.fContextReq,
-            out,
-            this.attr,
-          );
+        ? await initialize(this.door, credential, this.context, o.target ?? null, req, input, out, this.attr)
+        : await accept(this.door, credential, this.context, input, req, out, this.attr);
     return { status, output: outputToken(out) };
   }
 
