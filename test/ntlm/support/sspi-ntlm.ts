@@ -61,6 +61,19 @@ function viaAsyncContext(queue: (ctx: SspiAsyncContext) => SECURITY_STATUS): Pro
   }).finally(() => SspiFreeAsyncContext(ctx));
 }
 
+/** Calls one SSPI function through `door`: blocking, its promise form, or its `Sspi*Async` form. */
+function through<A extends unknown[]>(
+  door: FrontDoor,
+  args: Readonly<A>,
+  blocking: (...a: A) => SECURITY_STATUS,
+  promise: (...a: A) => Promise<SECURITY_STATUS>,
+  queue: (ctx: SspiAsyncContext, ...a: A) => SECURITY_STATUS,
+): Promise<SECURITY_STATUS> {
+  if (door === "blocking") return Promise.resolve(blocking(...args));
+  if (door === "promise") return promise(...args);
+  return viaAsyncContext((ctx) => queue(ctx, ...args));
+}
+
 export function acquire(
   door: FrontDoor,
   use: number,
@@ -70,9 +83,13 @@ export function acquire(
   expiry: Box<TimeStamp> | null = null,
 ): Promise<SECURITY_STATUS> {
   const args = [principal, "NTLM", use, null, authData, null, null, cred, expiry] as const;
-  if (door === "blocking") return Promise.resolve(AcquireCredentialsHandle(...args));
-  if (door === "promise") return promises.AcquireCredentialsHandle(...args);
-  return viaAsyncContext((ctx) => SspiAcquireCredentialsHandleAsync(ctx, ...args));
+  return through(
+    door,
+    args,
+    AcquireCredentialsHandle,
+    promises.AcquireCredentialsHandle,
+    SspiAcquireCredentialsHandleAsync,
+  );
 }
 
 export function initialize(
@@ -99,9 +116,13 @@ export function initialize(
     attr,
     null,
   ] as const;
-  if (door === "blocking") return Promise.resolve(InitializeSecurityContext(...args));
-  if (door === "promise") return promises.InitializeSecurityContext(...args);
-  return viaAsyncContext((ctx) => SspiInitializeSecurityContextAsync(ctx, ...args));
+  return through(
+    door,
+    args,
+    InitializeSecurityContext,
+    promises.InitializeSecurityContext,
+    SspiInitializeSecurityContextAsync,
+  );
 }
 
 export function accept(
@@ -124,9 +145,13 @@ export function accept(
     attr,
     null,
   ] as const;
-  if (door === "blocking") return Promise.resolve(AcceptSecurityContext(...args));
-  if (door === "promise") return promises.AcceptSecurityContext(...args);
-  return viaAsyncContext((ctx) => SspiAcceptSecurityContextAsync(ctx, ...args));
+  return through(
+    door,
+    args,
+    AcceptSecurityContext,
+    promises.AcceptSecurityContext,
+    SspiAcceptSecurityContextAsync,
+  );
 }
 
 /** A token input descriptor, plus any extra buffers (SECBUFFER_CHANNEL_BINDINGS). */
