@@ -20,8 +20,7 @@
  * @module
  */
 import { bufferKind, SECBUFFER_CHANNEL_BINDINGS, SECBUFFER_TOKEN } from "../../sspi/buffer-types.js";
-import type { HostTask, Reply } from "../../sspi/host-task.js";
-import { reply } from "../../sspi/host-task.js";
+import { type HostTask, type Reply, reply } from "../../sspi/host-task.js";
 import type { ContextRequest, ContextResult } from "../../sspi/security-package.js";
 import {
   SEC_E_INTERNAL_ERROR,
@@ -36,8 +35,7 @@ import { NtlmClient } from "../client.js";
 import type { NtlmClientCredentials } from "../credentials.js";
 import { type ChannelBindings, fromSecChannelBindings } from "../crypto/channel-bindings.js";
 import { NtlmError } from "../ntlm-error.js";
-import type { NtlmAuthenticatedUser, NtlmServer, NtlmServerContext } from "../server.js";
-import { NtlmServerContext as ServerContext } from "../server.js";
+import { type NtlmAuthenticatedUser, type NtlmServer, NtlmServerContext } from "../server.js";
 import type { NtlmSessionSecurity } from "../session-security.js";
 import {
   acceptorAttributes,
@@ -191,7 +189,7 @@ export class NtlmAcceptor extends NtlmContext {
   ) {
     super(contextReq);
     const relaxed = server.policy === "required" && allowsMissingBindings(contextReq);
-    this.context = new ServerContext(server, relaxed ? { channelBindingPolicy: "when-supported" } : {});
+    this.context = new NtlmServerContext(server, relaxed ? { channelBindingPolicy: "when-supported" } : {});
     this.contextAttr = acceptorAttributes({ integrity: false, confidentiality: false });
   }
 
