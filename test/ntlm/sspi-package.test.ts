@@ -21,9 +21,11 @@ import {
   CtxtHandle,
   channelBindingsBuffer,
   DecryptMessage,
+  DeleteSecurityContext,
   EncryptMessage,
   EnumerateSecurityPackages,
   FreeContextBuffer,
+  FreeCredentialsHandle,
   ISC_REQ_ALLOCATE_MEMORY,
   ISC_REQ_CONFIDENTIALITY,
   ISC_REQ_CONNECTION,
@@ -66,6 +68,7 @@ import {
   SECPKG_CRED_OUTBOUND,
   SECPKG_NEGOTIATION_COMPLETE,
   type SecHandle,
+  SecIsValidHandle,
   type SecPkgInfo,
   SspiGetLastErrorInfo,
   secBuffer,
@@ -75,6 +78,7 @@ import {
 } from "../../src/index.js";
 import { ntHash } from "../../src/ntlm/crypto/ntowf.js";
 import { MIC_OFFSET } from "../../src/ntlm/messages/authenticate-message.js";
+import { leakCheck } from "../support/sspi-driver.js";
 import { unhex } from "./support/bytes.js";
 import {
   acceptorCredentials,
@@ -86,6 +90,9 @@ import {
   tokenInput,
   tokenOutput,
 } from "./support/sspi-ntlm.js";
+
+const leaks = leakCheck();
+after(() => leaks.verify());
 
 const SECURE = ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_CONNECTION;
 const SECURE_ASC = ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_CONNECTION;
@@ -112,6 +119,12 @@ function reasonOf(handle: SecHandle, ...secrets: string[]): string {
   for (const secret of secrets)
     assert.ok(!info.message.includes(secret), `"${secret}" leaked: ${info.message}`);
   return info.reason ?? "";
+}
+
+/** Deletes a context and frees a credential a test made by hand. */
+function release(ctx: SecHandle, cred: SecHandle): void {
+  assert.equal(DeleteSecurityContext(ctx), SEC_E_OK);
+  assert.equal(FreeCredentialsHandle(cred), SEC_E_OK);
 }
 
 /** EncryptMessage layout: [TOKEN(16), DATA]. */
@@ -226,10 +239,11 @@ describe("NTLM exchange through each front door", () => {
     );
     const out = secBufferDesc(secBuffer(SECBUFFER_TOKEN));
     const attr = box(0);
+    const ctx = new CtxtHandle();
     const status = await initialize(
       "blocking",
       cred,
-      new CtxtHandle(),
+      ctx,
       null,
       ISC_REQ_ALLOCATE_MEMORY | SECURE,
       tokenInput(null),
@@ -240,6 +254,7 @@ describe("NTLM exchange through each front door", () => {
     assert.ok(out.pBuffers[0]!.cbBuffer > 0);
     assert.ok((attr.value & ISC_RET_ALLOCATED_MEMORY) !== 0);
     assert.equal(FreeContextBuffer(out.pBuffers[0]!.pvBuffer), SEC_E_OK);
+    release(ctx, cred);
   });
 
   it("a caller-supplied output buffer too small is SEC_E_BUFFER_TOO_SMALL with the size needed", async () => {
@@ -253,7 +268,16 @@ describe("NTLM exchange through each front door", () => {
     const ctx = new CtxtHandle();
     const out = secBufferDesc(secBuffer(SECBUFFER_TOKEN, 4));
     assert.equal(await initialize("blocking", cred, ctx, null, 0, null, out, box(0)), SEC_E_BUFFER_TOO_SMALL);
-    assert.ok(out.pBuffers[0]!.cbBuffer > 4);
+    const needed = out.pBuffers[0]!.cbBuffer;
+    assert.ok(needed > 4);
+    // the retry with a large enough buffer gets the held result: the same NEGOTIATE
+    const retry = secBufferDesc(secBuffer(SECBUFFER_TOKEN, needed));
+    assert.equal(
+      await initialize("blocking", null, ctx, null, 0, null, retry, box(0)),
+      SEC_I_CONTINUE_NEEDED,
+    );
+    assert.equal(retry.pBuffers[0]!.cbBuffer, needed);
+    release(ctx, cred);
   });
 
   it("an NT hash works instead of the password", async () => {
@@ -427,34 +451,35 @@ describe("NTLM failure statuses through the SSPI surface", () => {
   it("a credential of the wrong direction is SEC_E_WRONG_CREDENTIAL_HANDLE; datagram is unsupported", async () => {
     const inbound = new CredHandle();
     await acquire("blocking", SECPKG_CRED_INBOUND, acceptorCredentials(), inbound);
-    assert.equal(
-      await initialize(
-        "blocking",
-        inbound,
-        new CtxtHandle(),
-        null,
-        0,
-        tokenInput(null),
-        tokenOutput(),
-        box(0),
-      ),
-      SEC_E_WRONG_CREDENTIAL_HANDLE,
+    const first = new CtxtHandle();
+    const wrong = await initialize(
+      "blocking",
+      inbound,
+      first,
+      null,
+      0,
+      tokenInput(null),
+      tokenOutput(),
+      box(0),
     );
+    assert.equal(wrong, SEC_E_WRONG_CREDENTIAL_HANDLE);
+    assert.equal(SecIsValidHandle(first), false, "no context was created");
+    assert.equal(FreeCredentialsHandle(inbound), SEC_E_OK);
     const outbound = new CredHandle();
     await acquire("blocking", SECPKG_CRED_OUTBOUND, { User: "a", Password: "b" }, outbound);
-    assert.equal(
-      await initialize(
-        "blocking",
-        outbound,
-        new CtxtHandle(),
-        null,
-        ISC_REQ_DATAGRAM,
-        null,
-        tokenOutput(),
-        box(0),
-      ),
-      SEC_E_UNSUPPORTED_FUNCTION,
+    const datagram = new CtxtHandle();
+    const status = await initialize(
+      "blocking",
+      outbound,
+      datagram,
+      null,
+      ISC_REQ_DATAGRAM,
+      null,
+      tokenOutput(),
+      box(0),
     );
+    assert.equal(status, SEC_E_UNSUPPORTED_FUNCTION);
+    release(datagram, outbound);
   });
 });
 
