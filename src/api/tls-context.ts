@@ -35,7 +35,7 @@ import {
 } from "../sspi/status.js";
 import { type SecBuffer, secBufferDesc } from "../sspi/types.js";
 import { raceAbort } from "./abort.js";
-import { concatBytes, copyBytes, EMPTY } from "./bytes.js";
+import { copyBytes, EMPTY, joinBytes } from "./bytes.js";
 import { type ContextCallResult, callContext } from "./context-call.js";
 import type { TlsVersion } from "./credential-options.js";
 import type { TlsCredentials } from "./credentials.js";
@@ -345,8 +345,8 @@ export class TlsContext {
           throw this.#fail(
             "DecryptMessage",
             status,
-            concatBytes(...toSend, alert.output),
-            concatBytes(...plaintext),
+            joinBytes([...toSend, alert.output]),
+            joinBytes(plaintext),
           );
         }
         if (opened.plaintext.byteLength > 0) plaintext.push(opened.plaintext);
@@ -363,19 +363,19 @@ export class TlsContext {
             throw this.#fail(
               this.#operation,
               answer.status,
-              concatBytes(...toSend, answer.output),
-              concatBytes(...plaintext),
+              joinBytes([...toSend, answer.output]),
+              joinBytes(plaintext),
             );
           toSend.push(answer.output);
         }
       }
       return {
-        plaintext: concatBytes(...plaintext),
+        plaintext: joinBytes(plaintext),
         rest: view,
         missing,
         closed: this.#peerClosed,
         renegotiate,
-        toSend: concatBytes(...toSend),
+        toSend: joinBytes(toSend),
       };
     });
   }

@@ -19,7 +19,7 @@
  */
 import { Duplex } from "node:stream";
 import { ByteQueue } from "./byte-queue.js";
-import { concatBytes } from "./bytes.js";
+import { joinBytes } from "./bytes.js";
 import type { TlsContext } from "./tls-context.js";
 import { TlsError } from "./tls-error.js";
 import { duplexTransport, isDuplex, type MessageTransport } from "./transport.js";
@@ -125,7 +125,7 @@ export class SspiTlsStream extends Duplex {
     try {
       for (;;) {
         if (size >= wanted) {
-          const buffer = concatBytes(...pending);
+          const buffer = joinBytes(pending);
           const r = await this.#exchange(async () => {
             const decrypted = await this.context.decrypt(buffer);
             return { value: decrypted, send: decrypted.toSend };
@@ -201,7 +201,7 @@ export class SspiTlsStream extends Duplex {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.#encryptAndSend(concatBytes(...chunks.map((c) => c.chunk)), callback);
+    this.#encryptAndSend(joinBytes(chunks.map((c) => c.chunk)), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

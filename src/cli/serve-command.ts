@@ -469,20 +469,58 @@ function serveEcho(c: Connection, stream: SspiTlsStream): void {
   });
 }
 
+/**
+ * Most responses written to one connection and not yet accepted by its socket. With
+ * `write()` returning false, this bounds what one client that never reads can make us hold.
+ */
+const MAX_QUEUED_RESPONSES = 16;
+
+/**
+ * HTTP/1.1 over one connection with backpressure: requests are answered one at a time, only
+ * while the stream accepts writes (`write()` true) and fewer than {@link MAX_QUEUED_RESPONSES}
+ * are unsent; otherwise reading pauses (which pauses the socket) until the client reads.
+ */
 function serveHttp(c: Connection, stream: SspiTlsStream): void {
   const http = new HttpResponder(c.details!);
   c.http = http;
+  let queued = 0;
+  let blocked = false;
+  const finish = (why: string | null) => {
+    c.closing ??= why;
+    stream.end();
+    stream.resume(); // read (and discard) until the client's close_notify
+  };
+  const pump = () => {
+    for (;;) {
+      if (stream.writableEnded || stream.destroyed) return;
+      if (queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) {
+        blocked = true;
+        stream.pause();
+        return;
+      }
+      const answer = http.next();
+      if (answer === null) break;
+      queued++;
+      c.bytesOut += answer.response.byteLength;
+      stream.write(answer.response, () => {
+        queued--;
+        unblock();
+      });
+      if (answer.close) return finish("HTTP Connection: close");
+    }
+    if (c.endWhenIdle && !http.midRequest) return finish(null);
+    stream.resume();
+  };
+  const unblock = () => {
+    if (!blocked || queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) return;
+    blocked = false;
+    pump();
+  };
+  stream.on("drain", unblock);
   stream.on("data", (chunk: Buffer) => {
     c.bytesIn += chunk.byteLength;
     if (stream.writableEnded) return;
-    const out = http.feed(chunk);
-    for (const response of out.responses) {
-      c.bytesOut += response.byteLength;
-      stream.write(response);
-    }
-    if (out.close || (c.endWhenIdle && !http.midRequest)) {
-      c.closing ??= out.close ? "HTTP Connection: close" : null;
-      stream.end();
-    }
+    http.push(chunk);
+    if (!blocked) pump();
   });
 }
