@@ -32,6 +32,8 @@ export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
     signal?: AbortSignal;
     /** Keep the writable side open after the peer's close_notify (default false). */
     allowHalfOpen?: boolean;
+    /** An end without the peer's close_notify is an `ERR_TLS_TRUNCATED` error (see `SspiTlsStream.truncated`). */
+    strictClose?: boolean;
   };
 
 async function open(
@@ -43,6 +45,7 @@ async function open(
     credentials: given,
     signal,
     allowHalfOpen,
+    strictClose,
     serverName,
     requestClientCertificate,
     ...rest
@@ -64,6 +67,7 @@ async function open(
     transport,
     ...(signal && { signal }),
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
+    ...(strictClose !== undefined && { strictClose }),
   });
   if (!given) stream.once("close", () => void credentials.close());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.

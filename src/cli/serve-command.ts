@@ -427,11 +427,13 @@ async function handleConnection(
     if (!socket.destroyed) socket.destroy();
     const status =
       failure ??
-      (peerClosed
-        ? c.closing
-          ? `${c.closing}: close_notify sent and answered`
-          : "close_notify from client, answered"
-        : (c.closing ?? "closed"));
+      (stream.truncated
+        ? "truncated (TCP closed without close_notify)"
+        : peerClosed
+          ? c.closing
+            ? `${c.closing}: close_notify sent and answered`
+            : "close_notify from client, answered"
+          : (c.closing ?? "closed"));
     finish(status);
   });
   try {
