@@ -67,7 +67,7 @@ const usage = [
   "the negotiated connection and the server's certificate chain on stderr, then sends stdin to",
   "the server and writes the server's plaintext to stdout. The end of stdin sends close_notify;",
   "the command exits when the server has closed too. PORT defaults to 443. Exit status 1 when the",
-  "connection failed or ended without the server's close_notify (\"truncated\": the data may be cut short).",
+  'connection failed or ended without the server\'s close_notify ("truncated": the data may be cut short).',
   "",
   "Options:",
   "  --servername NAME        name to send (SNI) and to check the certificate against (default: HOST)",
