@@ -15,9 +15,11 @@ import { type AddressInfo, connect as netConnect } from "node:net";
 import { after, before, test } from "node:test";
 import tls from "node:tls";
 import { connectTls } from "../../src/api/connect.js";
+import { acquireTlsCredentials } from "../../src/api/credentials.js";
+import { TlsContext } from "../../src/api/tls-context.js";
 import { type IssuedCertificate, issueCertificate } from "../../src/devcert/certificates.js";
 import { SspiError } from "../../src/sspi/sspi-error.js";
-import { type Pki, pki, tcpPair } from "./fixtures.js";
+import { type Pki, pki, SocketChannel, tcpPair } from "./fixtures.js";
 
 let p: Pki;
 let evil: IssuedCertificate;
@@ -179,4 +181,27 @@ test("defect 4, checkServerIdentity is the explicit escape hatch: () => undefine
     ),
     "SEC_E_UNTRUSTED_ROOT",
   );
+});
+
+test("defect 4 (token API): a client TlsContext needs serverName — none is a TypeError; null opts out explicitly", {
+  timeout: 30_000,
+}, async () => {
+  await using credentials = await acquireTlsCredentials({ role: "client", ...roots() });
+  assert.throws(() => new TlsContext(credentials), TypeError);
+  assert.throws(() => new TlsContext(credentials, { alpn: ["h2"] }), TypeError);
+  assert.throws(() => new TlsContext(credentials, { serverName: "" }), TypeError);
+  const pair = await tcpPair();
+  const node = tls.createServer({ cert: evil.certificate, key: evil.privateKey });
+  node.on("secureConnection", (s) => s.end());
+  node.on("tlsClientError", () => {});
+  node.emit("connection", pair.server);
+  try {
+    // Explicit null: the evil.test certificate from a trusted root passes, as the caller asked.
+    await using context = new TlsContext(credentials, { serverName: null });
+    await context.handshake(new SocketChannel(pair.client));
+    assert.equal(context.peerCertificate?.subject, "CN=evil.test");
+  } finally {
+    await pair.close();
+    node.close();
+  }
 });
