@@ -140,6 +140,15 @@ test("defect 4, connectTls({ host, port }) opens the socket and checks host: a n
     await statusOf(connectTls({ host: "localhost", port: localPort, trustedRoots: [p.rogueCa.certificate] })),
     "SEC_E_UNTRUSTED_ROOT",
   );
+  // Nothing listening: the socket's own error.
+  const closed = await new Promise<number>((resolve) => {
+    const probe = tls.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const port = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(port));
+    });
+  });
+  await assert.rejects(connectTls({ host: "127.0.0.1", port: closed, ...roots() }), { code: "ECONNREFUSED" });
   // A bad port is a TypeError at once.
   assert.throws(() => connectTls({ host: "localhost", port: 0 }), TypeError);
 });
