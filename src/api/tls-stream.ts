@@ -104,9 +104,10 @@ export class SspiTlsStream extends Duplex {
   }
 
   /**
-   * True when the transport ended without the peer's close_notify: the data received may be
-   * cut short by an attacker (or a careless peer). Set before `'end'` (at a record boundary,
-   * without `strictClose`) or before the `ERR_TLS_TRUNCATED` `'error'`.
+   * True when the transport ended (or failed) without the peer's close_notify: the data
+   * received may be cut short by an attacker (or a careless peer). Set before `'end'` (at a
+   * record boundary, without `strictClose`), or before the `'error'` (`ERR_TLS_TRUNCATED`, or
+   * the transport's own error such as `ECONNRESET`).
    */
   get truncated(): boolean {
     return this.#truncated;
@@ -173,7 +174,10 @@ export class SspiTlsStream extends Duplex {
             return;
           }
         }
-        const more = await this.#inbox.receive();
+        const more = await this.#inbox.receive().catch((error: unknown) => {
+          this.#truncated = true; // the transport failed (ECONNRESET, …) before the peer's close_notify
+          throw error;
+        });
         if (more === null) return this.#transportEnded(size);
         pending.push(more);
         size += more.byteLength;
