@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from "./bytes.js";
+import { joinBytes } from "./bytes.js";
 
 /** A FIFO of received bytes with one waiting reader. */
 export class ByteQueue {
@@ -62,7 +62,7 @@ export class ByteQueue {
         this.#waiter = resolve;
       });
     }
-    const all = concatBytes(...this.#chunks);
+    const all = joinBytes(this.#chunks);
     this.#chunks = [];
     this.#size = 0;
     return all;

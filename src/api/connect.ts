@@ -1,28 +1,39 @@
 /**
- * `connectTls` / `acceptTls`: a TLS client or server stream over a transport in one call,
- * resolving once the handshake completed.
+ * `connectTls` / `acceptTls`: a TLS client or server stream in one call, resolving once the
+ * handshake completed.
  *
  * ```ts
- * const socket = net.connect(443, "example.test");
- * const tls = await connectTls(socket, { serverName: "example.test", alpn: ["http/1.1"] });
+ * // Opens the socket itself, like tls.connect: host is the server name.
+ * const tls = await connectTls({ host: "example.test", port: 443, alpn: ["http/1.1"] });
+ * // Over a socket or transport you opened: say which name the certificate must match.
+ * const other = await connectTls(net.connect(443, "192.0.2.1"), { serverName: "example.test" });
  * tls.write("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
  * ```
+ *
+ * The server-name rules (secure by default) are in `server-identity.ts`.
  *
  * @module
  */
 import { once } from "node:events";
+import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
+import {
+  type CheckServerIdentity,
+  runIdentityCheck,
+  type ServerIdentity,
+  serverIdentityOf,
+} from "./server-identity.js";
 import { TlsContext, type TlsContextOptions } from "./tls-context.js";
 import { SspiTlsStream } from "./tls-stream.js";
-import type { MessageTransport } from "./transport.js";
+import { isDuplex, type MessageTransport } from "./transport.js";
 
 /**
  * Options of {@link connectTls}/{@link acceptTls}: either `credentials` acquired beforehand
  * (shared by many connections, not closed by the stream) or the credential options (minus
  * `role`), from which credentials are acquired for this one connection and freed when the
- * stream closes; plus the context options and the stream's `signal`/`allowHalfOpen`.
+ * stream closes; plus the context options and the stream's `signal`/`allowHalfOpen`/`strictClose`.
  */
 export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
   TlsContextOptions & {
@@ -32,18 +43,40 @@ export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
     signal?: AbortSignal;
     /** Keep the writable side open after the peer's close_notify (default false). */
     allowHalfOpen?: boolean;
+    /** An end without the peer's close_notify is an `ERR_TLS_TRUNCATED` error (see `SspiTlsStream.truncated`). */
+    strictClose?: boolean;
+    /**
+     * Client: Node's escape hatch, `(hostname, certificate) => Error | undefined`, run once the
+     * handshake completed; an `Error` fails the connection. Required over a socket or transport
+     * when there is no `serverName` (`() => undefined` opts out of the name check explicitly).
+     */
+    checkServerIdentity?: CheckServerIdentity;
   };
+
+/** Options of the form of {@link connectTls} that opens the TCP connection itself. */
+export type TlsConnectOptions = TlsStreamOptions & {
+  /** The server's host name or IP address (default `"localhost"`); also the server name unless `serverName` is given. */
+  host?: string;
+  /** The server's TCP port. */
+  port: number;
+};
+
+/** The transport, or how to open it once the credentials are ready (so its errors have a listener). */
+type TransportSource = MessageTransport | Duplex | (() => Duplex);
 
 async function open(
   role: "client" | "server",
-  transport: MessageTransport | Duplex,
+  source: TransportSource,
   options: TlsStreamOptions,
+  identity: ServerIdentity | null,
 ): Promise<SspiTlsStream> {
   const {
     credentials: given,
     signal,
     allowHalfOpen,
-    serverName,
+    strictClose,
+    serverName: _serverName,
+    checkServerIdentity: _check,
     requestClientCertificate,
     ...rest
   } = options;
@@ -51,7 +84,7 @@ async function open(
   let context: TlsContext;
   try {
     context = new TlsContext(credentials, {
-      ...(serverName !== undefined && { serverName }),
+      ...(identity !== null && { serverName: identity.serverName }),
       ...(rest.alpn !== undefined && { alpn: rest.alpn }),
       ...(requestClientCertificate !== undefined && { requestClientCertificate }),
     });
@@ -59,33 +92,79 @@ async function open(
     if (!given) await credentials.close();
     throw error;
   }
+  const transport = typeof source === "function" ? source() : source;
   const stream = new SspiTlsStream({
     context,
     transport,
     ...(signal && { signal }),
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
+    ...(strictClose !== undefined && { strictClose }),
   });
   if (!given) stream.once("close", () => void credentials.close());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.
   await once(stream, "secure");
+  const rejected = identity === null ? null : runIdentityCheck(identity, stream);
+  if (rejected !== null) {
+    stream.destroy(); // no 'error' event nobody listens to: the promise carries the error
+    throw rejected;
+  }
   return stream;
 }
 
 /**
- * Opens a TLS client over `transport`.
+ * Opens a TLS client: over a TCP connection it opens itself (`connectTls({ host, port, … })`,
+ * like `tls.connect`), or over a socket or transport the caller opened
+ * (`connectTls(transport, options)`).
  *
- * @returns the stream, once the handshake completed.
+ * The server's certificate is always validated; which name it must match (secure by default):
+ * - `{ host, port }` form: `serverName`, else `host` (default `"localhost"`). An IP address is
+ *   matched against the certificate's IP address SANs (and is not sent as SNI).
+ * - transport form: `serverName` (a name or an IP address) or `checkServerIdentity` is
+ *   required; `checkServerIdentity: () => undefined` opts out of the name check explicitly.
+ * - `checkServerIdentity`, when given, runs after the handshake in addition to the built-in
+ *   check of `serverName`; an `Error` it returns or throws rejects the promise.
+ *
+ * @returns the stream, once the handshake completed (and `checkServerIdentity` accepted).
+ * @throws {TypeError} synchronously, before any byte is sent: a transport with neither
+ *   `serverName` nor `checkServerIdentity`; a `serverName` that is not a non-empty string; a
+ *   `checkServerIdentity` that is not a function; a missing or invalid `port`.
  * @throws {SspiError} from `acquireTlsCredentials` (bad options) or from the handshake
  *   (`TlsError`: `SEC_E_UNTRUSTED_ROOT`, `SEC_E_WRONG_PRINCIPAL`, `SEC_E_CERT_EXPIRED`,
  *   `SEC_E_ILLEGAL_MESSAGE`, `SEC_E_ALGORITHM_MISMATCH`, …; the alert was sent), or
  *   `SEC_E_INCOMPLETE_MESSAGE` when the transport ended during the handshake.
+ * @throws the `Error` `checkServerIdentity` returned or threw.
  * @throws {AbortError} when `options.signal` aborts the handshake.
  */
+export function connectTls(options: TlsConnectOptions): Promise<SspiTlsStream>;
 export function connectTls(
   transport: MessageTransport | Duplex,
-  options: TlsStreamOptions = {},
+  options: TlsStreamOptions,
+): Promise<SspiTlsStream>;
+export function connectTls(
+  first: TlsConnectOptions | MessageTransport | Duplex,
+  second?: TlsStreamOptions,
 ): Promise<SspiTlsStream> {
-  return open("client", transport, options);
+  if (isDuplex(first) || second !== undefined || isMessageTransport(first)) {
+    const options = second ?? {};
+    const identity = serverIdentityOf(options, undefined);
+    return open("client", first as MessageTransport | Duplex, options, identity);
+  }
+  const { host = "localhost", port, ...options } = first as TlsConnectOptions;
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
+  const identity = serverIdentityOf(options, host);
+  // allowHalfOpen: the stream, not the socket, decides when our side ends (after close_notify).
+  return open(
+    "client",
+    () => netConnect({ host, port, allowHalfOpen: true, noDelay: true }),
+    options,
+    identity,
+  );
+}
+
+function isMessageTransport(value: unknown): value is MessageTransport {
+  const t = value as Partial<MessageTransport> | null;
+  return typeof t?.send === "function" && typeof t.onMessage === "function";
 }
 
 /**
@@ -101,5 +180,5 @@ export function acceptTls(
   transport: MessageTransport | Duplex,
   options: TlsStreamOptions = {},
 ): Promise<SspiTlsStream> {
-  return open("server", transport, options);
+  return open("server", transport, options, null);
 }

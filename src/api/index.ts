@@ -10,10 +10,12 @@
  * @module
  */
 export { AbortError } from "./abort.js";
-export { acceptTls, connectTls, type TlsStreamOptions } from "./connect.js";
+export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
 export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
+export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
+export type { CheckServerIdentity } from "./server-identity.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,

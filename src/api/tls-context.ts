@@ -35,7 +35,7 @@ import {
 } from "../sspi/status.js";
 import { type SecBuffer, secBufferDesc } from "../sspi/types.js";
 import { raceAbort } from "./abort.js";
-import { concatBytes, copyBytes, EMPTY } from "./bytes.js";
+import { copyBytes, EMPTY, joinBytes } from "./bytes.js";
 import { type ContextCallResult, callContext } from "./context-call.js";
 import type { TlsVersion } from "./credential-options.js";
 import type { TlsCredentials } from "./credentials.js";
@@ -57,7 +57,12 @@ import { failureOf, TlsError, usageError } from "./tls-error.js";
 
 /** Per-connection options. */
 export interface TlsContextOptions {
-  /** Client: the server's name, sent as SNI and checked against its certificate. */
+  /**
+   * Client (required): the server's name, sent as SNI and checked against its certificate, or
+   * its IP address (checked against the certificate's IP address SANs, not sent). `null` checks
+   * no name — an explicit opt-out: the chain is still validated, so any certificate from a
+   * trusted root passes.
+   */
   serverName?: string | null;
   /** Client: ALPN ids to offer, preferred first (default: the credentials' `alpn`; null: none). */
   alpn?: readonly string[] | null;
@@ -139,11 +144,21 @@ export class TlsContext {
    * Creates a context; nothing is sent until the first {@link step}.
    *
    * @throws {SspiError} `SEC_E_INVALID_HANDLE` when the credentials are closed.
+   * @throws {TypeError} for client credentials without `serverName` (give the name, or `null`
+   *   to check no name explicitly) or with an empty one.
    */
   constructor(credentials: TlsCredentials, options: TlsContextOptions = {}) {
     credentials.assertOpen(
       credentials.role === "client" ? "InitializeSecurityContext" : "AcceptSecurityContext",
     );
+    if (credentials.role === "client") {
+      const name = options.serverName;
+      if (name === undefined || (name !== null && (typeof name !== "string" || name.length === 0)))
+        throw new TypeError(
+          "TlsContext: a client context needs options.serverName — the name (or IP address) the " +
+            "server's certificate must match; null checks no name, explicitly",
+        );
+    }
     this.credentials = credentials;
     this.role = credentials.role;
     this.#serverName = options.serverName ?? null;
@@ -345,8 +360,8 @@ export class TlsContext {
           throw this.#fail(
             "DecryptMessage",
             status,
-            concatBytes(...toSend, alert.output),
-            concatBytes(...plaintext),
+            joinBytes([...toSend, alert.output]),
+            joinBytes(plaintext),
           );
         }
         if (opened.plaintext.byteLength > 0) plaintext.push(opened.plaintext);
@@ -363,19 +378,19 @@ export class TlsContext {
             throw this.#fail(
               this.#operation,
               answer.status,
-              concatBytes(...toSend, answer.output),
-              concatBytes(...plaintext),
+              joinBytes([...toSend, answer.output]),
+              joinBytes(plaintext),
             );
           toSend.push(answer.output);
         }
       }
       return {
-        plaintext: concatBytes(...plaintext),
+        plaintext: joinBytes(plaintext),
         rest: view,
         missing,
         closed: this.#peerClosed,
         renegotiate,
-        toSend: concatBytes(...toSend),
+        toSend: joinBytes(toSend),
       };
     });
   }

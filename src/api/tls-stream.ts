@@ -9,8 +9,14 @@
  *   the peer.
  * - `end()` sends close_notify (then ends a `Duplex` transport's writable side); the peer's
  *   close_notify ends the readable side. With `allowHalfOpen: false` (the default, as for
- *   sockets) that in turn ends the writable side. A transport that ends without close_notify
- *   before we sent ours destroys the stream with an `ERR_TLS_TRUNCATED` error.
+ *   sockets) that in turn ends the writable side.
+ * - Truncation (whether or not we sent close_notify first): a transport that ends inside a
+ *   record always destroys the stream with an `ERR_TLS_TRUNCATED` error. A transport that ends
+ *   at a record boundary without the peer's close_notify ends the readable side, as Node's
+ *   `tls` does, and sets {@link SspiTlsStream.truncated}; with `strictClose: true` it is the
+ *   same `ERR_TLS_TRUNCATED` error.
+ * - The read loop starts on the event-loop turn after `'secure'`, so listeners attached right
+ *   after `await connectTls(…)` see every `'data'`, `'end'` and `'error'`.
  * - Backpressure: writes complete only when the transport accepted the records (`'drain'`, or
  *   the promise `send` returns); when the reader stops reading, the transport is paused (if it
  *   has `pause`/`resume`; message transports without them are buffered).
@@ -19,7 +25,7 @@
  */
 import { Duplex } from "node:stream";
 import { ByteQueue } from "./byte-queue.js";
-import { concatBytes } from "./bytes.js";
+import { joinBytes } from "./bytes.js";
 import type { TlsContext } from "./tls-context.js";
 import { TlsError } from "./tls-error.js";
 import { duplexTransport, isDuplex, type MessageTransport } from "./transport.js";
@@ -34,11 +40,26 @@ export interface SspiTlsStreamOptions {
   signal?: AbortSignal;
   /** Keep the writable side open after the peer's close_notify (default false). */
   allowHalfOpen?: boolean;
+  /**
+   * Treat a transport that ends at a record boundary without the peer's close_notify as an
+   * error (`ERR_TLS_TRUNCATED`) instead of an end with `truncated` set (default false).
+   */
+  strictClose?: boolean;
 }
 
-/** The error for a transport that ended before the peer's close_notify. */
-function truncated(): Error {
-  return Object.assign(new Error("the transport ended without a TLS close_notify (possible truncation)"), {
+/** True for the error a transport gives when its writable side is already closed. */
+function isClosedTransport(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_DESTROYED";
+}
+
+/** The `ERR_TLS_TRUNCATED` error: the transport ended before the peer's close_notify. */
+function truncationError(partialRecordBytes: number): Error {
+  const where =
+    partialRecordBytes > 0
+      ? `inside a TLS record (${partialRecordBytes} bytes of an incomplete record received)`
+      : "without the peer's TLS close_notify";
+  return Object.assign(new Error(`the data was truncated: the transport ended ${where}`), {
     code: "ERR_TLS_TRUNCATED",
   });
 }
@@ -55,8 +76,9 @@ export class SspiTlsStream extends Duplex {
   readonly #endsTransportOnFinal: boolean;
   readonly #inbox = new ByteQueue();
   readonly #ready: Promise<void>;
+  readonly #strictClose: boolean;
   #secure = false;
-  #closeNotifySent = false;
+  #truncated = false;
   #paused = false;
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -69,6 +91,7 @@ export class SspiTlsStream extends Duplex {
       ? duplexTransport(options.transport as Duplex)
       : (options.transport as MessageTransport);
     this.#endsTransportOnFinal = duplex;
+    this.#strictClose = options.strictClose ?? false;
     this.#transport.onMessage((bytes) => this.#inbox.push(bytes));
     this.#transport.onClose((error) => this.#inbox.end(error));
     this.#ready = this.#handshake(options.signal);
@@ -78,6 +101,16 @@ export class SspiTlsStream extends Duplex {
   /** True once the handshake completed. */
   get secure(): boolean {
     return this.#secure;
+  }
+
+  /**
+   * True when the transport ended (or failed) without the peer's close_notify: the data
+   * received may be cut short by an attacker (or a careless peer). Set before `'end'` (at a
+   * record boundary, without `strictClose`), or before the `'error'` (`ERR_TLS_TRUNCATED`, or
+   * the transport's own error such as `ECONNRESET`).
+   */
+  get truncated(): boolean {
+    return this.#truncated;
   }
 
   /** Runs `fn` (a context operation and the sends it starts) after the earlier ones. */
@@ -109,7 +142,9 @@ export class SspiTlsStream extends Duplex {
       );
       this.#secure = true;
       this.emit("secure");
-      void this.#readLoop(leftover);
+      setImmediate(() => {
+        if (!this.destroyed) void this.#readLoop(leftover);
+      });
     } catch (error) {
       this.destroy(error as Error);
       throw error;
@@ -125,7 +160,7 @@ export class SspiTlsStream extends Duplex {
     try {
       for (;;) {
         if (size >= wanted) {
-          const buffer = concatBytes(...pending);
+          const buffer = joinBytes(pending);
           const r = await this.#exchange(async () => {
             const decrypted = await this.context.decrypt(buffer);
             return { value: decrypted, send: decrypted.toSend };
@@ -139,18 +174,24 @@ export class SspiTlsStream extends Duplex {
             return;
           }
         }
-        const more = await this.#inbox.receive();
-        if (more === null) {
-          if (this.#closeNotifySent) this.push(null);
-          else this.destroy(truncated());
-          return;
-        }
+        const more = await this.#inbox.receive().catch((error: unknown) => {
+          this.#truncated = true; // the transport failed (ECONNRESET, …) before the peer's close_notify
+          throw error;
+        });
+        if (more === null) return this.#transportEnded(size);
         pending.push(more);
         size += more.byteLength;
       }
     } catch (error) {
       await this.#failWith(error);
     }
+  }
+
+  /** The transport ended before the peer's close_notify, with `partial` bytes of a record pending. */
+  #transportEnded(partial: number): void {
+    this.#truncated = true;
+    if (partial > 0 || this.#strictClose) this.destroy(truncationError(partial));
+    else this.push(null);
   }
 
   /** Sends a TlsError's alert, delivers its plaintext, then destroys the stream with it. */
@@ -201,7 +242,7 @@ export class SspiTlsStream extends Duplex {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.#encryptAndSend(concatBytes(...chunks.map((c) => c.chunk)), callback);
+    this.#encryptAndSend(joinBytes(chunks.map((c) => c.chunk)), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -209,7 +250,6 @@ export class SspiTlsStream extends Duplex {
       .then(() =>
         this.#exchange(async () => {
           const closeNotify = await this.context.shutdown();
-          this.#closeNotifySent = true;
           return { value: undefined, send: closeNotify };
         }),
       )
@@ -218,7 +258,10 @@ export class SspiTlsStream extends Duplex {
       })
       .then(
         () => callback(),
-        (error: Error) => callback(error),
+        // A transport that already ended may refuse our close_notify (a socket without
+        // allowHalfOpen ends its writable side with its readable side): not an error of ours;
+        // the read loop reports what the end means (close_notify received, or truncation).
+        (error: Error) => callback(this.#inbox.ended && isClosedTransport(error) ? null : error),
       );
   }
 

@@ -40,8 +40,8 @@ export function isDuplex(value: unknown): value is Duplex {
 
 /**
  * Adapts a `Duplex` of ciphertext (a socket) to a {@link MessageTransport}: `send` writes and
- * waits for `'drain'` when the socket's buffer is full (and throws an `EPIPE` error once the
- * socket's writable side is closed: a TCP socket needs `allowHalfOpen: true` for TLS half-close); `'data'` delivers messages; `'end'`,
+ * waits for `'drain'` when the socket's buffer is full (and throws the socket's own error once
+ * it failed, an `EPIPE` error once its writable side is closed: a TCP socket needs `allowHalfOpen: true` for TLS half-close); `'data'` delivers messages; `'end'`,
  * `'close'` and `'error'` end it; `close()` ends the writable side (or destroys with an
  * error); `pause`/`resume` map to the socket's.
  */
@@ -49,6 +49,9 @@ export function duplexTransport(duplex: Duplex): MessageTransport {
   return {
     send(bytes) {
       if (duplex.destroyed || duplex.writableEnded) {
+        // A transport that failed (ECONNREFUSED, ECONNRESET) says why, rather than EPIPE.
+        const cause = duplex.errored;
+        if (cause) throw cause;
         throw Object.assign(new Error("the transport's writable side is closed; the bytes were not sent"), {
           code: "EPIPE",
         });

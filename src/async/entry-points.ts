@@ -78,7 +78,11 @@ export function SspiAcquireCredentialsHandleAsync(
  *
  * @param phCredential the credential (required on the first call).
  * @param phContext null on the first call, then the context handle.
- * @param pszTargetName the server name: SNI and certificate name checks for Schannel.
+ * @param pszTargetName the server name: SNI and certificate name checks for Schannel. A DNS
+ *   name is sent as SNI and matched against the certificate's DNS names; an IP address is not
+ *   sent and is matched against its IP address SANs. **null checks no name** (the chain is
+ *   still validated): Schannel's semantics, kept faithfully here. Pass the name whenever you
+ *   know it; the idiomatic `connectTls` refuses to connect without one (docs/security.md).
  * @param fContextReq `ISC_REQ_*` bits (unsigned 32-bit; bits 32+ go in a `SECBUFFER_FLAGS` input buffer).
  * @param Reserved1 must be 0.
  * @param TargetDataRep `SECURITY_NATIVE_DREP` or `SECURITY_NETWORK_DREP` (ignored by Schannel).

@@ -74,7 +74,10 @@ export function AcquireCredentialsHandle(
   );
 }
 
-/** InitializeSecurityContext; resolves to its final status (see {@link SspiInitializeSecurityContextAsync}). */
+/**
+ * InitializeSecurityContext; resolves to its final status (see {@link SspiInitializeSecurityContextAsync}).
+ * As on Windows, a null `pszTargetName` checks no certificate name (the chain is still validated).
+ */
 export function InitializeSecurityContext(
   phCredential: SecHandle | null,
   phContext: SecHandle | null,

@@ -66,7 +66,8 @@ const usage = [
   "(every SspiInitializeSecurityContextAsync call, its statuses, the TLS records in each token),",
   "the negotiated connection and the server's certificate chain on stderr, then sends stdin to",
   "the server and writes the server's plaintext to stdout. The end of stdin sends close_notify;",
-  "the command exits when the server has closed too. PORT defaults to 443.",
+  "the command exits when the server has closed too. PORT defaults to 443. Exit status 1 when the",
+  'connection failed or ended without the server\'s close_notify ("truncated": the data may be cut short).',
   "",
   "Options:",
   "  --servername NAME        name to send (SNI) and to check the certificate against (default: HOST)",
@@ -76,7 +77,8 @@ const usage = [
   "  --alpn IDS               ALPN ids to offer, comma-separated (e.g. h2,http/1.1)",
   "  --cert FILE --key FILE   client certificate and key (or --pfx FILE [--passphrase PASS])",
   "  --tls1.2 | --tls1.3      allow only this TLS version",
-  "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark)",
+  "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark); the file is",
+  "                           created 0600 (an existing one made 0600), a symbolic link is refused",
   "  --reconnect N            after the first handshake, reconnect N times with the same credentials",
   "                           (shows session resumption); stdin goes over the last connection",
   "  --json                   print one JSON document on stdout at the end (trace, connections,",
@@ -554,6 +556,18 @@ async function closeConnection(
   socket.end();
 }
 
+/**
+ * What the end of the connection without the server's close_notify means: the data received
+ * may have been cut short (by an attacker who can close TCP, or a careless server).
+ */
+function truncation(pendingBytes: number, closeNotifySent: boolean): string {
+  const where =
+    pendingBytes > 0
+      ? `inside a TLS record (${pendingBytes} bytes of an incomplete record)`
+      : "without the server's close_notify";
+  return `truncated: the connection ended ${where}${closeNotifySent ? " after ours was sent" : ""}; the data received may be incomplete`;
+}
+
 /** The data phase: stdin → EncryptMessage → server; server → DecryptMessage → stdout. */
 async function pipeData(
   trace: Trace,
@@ -620,13 +634,12 @@ async function pipeData(
       const got = await reader.next();
       if (got === "timeout") continue;
       if (got === null) {
-        closedBy =
-          sealFailure !== null
-            ? `EncryptMessage failed: ${sealFailure}`
-            : closeNotifySent
-              ? "close_notify sent; the server closed the connection"
-              : "the server closed the connection without close_notify (truncated?)";
-        if (sealFailure !== null) code = 1;
+        code = 1;
+        if (sealFailure !== null) closedBy = `EncryptMessage failed: ${sealFailure}`;
+        else {
+          closedBy = truncation(reader.reader.pendingBytes, closeNotifySent !== null);
+          console.error(`${trace.paint("red", "error")}: ${closedBy}`);
+        }
         break;
       }
       if (got.status === SEC_E_OK) {

@@ -33,14 +33,14 @@ export interface HttpAuthenticator {
   authorize(request: HttpRequest): { user: string } | { challenge: string };
 }
 
-/** What {@link HttpResponder.feed} produced. */
-export interface HttpOutput {
-  /** Response bytes to send, in order. */
-  responses: Uint8Array[];
-  /** True when the connection must close after these responses. */
+/** The answer to one request (or to a malformed one). */
+export interface HttpAnswer {
+  /** The response bytes. */
+  response: Uint8Array;
+  /** True when the connection must close after this response. */
   close: boolean;
-  /** The requests answered (for the log). */
-  requests: HttpRequest[];
+  /** The request answered (for the log), or null for an error response to a malformed one. */
+  request: HttpRequest | null;
 }
 
 const MAX_HEAD = 16 * 1024;
@@ -124,7 +124,10 @@ function parseHead(head: string): HttpRequest | null {
 }
 
 /**
- * Parses requests from a connection's plaintext and answers each with the connection page.
+ * Parses requests from a connection's plaintext and answers each with the connection page, one
+ * request at a time: {@link push} buffers bytes, {@link next} answers the next complete request.
+ * The caller asks for the next answer only when it can send it, so a client that pipelines
+ * requests and never reads makes the caller stop reading instead of piling up responses.
  * Bodies (`Content-Length`) are read and ignored; a chunked body, a malformed request or an
  * oversized head gets an error response and closes the connection.
  */
@@ -138,59 +141,54 @@ export class HttpResponder {
     private readonly auth?: HttpAuthenticator,
   ) {}
 
-  /** Whether a request has started arriving but is not complete (a response is owed). */
+  /** Whether bytes of a request are buffered and not answered yet (a response is owed). */
   get midRequest(): boolean {
-    return this.#buffer.byteLength > 0 || this.#skip > 0;
+    return !this.#closed && (this.#buffer.byteLength > 0 || this.#skip > 0);
   }
 
-  /** Takes decrypted bytes; returns the responses they complete. */
-  feed(chunk: Uint8Array): HttpOutput {
-    const out: HttpOutput = { responses: [], close: false, requests: [] };
-    if (this.#closed) return { ...out, close: true };
+  /** Bytes received and not yet consumed by {@link next}. */
+  get buffered(): number {
+    return this.#buffer.byteLength;
+  }
+
+  /** Buffers decrypted bytes (ignored after a closing answer). */
+  push(chunk: Uint8Array): void {
+    if (this.#closed || chunk.byteLength === 0) return;
     this.#buffer = this.#buffer.byteLength === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
-    for (;;) {
-      if (this.#skip > 0) {
-        const n = Math.min(this.#skip, this.#buffer.byteLength);
-        this.#skip -= n;
-        this.#buffer = this.#buffer.subarray(n);
-        if (this.#skip > 0) break;
-      }
-      const end = this.#buffer.indexOf(HEAD_END);
-      if (end < 0) {
-        if (this.#buffer.byteLength > MAX_HEAD) this.#fail(out, "431 Request Header Fields Too Large");
-        break;
-      }
-      const head = this.#buffer.subarray(0, end).toString("latin1");
-      this.#buffer = this.#buffer.subarray(end + HEAD_END.byteLength);
-      const request = parseHead(head);
-      if (request === null) {
-        this.#fail(out, "400 Bad Request");
-        break;
-      }
-      if (request.headers.has("transfer-encoding")) {
-        this.#fail(out, "501 Not Implemented");
-        break;
-      }
-      const length = Number(request.headers.get("content-length") ?? "0");
-      if (!Number.isSafeInteger(length) || length < 0) {
-        this.#fail(out, "400 Bad Request");
-        break;
-      }
-      this.#skip = length;
-      const connection = request.headers.get("connection")?.toLowerCase() ?? "";
-      const close =
-        connection.includes("close") ||
-        (request.version === "HTTP/1.0" && !connection.includes("keep-alive"));
-      out.requests.push(request);
-      out.responses.push(this.#answer(request, close));
-      if (close) {
-        this.#closed = true;
-        out.close = true;
-        break;
-      }
+  }
+
+  /**
+   * Answers the next complete request in the buffer.
+   *
+   * @returns the answer, or null when no complete request is buffered (or the connection is
+   *   closing: an earlier answer had `close`).
+   */
+  next(): HttpAnswer | null {
+    if (this.#closed) return null;
+    if (this.#skip > 0) {
+      const n = Math.min(this.#skip, this.#buffer.byteLength);
+      this.#skip -= n;
+      this.#buffer = this.#buffer.subarray(n);
+      if (this.#skip > 0) return null;
     }
-    if (this.#buffer.byteLength === 0) this.#buffer = Buffer.alloc(0);
-    return out;
+    const end = this.#buffer.indexOf(HEAD_END);
+    if (end < 0) {
+      return this.#buffer.byteLength > MAX_HEAD ? this.#fail("431 Request Header Fields Too Large") : null;
+    }
+    const head = this.#buffer.subarray(0, end).toString("latin1");
+    this.#buffer = this.#buffer.subarray(end + HEAD_END.byteLength);
+    if (this.#buffer.byteLength === 0) this.#buffer = Buffer.alloc(0); // drop the consumed bytes
+    const request = parseHead(head);
+    if (request === null) return this.#fail("400 Bad Request");
+    if (request.headers.has("transfer-encoding")) return this.#fail("501 Not Implemented");
+    const length = Number(request.headers.get("content-length") ?? "0");
+    if (!Number.isSafeInteger(length) || length < 0) return this.#fail("400 Bad Request");
+    this.#skip = length;
+    const connection = request.headers.get("connection")?.toLowerCase() ?? "";
+    const close =
+      connection.includes("close") || (request.version === "HTTP/1.0" && !connection.includes("keep-alive"));
+    if (close) this.#closed = true;
+    return { response: this.#answer(request, close), close, request };
   }
 
   /** The connection page, or the authenticator's `401`. */
@@ -205,11 +203,12 @@ export class HttpResponder {
     return response("200 OK", connectionPage(this.details, request, verdict?.user), close, headOnly);
   }
 
-  #fail(out: HttpOutput, status: string): void {
+  #fail(status: string): HttpAnswer {
     this.#closed = true;
-    out.close = true;
-    out.responses.push(
-      response(status, `<!doctype html><title>${status}</title><h1>${status}</h1>\n`, true, false),
-    );
+    return {
+      response: response(status, `<!doctype html><title>${status}</title><h1>${status}</h1>\n`, true, false),
+      close: true,
+      request: null,
+    };
   }
 }

@@ -103,6 +103,11 @@ export class RecordReader {
     w?.();
   }
 
+  /** Bytes received and not yet decrypted: at the end of the stream, an incomplete record. */
+  get pendingBytes(): number {
+    return this.buffer.byteLength;
+  }
+
   /** Stops listening to the socket; returns the bytes not yet decrypted. */
   detach(): Uint8Array {
     this.socket.off("data", this.onData);

@@ -54,12 +54,16 @@ const usage = [
   "  --require-client-cert    refuse clients that send no certificate (with the system roots",
   "                           unless --client-ca is given)",
   "  --tls1.2 | --tls1.3      allow only this TLS version",
-  "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark)",
+  "  --keylog FILE            append NSS key-log lines (SSLKEYLOGFILE format, for Wireshark); the file is",
+  "                           created 0600 (an existing one made 0600), a symbolic link is refused",
   "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
   "  --echo                   send every byte received back to the client",
   ...ntlmAuthUsage,
   "  --json                   log connections as JSON lines",
   "  --drain-timeout MS       on SIGINT/SIGTERM, wait this long for clients to close (default 5000)",
+  "  --idle-timeout SECONDS   close_notify a connection idle this long after its handshake, then close it",
+  "                           (default 120; 0: never). The handshake itself has 30 s",
+  "  --max-connections N      connections at once (default 1024); more are closed at once, unanswered",
   "",
   "Examples:",
   "  async-sspi serve --save-ca ca.pem &",
@@ -98,11 +102,15 @@ interface ServeOptions {
   requestClientCertificate: boolean;
   requireClientCertificate: boolean;
   drainTimeoutMs: number;
+  /** 0: no idle timeout. */
+  idleTimeoutMs: number;
   /** `--auth ntlm`: NTLM authentication of every HTTP connection. */
   ntlm: NtlmHttpAuth | null;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** After an idle connection's close_notify, how long the client has to answer before the socket is destroyed. */
+const IDLE_CLOSE_GRACE_MS = 2_000;
 
 export const serveCommand: Command = {
   summary: "run a TLS server (HTTPS page or echo) on the async SSPI API",
@@ -147,6 +155,8 @@ function parse(args: string[]) {
       echo: { type: "boolean" },
       json: { type: "boolean" },
       "drain-timeout": { type: "string", default: "5000" },
+      "idle-timeout": { type: "string", default: "120" },
+      "max-connections": { type: "string", default: "1024" },
       ...ntlmAuthFlags,
     },
     strict: true,
@@ -161,6 +171,14 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   const drainTimeoutMs = Number(values["drain-timeout"]);
   if (!Number.isSafeInteger(drainTimeoutMs) || drainTimeoutMs < 0)
     throw new UsageError(`--drain-timeout: "${values["drain-timeout"]}" is not a number of milliseconds`);
+  const idleSeconds = /^\d+(\.\d+)?$/.test(values["idle-timeout"])
+    ? Number(values["idle-timeout"])
+    : Number.NaN;
+  if (!Number.isFinite(idleSeconds))
+    throw new UsageError(`--idle-timeout: "${values["idle-timeout"]}" is not a number of seconds (0: never)`);
+  const maxConnections = /^\d+$/.test(values["max-connections"]) ? Number(values["max-connections"]) : 0;
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1)
+    throw new UsageError(`--max-connections: "${values["max-connections"]}" is not a count of 1 or more`);
   const clientCa = caFromFlags(values["client-ca"], "--client-ca");
   let certificate: TlsCertificate | null = certificateFromFlags(values);
   const versions = versionsFromFlags(values);
@@ -209,12 +227,21 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     requestClientCertificate: clientCa !== undefined || values["require-client-cert"] === true,
     requireClientCertificate: values["require-client-cert"] === true,
     drainTimeoutMs,
+    idleTimeoutMs: Math.round(idleSeconds * 1000),
     ntlm,
   };
   const connections = new Set<Connection>();
   let nextId = 1;
   const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     void handleConnection(socket, nextId++, options, connections);
+  });
+  listener.maxConnections = maxConnections;
+  listener.on("drop", (dropped?: { remoteAddress?: string; remotePort?: number; remoteFamily?: string }) => {
+    const peer = dropped?.remoteFamily === "IPv6" ? `[${dropped.remoteAddress}]` : dropped?.remoteAddress;
+    const why = `refused: ${maxConnections} connections open (--max-connections)`;
+    if (values.json)
+      console.log(JSON.stringify({ event: "refused", peer: `${peer}:${dropped?.remotePort}`, status: why }));
+    else console.log(`${new Date().toISOString()} ${peer}:${dropped?.remotePort} ${why}`);
   });
   try {
     await listen(listener, port, values.host);
@@ -438,11 +465,13 @@ async function handleConnection(
     if (!socket.destroyed) socket.destroy();
     const status =
       failure ??
-      (peerClosed
-        ? c.closing
-          ? `${c.closing}: close_notify sent and answered`
-          : "close_notify from client, answered"
-        : (c.closing ?? "closed"));
+      (stream.truncated
+        ? "truncated (TCP closed without close_notify)"
+        : peerClosed
+          ? c.closing
+            ? `${c.closing}: close_notify sent and answered`
+            : "close_notify from client, answered"
+          : (c.closing ?? "closed"));
     finish(status);
   });
   try {
@@ -464,8 +493,24 @@ async function handleConnection(
     stream.resume();
     return;
   }
+  closeWhenIdle(c, stream, options.idleTimeoutMs);
   if (options.mode === "echo") serveEcho(c, stream);
   else serveHttp(c, stream, options.ntlm);
+}
+
+/**
+ * `--idle-timeout`: a connection with no traffic either way for `ms` gets close_notify; a client
+ * that does not answer within {@link IDLE_CLOSE_GRACE_MS} (or cannot be written to) is dropped.
+ */
+function closeWhenIdle(c: Connection, stream: SspiTlsStream, ms: number): void {
+  if (ms <= 0) return;
+  c.socket.setTimeout(ms, () => {
+    c.socket.setTimeout(0);
+    c.closing ??= `idle timeout (${ms / 1000} s)`;
+    stream.end();
+    stream.resume(); // read (and discard) until the client's close_notify
+    setTimeout(() => c.socket.destroy(), IDLE_CLOSE_GRACE_MS).unref();
+  });
 }
 
 function serveEcho(c: Connection, stream: SspiTlsStream): void {
@@ -480,22 +525,60 @@ function serveEcho(c: Connection, stream: SspiTlsStream): void {
   });
 }
 
+/**
+ * Most responses written to one connection and not yet accepted by its socket. With
+ * `write()` returning false, this bounds what one client that never reads can make us hold.
+ */
+const MAX_QUEUED_RESPONSES = 16;
+
+/**
+ * HTTP/1.1 over one connection with backpressure: requests are answered one at a time, only
+ * while the stream accepts writes (`write()` true) and fewer than {@link MAX_QUEUED_RESPONSES}
+ * are unsent; otherwise reading pauses (which pauses the socket) until the client reads.
+ */
 function serveHttp(c: Connection, stream: SspiTlsStream, ntlm: NtlmHttpAuth | null): void {
   const auth = ntlm?.forConnection(stream.context.handle, `#${c.id} ${c.peer}`);
   if (auth) stream.once("close", () => auth.dispose());
   const http = new HttpResponder(c.details!, auth);
   c.http = http;
+  let queued = 0;
+  let blocked = false;
+  const finish = (why: string | null) => {
+    c.closing ??= why;
+    stream.end();
+    stream.resume(); // read (and discard) until the client's close_notify
+  };
+  const pump = () => {
+    for (;;) {
+      if (stream.writableEnded || stream.destroyed) return;
+      if (queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) {
+        blocked = true;
+        stream.pause();
+        return;
+      }
+      const answer = http.next();
+      if (answer === null) break;
+      queued++;
+      c.bytesOut += answer.response.byteLength;
+      stream.write(answer.response, () => {
+        queued--;
+        unblock();
+      });
+      if (answer.close) return finish("HTTP Connection: close");
+    }
+    if (c.endWhenIdle && !http.midRequest) return finish(null);
+    stream.resume();
+  };
+  const unblock = () => {
+    if (!blocked || queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) return;
+    blocked = false;
+    pump();
+  };
+  stream.on("drain", unblock);
   stream.on("data", (chunk: Buffer) => {
     c.bytesIn += chunk.byteLength;
     if (stream.writableEnded) return;
-    const out = http.feed(chunk);
-    for (const response of out.responses) {
-      c.bytesOut += response.byteLength;
-      stream.write(response);
-    }
-    if (out.close || (c.endWhenIdle && !http.midRequest)) {
-      c.closing ??= out.close ? "HTTP Connection: close" : null;
-      stream.end();
-    }
+    http.push(chunk);
+    if (!blocked) pump();
   });
 }

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { TlsCertificate, TlsVersion } from "../api/credential-options.js";
+import { openKeyLogFile } from "../api/key-log-file.js";
 
 /** A command-line mistake: printed without a stack, exit status 2. */
 export class UsageError extends Error {
@@ -125,28 +126,27 @@ export function alpnFromFlags(values: string[] | undefined): string[] | undefine
 
 /**
  * A `keyLog` callback appending NSS key-log lines (`SSLKEYLOGFILE` format, readable by
- * Wireshark) to `file`. Writes synchronously so every line is on disk when the handshake
- * completes, even if the process is then killed.
+ * Wireshark) to `file`, created 0600 and never through a symbolic link (`openKeyLogFile`).
+ * Writes synchronously so every line is on disk when the handshake completes, even if the
+ * process is then killed.
  *
  * @returns the callback, or undefined without a file.
- * @throws {UsageError} when the file cannot be opened for appending.
+ * @throws {UsageError} when the file is a symbolic link or cannot be opened for appending.
  */
 export function keyLogToFile(file: string | undefined): ((lines: string) => void) | undefined {
   if (file === undefined) return undefined;
   try {
-    appendFileSync(file, "");
+    return openKeyLogFile(file);
   } catch (error) {
+    const e = error as NodeJS.ErrnoException;
     throw new UsageError(
-      `--keylog ${file}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      e.code === "ELOOP"
+        ? `--keylog ${file}: refusing a symbolic link (the key log holds secrets: give the real path)`
+        : e.code === "EINVAL"
+          ? `--keylog ${file}: not a regular file`
+          : `--keylog ${file}: cannot write the file (${e.code ?? "error"})`,
     );
   }
-  return (lines) => {
-    try {
-      appendFileSync(file, lines.endsWith("\n") ? lines : `${lines}\n`);
-    } catch {
-      // A key log that cannot be written must not break the connection.
-    }
-  };
 }
 
 /**

@@ -103,7 +103,8 @@ export function AcquireCredentialsHandle(
 /**
  * One InitializeSecurityContext step (client side), blocking until the engine step has run.
  * Prefer `SspiInitializeSecurityContextAsync` on an event loop that serves anything else.
- * Parameters as the asynchronous form (without the async context).
+ * Parameters as the asynchronous form (without the async context). As on Windows, a null
+ * `pszTargetName` checks no certificate name (the chain is still validated).
  *
  * @returns `SEC_E_OK`, `SEC_I_CONTINUE_NEEDED`, `SEC_I_INCOMPLETE_CREDENTIALS`,
  *   `SEC_E_INCOMPLETE_MESSAGE`, `SEC_E_BUFFER_TOO_SMALL`; argument failures

@@ -4,10 +4,12 @@
  * skip locally but fail under CI, and a running `serve` with its port and CA file.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 
 /** The CLI entry point in dist/. */
@@ -148,5 +150,52 @@ export async function startServe(args: string[], dir: string): Promise<RunningSe
   } catch (error) {
     await kill(p);
     throw new Error(`${(error as Error).message}\nstderr:\n${p.stderr()}`);
+  }
+}
+
+/** The resident set size of process `pid` in bytes (Linux `/proc`). */
+export function residentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!kb) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(kb[1]) * 1024;
+}
+
+/** Options of a Node `tls` client that trusts a running `serve`'s development CA. */
+export function serveClientOptions(serve: RunningServe): tls.ConnectionOptions {
+  return {
+    host: "127.0.0.1",
+    port: serve.port,
+    servername: "localhost",
+    ca: readFileSync(serve.caFile),
+  };
+}
+
+/**
+ * One HTTPS GET to a running `serve` with Node's `tls` (a fresh connection, `Connection: close`),
+ * bounded by `timeoutMs`.
+ *
+ * @returns the whole response (head and body).
+ */
+export async function getPage(serve: RunningServe, timeoutMs = 10_000): Promise<string> {
+  const socket = tls.connect(serveClientOptions(serve));
+  const parts: Buffer[] = [];
+  socket.on("data", (d: Buffer) => parts.push(d));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        await once(socket, "secureConnect");
+        socket.write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        await once(socket, "end");
+      })(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return Buffer.concat(parts).toString("utf8");
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
   }
 }
