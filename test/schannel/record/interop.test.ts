@@ -77,7 +77,9 @@ for (const suite of CIPHER_SUITES) {
             assert.equal(inPlace.headerLength, sizes.cbHeader);
             assert.equal(inPlace.trailerLength, sizes.cbTrailer);
             assert.equal(inPlace.prefix, null);
-            if (size > 0) assert.notDeepEqual(Buffer.from(data), payload);
+            // encrypted in place: from 16 bytes on, ciphertext equal to the plaintext is a 2^-128
+            // event (a 1-byte record matches its plaintext once in 256 runs: not a failure)
+            if (size >= 16) assert.notDeepEqual(Buffer.from(data), payload);
             s.toNode(buffer);
             if (size > 0) assert.deepEqual(await s.nodeData(size), payload);
           }
