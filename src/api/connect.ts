@@ -61,12 +61,9 @@ export type TlsConnectOptions = TlsStreamOptions & {
   port: number;
 };
 
-/** The transport, or how to open it once the credentials are ready (so its errors have a listener). */
-type TransportSource = MessageTransport | Duplex | (() => Duplex);
-
 async function open(
   role: "client" | "server",
-  source: TransportSource,
+  transport: MessageTransport | Duplex,
   options: TlsStreamOptions,
   identity: ServerIdentity | null,
 ): Promise<SspiTlsStream> {
@@ -80,7 +77,17 @@ async function open(
     requestClientCertificate,
     ...rest
   } = options;
-  const credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+  // Listen at once: a socket that fails while the credentials are acquired must not emit an
+  // 'error' nobody listens to (the stream reports it, with the socket's own code).
+  const ignore = () => {};
+  if (isDuplex(transport)) transport.on("error", ignore);
+  let credentials: TlsCredentials;
+  try {
+    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+  } catch (error) {
+    if (isDuplex(transport)) transport.destroy();
+    throw error;
+  }
   let context: TlsContext;
   try {
     context = new TlsContext(credentials, {
@@ -90,9 +97,9 @@ async function open(
     });
   } catch (error) {
     if (!given) await credentials.close();
+    if (isDuplex(transport)) transport.destroy();
     throw error;
   }
-  const transport = typeof source === "function" ? source() : source;
   const stream = new SspiTlsStream({
     context,
     transport,
@@ -100,6 +107,7 @@ async function open(
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
     ...(strictClose !== undefined && { strictClose }),
   });
+  if (isDuplex(transport)) transport.off("error", ignore);
   if (!given) stream.once("close", () => void credentials.close());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.
   await once(stream, "secure");
@@ -154,12 +162,7 @@ export function connectTls(
     throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
   const identity = serverIdentityOf(options, host);
   // allowHalfOpen: the stream, not the socket, decides when our side ends (after close_notify).
-  return open(
-    "client",
-    () => netConnect({ host, port, allowHalfOpen: true, noDelay: true }),
-    options,
-    identity,
-  );
+  return open("client", netConnect({ host, port, allowHalfOpen: true, noDelay: true }), options, identity);
 }
 
 function isMessageTransport(value: unknown): value is MessageTransport {

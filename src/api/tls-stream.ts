@@ -79,6 +79,8 @@ export class SspiTlsStream extends Duplex {
   readonly #strictClose: boolean;
   #secure = false;
   #truncated = false;
+  /** The peer's close_notify arrived: it expects nothing more from us but ours. */
+  #peerClosed = false;
   #paused = false;
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -170,6 +172,7 @@ export class SspiTlsStream extends Duplex {
           wanted = size + Math.max(1, r.missing);
           if (r.plaintext.byteLength > 0 && !this.push(r.plaintext)) this.#pauseTransport();
           if (r.closed) {
+            this.#peerClosed = true;
             this.push(null);
             return;
           }
@@ -261,7 +264,9 @@ export class SspiTlsStream extends Duplex {
         // A transport that already ended may refuse our close_notify (a socket without
         // allowHalfOpen ends its writable side with its readable side): not an error of ours;
         // the read loop reports what the end means (close_notify received, or truncation).
-        (error: Error) => callback(this.#inbox.ended && isClosedTransport(error) ? null : error),
+        // Likewise a peer that sent its close_notify and closed at once (no half-close).
+        (error: Error) =>
+          callback((this.#inbox.ended || this.#peerClosed) && isClosedTransport(error) ? null : error),
       );
   }
 
