@@ -4,6 +4,7 @@
  * - {@link acquireTlsCredentials} → {@link TlsCredentials}
  * - {@link TlsContext}: step / encrypt / decrypt / shutdown / keyUpdate over one security context
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
+ * - {@link createTlsServer}: a server shaped like `tls.Server`
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
@@ -25,5 +26,6 @@ export {
   type TlsContextOptions,
 } from "./tls-context.js";
 export { TlsError } from "./tls-error.js";
+export { createTlsServer, TlsServer, type TlsServerOptions } from "./tls-server.js";
 export { SspiTlsStream, type SspiTlsStreamOptions } from "./tls-stream.js";
 export { duplexTransport, type MessageTransport } from "./transport.js";
