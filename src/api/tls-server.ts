@@ -21,7 +21,8 @@
  *   the listener; the socket is destroyed after the alert was sent.
  * - `handshakeTimeout` (ms, default 120000 as Node's): a handshake that takes longer fails.
  * - `close(callback)`: stops accepting, sends close_notify on every established connection
- *   (and abandons handshakes in progress); the callback runs once every connection closed.
+ *   (`drain` decides how) and abandons handshakes in progress; the callback runs once every
+ *   connection closed.
  *   `closeAllConnections()` destroys whatever is still open (a drain deadline).
  *
  * @module
@@ -41,6 +42,11 @@ export type TlsServerOptions = Omit<
   credentials?: TlsCredentials | Promise<TlsCredentials>;
   /** Milliseconds a client has to complete its handshake (default 120000, as Node's). */
   handshakeTimeout?: number;
+  /**
+   * How `close()` winds down an established connection (default: `stream.end()`, close_notify
+   * at once). A server that must finish a request first ends the stream itself, later.
+   */
+  drain?: (stream: SspiTlsStream) => void;
 };
 
 /** The error of a handshake that took longer than `handshakeTimeout` (Node's code). */
@@ -56,19 +62,21 @@ export class TlsServer extends Server {
   readonly #ownsCredentials: boolean;
   readonly #options: TlsServerOptions;
   readonly #handshakeTimeout: number;
+  readonly #drain: (stream: SspiTlsStream) => void;
   readonly #handshaking = new Map<Socket, AbortController>();
   readonly #established = new Set<SspiTlsStream>();
   #closing = false;
 
   constructor(options: TlsServerOptions, listener?: (stream: SspiTlsStream) => void) {
     super({ allowHalfOpen: true, noDelay: true });
-    const { credentials, handshakeTimeout = 120_000, ...rest } = options;
+    const { credentials, handshakeTimeout = 120_000, drain = (stream) => stream.end(), ...rest } = options;
     if (!Number.isFinite(handshakeTimeout) || handshakeTimeout <= 0)
       throw new TypeError(
         `createTlsServer: options.handshakeTimeout must be a positive number of milliseconds`,
       );
     this.#options = rest;
     this.#handshakeTimeout = handshakeTimeout;
+    this.#drain = drain;
     this.#ownsCredentials = credentials === undefined;
     this.#credentials = Promise.resolve(credentials ?? acquireTlsCredentials({ ...rest, role: "server" }));
     // Bad credential options: the server reports them as Node reports a listen failure.
@@ -103,7 +111,8 @@ export class TlsServer extends Server {
       stream = await acceptTls(socket, { ...this.#options, credentials, signal: abort.signal });
     } catch (error) {
       const reason = abort.signal.aborted && error instanceof AbortError ? abort.signal.reason : error;
-      socket.destroy();
+      // The stream ended the socket after queueing the alert (if any): let it go out, then drop.
+      if (!socket.destroyed) setTimeout(() => socket.destroy(), 1000).unref();
       this.emit("tlsClientError", reason, socket);
       return;
     } finally {
@@ -114,11 +123,8 @@ export class TlsServer extends Server {
     stream.on("error", () => {});
     this.#established.add(stream);
     stream.once("close", () => this.#established.delete(stream));
-    if (this.#closing) {
-      stream.end();
-      return;
-    }
     this.emit("secureConnection", stream);
+    if (this.#closing) this.#drain(stream);
   }
 
   /**
@@ -129,7 +135,7 @@ export class TlsServer extends Server {
     this.#closing = true;
     super.close(callback);
     for (const abort of this.#handshaking.values()) abort.abort(new Error("the server is closing"));
-    for (const stream of this.#established) stream.end();
+    for (const stream of this.#established) this.#drain(stream);
     return this;
   }
 

@@ -152,6 +152,11 @@ export class SspiTlsStream extends Duplex {
     );
   }
 
+  /** The `Duplex` (socket) the records travel over, or null for a message transport. */
+  get transportSocket(): Duplex | null {
+    return this.#socket;
+  }
+
   /** The peer's address, when the transport is a socket. */
   get remoteAddress(): string | undefined {
     return (this.#socket as { remoteAddress?: string } | null)?.remoteAddress;
