@@ -20,6 +20,13 @@ import type { Duplex } from "node:stream";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import {
+  CONTEXT_NAMES,
+  CREDENTIAL_NAMES,
+  fromNodeOptions,
+  type NodeTlsOptions,
+  STREAM_NAMES,
+} from "./node-options.js";
+import {
   type CheckServerIdentity,
   runIdentityCheck,
   type ServerIdentity,
@@ -36,7 +43,8 @@ import { isDuplex, type MessageTransport } from "./transport.js";
  * stream closes; plus the context options and the stream's `signal`/`allowHalfOpen`/`strictClose`.
  */
 export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
-  TlsContextOptions & {
+  Omit<TlsContextOptions, "alpn"> &
+  NodeTlsOptions & {
     /** Credentials to use (their role must match); when given, the credential options are ignored. */
     credentials?: TlsCredentials;
     /** Aborts the handshake (the promise rejects with an `AbortError`). */
@@ -92,7 +100,7 @@ async function open(
   try {
     context = new TlsContext(credentials, {
       ...(identity !== null && { serverName: identity.serverName }),
-      ...(rest.alpn !== undefined && { alpn: rest.alpn }),
+      ...(rest.alpn !== undefined && { alpn: typeof rest.alpn === "string" ? [rest.alpn] : rest.alpn }),
       ...(requestClientCertificate !== undefined && { requestClientCertificate }),
     });
   } catch (error) {
@@ -153,11 +161,17 @@ export function connectTls(
   second?: TlsStreamOptions,
 ): Promise<SspiTlsStream> {
   if (isDuplex(first) || second !== undefined || isMessageTransport(first)) {
-    const options = second ?? {};
+    const options = fromNodeOptions(second ?? {}, STREAM_OPTION_NAMES, "connectTls", "client");
     const identity = serverIdentityOf(options, undefined);
     return open("client", first as MessageTransport | Duplex, options, identity);
   }
-  const { host = "localhost", port, ...options } = first as TlsConnectOptions;
+  const normalized = fromNodeOptions(
+    first as TlsConnectOptions,
+    [...STREAM_OPTION_NAMES, "host", "port"],
+    "connectTls",
+    "client",
+  );
+  const { host = "localhost", port, ...options } = normalized;
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
   const identity = serverIdentityOf(options, host);
@@ -183,5 +197,17 @@ export function acceptTls(
   transport: MessageTransport | Duplex,
   options: TlsStreamOptions = {},
 ): Promise<SspiTlsStream> {
-  return open("server", transport, options, null);
+  return open(
+    "server",
+    transport,
+    fromNodeOptions(options, STREAM_OPTION_NAMES, "acceptTls", "server"),
+    null,
+  );
 }
+
+/** Every option name a stream accepts (credential, context and stream options). */
+export const STREAM_OPTION_NAMES: readonly string[] = [
+  ...CREDENTIAL_NAMES,
+  ...CONTEXT_NAMES,
+  ...STREAM_NAMES,
+];

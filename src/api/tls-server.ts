@@ -29,8 +29,10 @@
  */
 import { Server, type Socket } from "node:net";
 import { AbortError } from "./abort.js";
-import { acceptTls, type TlsStreamOptions } from "./connect.js";
+import { acceptTls, STREAM_OPTION_NAMES, type TlsStreamOptions } from "./connect.js";
+import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
+import { CREDENTIAL_NAMES, fromNodeOptions } from "./node-options.js";
 import type { SspiTlsStream } from "./tls-stream.js";
 
 /** Options of {@link createTlsServer}: the stream options (credentials or credential options) plus the server's. */
@@ -56,6 +58,12 @@ function handshakeTimeoutError(ms: number): Error {
   });
 }
 
+/** The credential options among a server's options. */
+function credentialOptionsOf(options: object): Omit<TlsCredentialsOptions, "role"> {
+  const names: readonly string[] = CREDENTIAL_NAMES;
+  return Object.fromEntries(Object.entries(options).filter(([name]) => names.includes(name)));
+}
+
 /** A TLS server over `net.Server`; see the module documentation. */
 export class TlsServer extends Server {
   readonly #credentials: Promise<TlsCredentials>;
@@ -69,7 +77,13 @@ export class TlsServer extends Server {
 
   constructor(options: TlsServerOptions, listener?: (stream: SspiTlsStream) => void) {
     super({ allowHalfOpen: true, noDelay: true });
-    const { credentials, handshakeTimeout = 120_000, drain = (stream) => stream.end(), ...rest } = options;
+    const normalized = fromNodeOptions(
+      options,
+      [...STREAM_OPTION_NAMES, "handshakeTimeout", "drain"],
+      "createTlsServer",
+      "server",
+    );
+    const { credentials, handshakeTimeout = 120_000, drain = (stream) => stream.end(), ...rest } = normalized;
     if (!Number.isFinite(handshakeTimeout) || handshakeTimeout <= 0)
       throw new TypeError(
         `createTlsServer: options.handshakeTimeout must be a positive number of milliseconds`,
@@ -78,7 +92,9 @@ export class TlsServer extends Server {
     this.#handshakeTimeout = handshakeTimeout;
     this.#drain = drain;
     this.#ownsCredentials = credentials === undefined;
-    this.#credentials = Promise.resolve(credentials ?? acquireTlsCredentials({ ...rest, role: "server" }));
+    this.#credentials = Promise.resolve(
+      credentials ?? acquireTlsCredentials({ ...credentialOptionsOf(rest), role: "server" }),
+    );
     // Bad credential options: the server reports them as Node reports a listen failure.
     this.#credentials.catch((error: unknown) => {
       this.emit("error", error);

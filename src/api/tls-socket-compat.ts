@@ -13,6 +13,8 @@ export interface NegotiatedConnection {
   protocol: string;
   cipher: { name: string; standardName: string; version: string };
   alpnProtocol: string | false;
+  /** Client: why the server's certificate would have been refused (OpenSSL's code or the status name), or null. */
+  authorizationError: string | null;
   /** The peer certificate as Node's legacy object (`{}` when there is none). */
   legacyCertificate(detailed: boolean): PeerCertificate | DetailedPeerCertificate;
 }
@@ -34,6 +36,17 @@ export function negotiatedConnectionOf(context: TlsContext): NegotiatedConnectio
     protocol,
     cipher: { name: opensslName(standardName), standardName, version: protocol },
     alpnProtocol: context.alpnProtocol ?? false,
+    authorizationError: authorizationErrorOf(context),
     legacyCertificate: () => (certificate?.toLegacyObject() ?? {}) as PeerCertificate,
   };
+}
+
+function authorizationErrorOf(context: TlsContext): string | null {
+  if (context.role !== "client") return null;
+  try {
+    const check = context.certificateCheck;
+    return check.status === 0 ? null : (check.verifyError ?? check.statusName);
+  } catch {
+    return null; // not reported (a resumed session): the handshake's own validation passed
+  }
 }

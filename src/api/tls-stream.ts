@@ -129,9 +129,18 @@ export class SspiTlsStream extends Duplex {
     return this.#negotiated?.alpnProtocol ?? false;
   }
 
-  /** True once the handshake completed: the peer's certificate was validated (or, with manual validation, accepted by you). */
+  /**
+   * As `TLSSocket.authorized`: true once the handshake completed with the peer's certificate
+   * valid — false with `manualValidation` (`rejectUnauthorized: false`) when it is not (see
+   * {@link authorizationError}).
+   */
   get authorized(): boolean {
-    return this.#secure;
+    return this.#secure && this.#negotiated?.authorizationError === null;
+  }
+
+  /** As `TLSSocket.authorizationError`: OpenSSL's code (e.g. `"UNABLE_TO_VERIFY_LEAF_SIGNATURE"`), or null. */
+  get authorizationError(): string | null {
+    return this.#negotiated?.authorizationError ?? null;
   }
 
   /** `"TLSv1.3"` / `"TLSv1.2"`, or null before the handshake (as `TLSSocket.getProtocol()`). */
