@@ -243,7 +243,7 @@ export class SspiTlsStream extends Duplex {
       this.#secure = true;
       this.#negotiated = negotiatedConnectionOf(this.context);
       this.emit("secure");
-      if (this.context.role === "client") this.emit("secureConnect");
+      if (this.context.role === "client" && !this.destroyed) this.emit("secureConnect");
       setImmediate(() => {
         if (!this.destroyed) void this.#readLoop(leftover);
       });
