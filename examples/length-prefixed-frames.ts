@@ -47,7 +47,11 @@ function frames(socket: Socket): HandshakeIo {
 }
 
 /** Decrypts frames until one carries application data (TLS 1.3 session tickets carry none). */
-async function nextMessage(context: TlsContext, io: HandshakeIo, leftover: Uint8Array): Promise<string | null> {
+async function nextMessage(
+  context: TlsContext,
+  io: HandshakeIo,
+  leftover: Uint8Array,
+): Promise<string | null> {
   let pending = leftover;
   for (;;) {
     const frame = await io.receive();

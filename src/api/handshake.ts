@@ -1,5 +1,5 @@
 /**
- * The handshake loop (sspi.md §4.5) over any byte transport: step, send the output, keep the
+ * The handshake loop (the ISC/ASC loop of Microsoft's Schannel documentation) over any byte transport: step, send the output, keep the
  * unconsumed input, receive more, until done — sending a failure's alert before rethrowing.
  *
  * @module
