@@ -13,6 +13,8 @@ export interface NegotiatedConnection {
   protocol: string;
   cipher: { name: string; standardName: string; version: string };
   alpnProtocol: string | false;
+  /** True when the session was resumed. */
+  resumed: boolean;
   /** Client: why the server's certificate would have been refused (OpenSSL's code or the status name), or null. */
   authorizationError: string | null;
   /** The peer certificate as Node's legacy object (`{}` when there is none). */
@@ -36,6 +38,7 @@ export function negotiatedConnectionOf(context: TlsContext): NegotiatedConnectio
     protocol,
     cipher: { name: opensslName(standardName), standardName, version: protocol },
     alpnProtocol: context.alpnProtocol ?? false,
+    resumed: context.resumed,
     authorizationError: authorizationErrorOf(context),
     legacyCertificate: () => (certificate?.toLegacyObject() ?? {}) as PeerCertificate,
   };

@@ -143,6 +143,11 @@ export class SspiTlsStream extends Duplex {
     return this.#negotiated?.authorizationError ?? null;
   }
 
+  /** As `TLSSocket.isSessionReused()`: true when the handshake resumed a session. */
+  isSessionReused(): boolean {
+    return this.#negotiated?.resumed ?? false;
+  }
+
   /** `"TLSv1.3"` / `"TLSv1.2"`, or null before the handshake (as `TLSSocket.getProtocol()`). */
   getProtocol(): string | null {
     return this.#negotiated?.protocol ?? null;
