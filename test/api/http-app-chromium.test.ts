@@ -4,27 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { createTlsServer } from "../../src/api/tls-server.js";
 import type { SspiTlsStream } from "../../src/api/tls-stream.js";
-import { tempDir } from "../cli/serve-support.js";
+import { type Chromium, launchChromium } from "../support/chromium.js";
 import { pki } from "./fixtures.js";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 test("headless Chromium loads an http.createServer app served through createTlsServer", {
   timeout: 120_000,
 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    const reason = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-    if (process.env.CI === "true") throw new Error(`${reason}: required under CI`);
-    t.skip(reason);
-    return;
-  }
-  const { chromium } = await import("playwright-core");
   const p = await pki();
   const app = http.createServer((req, res) => {
     const socket = req.socket as unknown as SspiTlsStream;
@@ -39,22 +29,11 @@ test("headless Chromium loads an http.createServer app served through createTlsS
   );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  const profile = tempDir();
-  let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | null = null;
+  let chromium: Chromium | null = null;
   try {
-    browser = await chromium.launchPersistentContext(profile.path, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--ignore-certificate-errors",
-      ],
-    });
+    chromium = await launchChromium(t);
+    if (chromium === null) return;
+    const browser = chromium.browser;
     const page = browser.pages()[0] ?? (await browser.newPage());
     const response = await page.goto(`https://127.0.0.1:${(server.address() as AddressInfo).port}/hello`, {
       timeout: 60_000,
@@ -64,9 +43,8 @@ test("headless Chromium loads an http.createServer app served through createTlsS
     const text = (await page.locator("body").textContent({ timeout: 30_000 })) ?? "";
     assert.match(text, /^\/hello over TLSv1\.3 TLS_(AES_\d+_GCM_SHA\d+|CHACHA20_POLY1305_SHA256)$/);
   } finally {
-    await browser?.close().catch(() => {});
+    await chromium?.close();
     server.closeAllConnections();
     server.close();
-    profile.remove();
   }
 });
