@@ -4,7 +4,8 @@
  * - {@link acquireTlsCredentials} → {@link TlsCredentials}
  * - {@link TlsContext}: step / encrypt / decrypt / shutdown / keyUpdate over one security context
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
- * - {@link createTlsServer}: a server shaped like `tls.Server`
+ * - {@link createTlsServer}: a server shaped like `tls.Server`; {@link createTlsConnection}: `tls.connect`'s shape
+ * - Node's option names ({@link NodeTlsOptions}) and error codes (`TlsError.code`)
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
@@ -17,6 +18,7 @@ export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./creden
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
+export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
