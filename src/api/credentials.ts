@@ -22,6 +22,8 @@ import { failureOf, usageError } from "./tls-error.js";
 
 /** `SCH_CREDENTIALS` field names a package reason may mention, and the options the caller wrote. */
 const FIELD_NAMES: Array<[RegExp, string]> = [
+  [/\bpTlsParameters\[\d+\]\.rgstrAlpnIds\b/g, "alpn"],
+  [/\bpaCred\[(\d+)\]/g, "certificates[$1]"],
   [/\bpaCred\b/g, "certificates (cert/key/pfx)"],
   [/\bhRootStore\b/g, "trustedRoots (ca)"],
   [/\brgstrAlpnIds\b/g, "alpn"],

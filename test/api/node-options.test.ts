@@ -176,4 +176,19 @@ test("errors name the options the caller wrote, never SSPI fields (paCred, hRoot
     assert.match(e.message, /certificates \(cert\/key\/pfx\)/);
     return true;
   });
+  await assert.rejects(
+    acquireTlsCredentials({ role: "server", certificates: [{ pfx: "not bytes" }] } as never),
+    (e: Error) => {
+      assert.doesNotMatch(e.message, /paCred/);
+      assert.match(e.message, /certificates\[0\]\.pfx must be a Uint8Array/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    acquireTlsCredentials({ role: "server", alpn: [""], cert: "x", key: "y" }),
+    (e: Error) => {
+      assert.doesNotMatch(e.message, /rgstrAlpnIds|pTlsParameters/);
+      return true;
+    },
+  );
 });
