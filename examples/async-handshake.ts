@@ -1,6 +1,6 @@
 /**
- * The documented asynchronous SSPI pattern (Microsoft's "SSPI asynchronous contexts" sample,
- * sspi.md §3.1 and §3.5), as a runnable program: a TLS server accepting with
+ * The documented asynchronous SSPI pattern (Microsoft's "SSPI asynchronous contexts" sample),
+ * as a runnable program: a TLS server accepting with
  * SspiAcceptSecurityContextAsync and a client with SspiInitializeSecurityContextAsync, each
  * connection owning one async context whose callback reads the status, sends the output,
  * reinitializes the context and queues the next leg.

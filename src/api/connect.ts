@@ -20,6 +20,13 @@ import type { Duplex } from "node:stream";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import {
+  CONTEXT_NAMES,
+  CREDENTIAL_NAMES,
+  fromNodeOptions,
+  type NodeTlsOptions,
+  STREAM_NAMES,
+} from "./node-options.js";
+import {
   type CheckServerIdentity,
   runIdentityCheck,
   type ServerIdentity,
@@ -36,7 +43,8 @@ import { isDuplex, type MessageTransport } from "./transport.js";
  * stream closes; plus the context options and the stream's `signal`/`allowHalfOpen`/`strictClose`.
  */
 export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
-  TlsContextOptions & {
+  Omit<TlsContextOptions, "alpn"> &
+  NodeTlsOptions & {
     /** Credentials to use (their role must match); when given, the credential options are ignored. */
     credentials?: TlsCredentials;
     /** Aborts the handshake (the promise rejects with an `AbortError`). */
@@ -61,12 +69,9 @@ export type TlsConnectOptions = TlsStreamOptions & {
   port: number;
 };
 
-/** The transport, or how to open it once the credentials are ready (so its errors have a listener). */
-type TransportSource = MessageTransport | Duplex | (() => Duplex);
-
 async function open(
   role: "client" | "server",
-  source: TransportSource,
+  transport: MessageTransport | Duplex,
   options: TlsStreamOptions,
   identity: ServerIdentity | null,
 ): Promise<SspiTlsStream> {
@@ -80,19 +85,29 @@ async function open(
     requestClientCertificate,
     ...rest
   } = options;
-  const credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+  // Listen at once: a socket that fails while the credentials are acquired must not emit an
+  // 'error' nobody listens to (the stream reports it, with the socket's own code).
+  const ignore = () => {};
+  if (isDuplex(transport)) transport.on("error", ignore);
+  let credentials: TlsCredentials;
+  try {
+    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+  } catch (error) {
+    if (isDuplex(transport)) transport.destroy();
+    throw error;
+  }
   let context: TlsContext;
   try {
     context = new TlsContext(credentials, {
       ...(identity !== null && { serverName: identity.serverName }),
-      ...(rest.alpn !== undefined && { alpn: rest.alpn }),
+      ...(rest.alpn !== undefined && { alpn: typeof rest.alpn === "string" ? [rest.alpn] : rest.alpn }),
       ...(requestClientCertificate !== undefined && { requestClientCertificate }),
     });
   } catch (error) {
     if (!given) await credentials.close();
+    if (isDuplex(transport)) transport.destroy();
     throw error;
   }
-  const transport = typeof source === "function" ? source() : source;
   const stream = new SspiTlsStream({
     context,
     transport,
@@ -100,6 +115,7 @@ async function open(
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
     ...(strictClose !== undefined && { strictClose }),
   });
+  if (isDuplex(transport)) transport.off("error", ignore);
   if (!given) stream.once("close", () => void credentials.close());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.
   await once(stream, "secure");
@@ -145,21 +161,22 @@ export function connectTls(
   second?: TlsStreamOptions,
 ): Promise<SspiTlsStream> {
   if (isDuplex(first) || second !== undefined || isMessageTransport(first)) {
-    const options = second ?? {};
+    const options = fromNodeOptions(second ?? {}, STREAM_OPTION_NAMES, "connectTls", "client");
     const identity = serverIdentityOf(options, undefined);
     return open("client", first as MessageTransport | Duplex, options, identity);
   }
-  const { host = "localhost", port, ...options } = first as TlsConnectOptions;
+  const normalized = fromNodeOptions(
+    first as TlsConnectOptions,
+    [...STREAM_OPTION_NAMES, "host", "port"],
+    "connectTls",
+    "client",
+  );
+  const { host = "localhost", port, ...options } = normalized;
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
   const identity = serverIdentityOf(options, host);
   // allowHalfOpen: the stream, not the socket, decides when our side ends (after close_notify).
-  return open(
-    "client",
-    () => netConnect({ host, port, allowHalfOpen: true, noDelay: true }),
-    options,
-    identity,
-  );
+  return open("client", netConnect({ host, port, allowHalfOpen: true, noDelay: true }), options, identity);
 }
 
 function isMessageTransport(value: unknown): value is MessageTransport {
@@ -180,5 +197,17 @@ export function acceptTls(
   transport: MessageTransport | Duplex,
   options: TlsStreamOptions = {},
 ): Promise<SspiTlsStream> {
-  return open("server", transport, options, null);
+  return open(
+    "server",
+    transport,
+    fromNodeOptions(options, STREAM_OPTION_NAMES, "acceptTls", "server"),
+    null,
+  );
 }
+
+/** Every option name a stream accepts (credential, context and stream options). */
+export const STREAM_OPTION_NAMES: readonly string[] = [
+  ...CREDENTIAL_NAMES,
+  ...CONTEXT_NAMES,
+  ...STREAM_NAMES,
+];

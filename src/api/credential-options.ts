@@ -44,10 +44,10 @@ export interface TlsCredentialsOptions {
   role: "client" | "server";
   /** Our certificates: a server picks among several by SNI and key type; a client sends the first one asked for. */
   certificates?: TlsCertificate[];
-  /** CA certificates (PEM or DER) that validate the peer; absent or null: Node's default roots. */
-  trustedRoots?: Array<string | Uint8Array> | null;
-  /** ALPN ids, preferred first. Server: the ids it accepts. Client: the ids every context offers (unless overridden per context). */
-  alpn?: string[];
+  /** CA certificates (PEM or DER; one, or a list) that validate the peer; absent or null: Node's default roots. */
+  trustedRoots?: string | Uint8Array | Array<string | Uint8Array> | null;
+  /** ALPN ids, preferred first (one id or a list). Server: the ids it accepts. Client: the ids every context offers (unless overridden per context). */
+  alpn?: string | string[];
   /** Versions to allow (default both). */
   versions?: TlsVersion[];
   /** Allowed cipher suites (OpenSSL or IANA names), intersected with the supported AEAD suites. */
@@ -103,11 +103,13 @@ export function schCredentials(
     pTlsParameters: [
       {
         grbitDisabledProtocols: disabled,
-        ...(role === "server" && options.alpn !== undefined && { rgstrAlpnIds: options.alpn }),
+        ...(role === "server" && options.alpn !== undefined && { rgstrAlpnIds: listOf(options.alpn) }),
       },
     ],
     ...(options.certificates !== undefined && { paCred: options.certificates }),
-    ...(options.trustedRoots !== undefined && { hRootStore: options.trustedRoots }),
+    ...(options.trustedRoots !== undefined && {
+      hRootStore: options.trustedRoots === null ? null : listOf(options.trustedRoots),
+    }),
     ...(options.sessionLifetimeMs !== undefined && { dwSessionLifespan: options.sessionLifetimeMs }),
     ...(options.cipherSuites !== undefined && { cipherSuites: options.cipherSuites }),
     ...(options.groups !== undefined && { groups: options.groups }),
@@ -115,4 +117,9 @@ export function schCredentials(
     ...(options.sessionTicketKeys !== undefined && { sessionTicketKeys: options.sessionTicketKeys }),
   };
   return { credentialUse: role === "client" ? SECPKG_CRED_OUTBOUND : SECPKG_CRED_INBOUND, authData };
+}
+
+/** A single value as a one-element list. */
+function listOf<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
 }

@@ -14,10 +14,30 @@ import * as sspi from "../async/promises.js";
 import { applicationProtocolsBuffer } from "../schannel/application-protocols.js";
 import { CredHandle } from "../sspi/handles.js";
 import { SCHANNEL_NAME } from "../sspi/schannel-constants.js";
-import type { SspiError } from "../sspi/sspi-error.js";
+import { SspiError } from "../sspi/sspi-error.js";
 import { SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER, SEC_E_OK } from "../sspi/status.js";
 import { schCredentials, type TlsCredentialsOptions } from "./credential-options.js";
+import { CREDENTIAL_NAMES, fromNodeOptions, type NodeTlsOptions } from "./node-options.js";
 import { failureOf, usageError } from "./tls-error.js";
+
+/** `SCH_CREDENTIALS` field names a package reason may mention, and the options the caller wrote. */
+const FIELD_NAMES: Array<[RegExp, string]> = [
+  [/\bpTlsParameters\[\d+\]\.rgstrAlpnIds\b/g, "alpn"],
+  [/\bpaCred\[(\d+)\]/g, "certificates[$1]"],
+  [/\bpaCred\b/g, "certificates (cert/key/pfx)"],
+  [/\bhRootStore\b/g, "trustedRoots (ca)"],
+  [/\brgstrAlpnIds\b/g, "alpn"],
+  [/\bgrbitDisabledProtocols\b/g, "versions"],
+  [/\bdwSessionLifespan\b/g, "sessionLifetimeMs"],
+];
+
+/** The package's failure, with the SSPI field names replaced by the options' names. */
+function inOurTerms(error: SspiError): SspiError {
+  if (error.reason === null || !FIELD_NAMES.some(([field]) => error.reason!.search(field) >= 0)) return error;
+  let reason = error.reason;
+  for (const [field, option] of FIELD_NAMES) reason = reason.replace(field, option);
+  return SspiError.from(error.operation, error.status, { reason });
+}
 
 /**
  * Acquired TLS credentials: a Schannel `CredHandle` for one role. Any number of contexts may
@@ -83,11 +103,15 @@ export class TlsCredentials {
  *   `SEC_E_ALGORITHM_MISMATCH` (versions, suites and groups leave nothing to negotiate);
  *   `SEC_E_UNSUPPORTED_FUNCTION`; `SEC_E_INTERNAL_ERROR` (the security service failed).
  */
-export async function acquireTlsCredentials(options: TlsCredentialsOptions): Promise<TlsCredentials> {
+export async function acquireTlsCredentials(
+  given: TlsCredentialsOptions & NodeTlsOptions,
+): Promise<TlsCredentials> {
   const op = "AcquireCredentialsHandle";
+  const options = fromNodeOptions(given, CREDENTIAL_NAMES, "acquireTlsCredentials", given?.role ?? "client");
   const mapped = schCredentials(options);
   if ("error" in mapped) throw usageError(op, SEC_E_INVALID_PARAMETER, mapped.error);
-  const alpn = options.alpn === undefined ? null : [...options.alpn];
+  const alpn =
+    options.alpn === undefined ? null : typeof options.alpn === "string" ? [options.alpn] : [...options.alpn];
   if (alpn !== null && options.role === "client") {
     try {
       applicationProtocolsBuffer(alpn);
@@ -107,6 +131,6 @@ export async function acquireTlsCredentials(options: TlsCredentialsOptions): Pro
     handle,
     null,
   );
-  if (status !== SEC_E_OK) throw failureOf(op, status) satisfies SspiError;
+  if (status !== SEC_E_OK) throw inOurTerms(failureOf(op, status));
   return new TlsCredentials(handle, options.role, alpn);
 }

@@ -4,6 +4,8 @@
  * - {@link acquireTlsCredentials} → {@link TlsCredentials}
  * - {@link TlsContext}: step / encrypt / decrypt / shutdown / keyUpdate over one security context
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
+ * - {@link createTlsServer}: a server shaped like `tls.Server`; {@link createTlsConnection}: `tls.connect`'s shape
+ * - Node's option names ({@link NodeTlsOptions}) and error codes (`TlsError.code`)
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
@@ -11,10 +13,12 @@
  */
 export { AbortError } from "./abort.js";
 export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
+export { createTlsConnection, type TlsConnectionOptions } from "./create-connection.js";
 export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
+export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
@@ -25,5 +29,6 @@ export {
   type TlsContextOptions,
 } from "./tls-context.js";
 export { TlsError } from "./tls-error.js";
+export { createTlsServer, TlsServer, type TlsServerOptions } from "./tls-server.js";
 export { SspiTlsStream, type SspiTlsStreamOptions } from "./tls-stream.js";
 export { duplexTransport, type MessageTransport } from "./transport.js";

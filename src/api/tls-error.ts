@@ -9,6 +9,7 @@ import { SspiGetLastErrorInfo } from "../sspi/last-error.js";
 import { SspiError } from "../sspi/sspi-error.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 import { EMPTY } from "./bytes.js";
+import { nodeCodeOf } from "./error-codes.js";
 
 /**
  * A failed TLS operation. It is an {@link SspiError} (`status`, `statusName`, `reason`,
@@ -26,9 +27,23 @@ export class TlsError extends SspiError {
   readonly output: Uint8Array;
   /** Plaintext decrypted before the failing record, possibly empty. */
   readonly plaintext: Uint8Array;
+  /**
+   * Node's (OpenSSL's) code for the same failure, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+   * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`, `ECONNRESET` (the table
+   * is in `error-codes.ts`).
+   */
+  readonly code: string;
 
-  /** Wraps an explained SSPI failure with what must still be sent and what was decrypted. */
-  constructor(error: SspiError, output: Uint8Array = EMPTY, plaintext: Uint8Array = EMPTY) {
+  /**
+   * Wraps an explained SSPI failure with what must still be sent and what was decrypted.
+   * `code` defaults to Node's code for the status and alerts.
+   */
+  constructor(
+    error: SspiError,
+    output: Uint8Array = EMPTY,
+    plaintext: Uint8Array = EMPTY,
+    code: string = nodeCodeOf(error),
+  ) {
     super({
       operation: error.operation,
       status: error.status,
@@ -43,6 +58,7 @@ export class TlsError extends SspiError {
     });
     this.output = output;
     this.plaintext = plaintext;
+    this.code = code;
   }
 }
 

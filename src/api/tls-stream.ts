@@ -28,6 +28,7 @@ import { ByteQueue } from "./byte-queue.js";
 import { joinBytes } from "./bytes.js";
 import type { TlsContext } from "./tls-context.js";
 import { TlsError } from "./tls-error.js";
+import { type NegotiatedConnection, negotiatedConnectionOf } from "./tls-socket-compat.js";
 import { duplexTransport, isDuplex, type MessageTransport } from "./transport.js";
 
 /** Options of {@link SspiTlsStream}. */
@@ -73,12 +74,19 @@ export class SspiTlsStream extends Duplex {
   /** The TLS context (established after `'secure'`). */
   readonly context: TlsContext;
   readonly #transport: MessageTransport;
+  /** The socket under us, when the transport is one (for addresses and timeouts). */
+  readonly #socket: Duplex | null;
+  #negotiated: NegotiatedConnection | null = null;
+  /** As `TLSSocket.encrypted`. */
+  readonly encrypted = true;
   readonly #endsTransportOnFinal: boolean;
   readonly #inbox = new ByteQueue();
   readonly #ready: Promise<void>;
   readonly #strictClose: boolean;
   #secure = false;
   #truncated = false;
+  /** The peer's close_notify arrived: it expects nothing more from us but ours. */
+  #peerClosed = false;
   #paused = false;
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -91,6 +99,7 @@ export class SspiTlsStream extends Duplex {
       ? duplexTransport(options.transport as Duplex)
       : (options.transport as MessageTransport);
     this.#endsTransportOnFinal = duplex;
+    this.#socket = duplex ? (options.transport as Duplex) : null;
     this.#strictClose = options.strictClose ?? false;
     this.#transport.onMessage((bytes) => this.#inbox.push(bytes));
     this.#transport.onClose((error) => this.#inbox.end(error));
@@ -111,6 +120,102 @@ export class SspiTlsStream extends Duplex {
    */
   get truncated(): boolean {
     return this.#truncated;
+  }
+
+  // --- Node's TLSSocket accessors (the values of the completed handshake) ---
+
+  /** The ALPN protocol agreed on, or `false` (as `TLSSocket.alpnProtocol`). */
+  get alpnProtocol(): string | false {
+    return this.#negotiated?.alpnProtocol ?? false;
+  }
+
+  /**
+   * As `TLSSocket.authorized`: true once the handshake completed with the peer's certificate
+   * valid — false with `manualValidation` (`rejectUnauthorized: false`) when it is not (see
+   * {@link authorizationError}).
+   */
+  get authorized(): boolean {
+    return this.#secure && this.#negotiated?.authorizationError === null;
+  }
+
+  /** As `TLSSocket.authorizationError`: OpenSSL's code (e.g. `"UNABLE_TO_VERIFY_LEAF_SIGNATURE"`), or null. */
+  get authorizationError(): string | null {
+    return this.#negotiated?.authorizationError ?? null;
+  }
+
+  /** As `TLSSocket.isSessionReused()`: true when the handshake resumed a session. */
+  isSessionReused(): boolean {
+    return this.#negotiated?.resumed ?? false;
+  }
+
+  /** `"TLSv1.3"` / `"TLSv1.2"`, or null before the handshake (as `TLSSocket.getProtocol()`). */
+  getProtocol(): string | null {
+    return this.#negotiated?.protocol ?? null;
+  }
+
+  /** The cipher suite as `TLSSocket.getCipher()` gives it (`{ name, standardName, version }`). */
+  getCipher(): { name: string; standardName: string; version: string } | undefined {
+    return this.#negotiated?.cipher;
+  }
+
+  /** The peer's certificate as `TLSSocket.getPeerCertificate()` gives it (`{}` when there is none). */
+  getPeerCertificate(detailed = false): ReturnType<NegotiatedConnection["legacyCertificate"]> {
+    return (
+      this.#negotiated?.legacyCertificate(detailed) ??
+      ({} as ReturnType<NegotiatedConnection["legacyCertificate"]>)
+    );
+  }
+
+  /** The `Duplex` (socket) the records travel over, or null for a message transport. */
+  get transportSocket(): Duplex | null {
+    return this.#socket;
+  }
+
+  /** The peer's address, when the transport is a socket. */
+  get remoteAddress(): string | undefined {
+    return (this.#socket as { remoteAddress?: string } | null)?.remoteAddress;
+  }
+
+  /** The peer's port, when the transport is a socket. */
+  get remotePort(): number | undefined {
+    return (this.#socket as { remotePort?: number } | null)?.remotePort;
+  }
+
+  /** Our address, when the transport is a socket. */
+  get localAddress(): string | undefined {
+    return (this.#socket as { localAddress?: string } | null)?.localAddress;
+  }
+
+  /** Our port, when the transport is a socket. */
+  get localPort(): number | undefined {
+    return (this.#socket as { localPort?: number } | null)?.localPort;
+  }
+
+  /** As `socket.setTimeout`: `'timeout'` is emitted on this stream after `ms` of inactivity on the socket. */
+  setTimeout(ms: number, callback?: () => void): this {
+    const socket = this.#socket as (Duplex & { setTimeout?: (ms: number) => void }) | null;
+    if (socket?.setTimeout) {
+      socket.setTimeout(ms);
+      socket.removeAllListeners("timeout");
+      if (ms > 0) socket.on("timeout", () => this.emit("timeout"));
+    }
+    if (callback) this.once("timeout", callback);
+    return this;
+  }
+
+  /** As `socket.setNoDelay` (passed to the socket, if any). */
+  setNoDelay(noDelay = true): this {
+    (this.#socket as { setNoDelay?: (v: boolean) => void } | null)?.setNoDelay?.(noDelay);
+    return this;
+  }
+
+  /** As `socket.setKeepAlive` (passed to the socket, if any). */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    (this.#socket as { setKeepAlive?: (e: boolean, d: number) => void } | null)?.setKeepAlive?.(
+      enable,
+      initialDelay,
+    );
+    return this;
   }
 
   /** Runs `fn` (a context operation and the sends it starts) after the earlier ones. */
@@ -141,7 +246,9 @@ export class SspiTlsStream extends Duplex {
         signal ? { signal } : {},
       );
       this.#secure = true;
+      this.#negotiated = negotiatedConnectionOf(this.context);
       this.emit("secure");
+      if (this.context.role === "client" && !this.destroyed) this.emit("secureConnect");
       setImmediate(() => {
         if (!this.destroyed) void this.#readLoop(leftover);
       });
@@ -170,6 +277,7 @@ export class SspiTlsStream extends Duplex {
           wanted = size + Math.max(1, r.missing);
           if (r.plaintext.byteLength > 0 && !this.push(r.plaintext)) this.#pauseTransport();
           if (r.closed) {
+            this.#peerClosed = true;
             this.push(null);
             return;
           }
@@ -261,7 +369,9 @@ export class SspiTlsStream extends Duplex {
         // A transport that already ended may refuse our close_notify (a socket without
         // allowHalfOpen ends its writable side with its readable side): not an error of ours;
         // the read loop reports what the end means (close_notify received, or truncation).
-        (error: Error) => callback(this.#inbox.ended && isClosedTransport(error) ? null : error),
+        // Likewise a peer that sent its close_notify and closed at once (no half-close).
+        (error: Error) =>
+          callback((this.#inbox.ended || this.#peerClosed) && isClosedTransport(error) ? null : error),
       );
   }
 

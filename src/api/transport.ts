@@ -41,11 +41,17 @@ export function isDuplex(value: unknown): value is Duplex {
 /**
  * Adapts a `Duplex` of ciphertext (a socket) to a {@link MessageTransport}: `send` writes and
  * waits for `'drain'` when the socket's buffer is full (and throws the socket's own error once
- * it failed, an `EPIPE` error once its writable side is closed: a TCP socket needs `allowHalfOpen: true` for TLS half-close); `'data'` delivers messages; `'end'`,
- * `'close'` and `'error'` end it; `close()` ends the writable side (or destroys with an
- * error); `pause`/`resume` map to the socket's.
+ * it failed, an `EPIPE` error once its writable side is closed); `'data'` delivers messages;
+ * `'end'`, `'close'` and `'error'` end it (also when they happened before the adapter was
+ * made); `close()` ends the writable side (or destroys with an error); `pause`/`resume` map to
+ * the socket's.
+ *
+ * The socket is made half-open (`allowHalfOpen = true`), as Node's `tls` does with the sockets
+ * it wraps: the TLS layer, not the socket, decides when our side ends (after close_notify), so
+ * a peer's FIN does not make our close_notify or last records fail with `EPIPE`.
  */
 export function duplexTransport(duplex: Duplex): MessageTransport {
+  duplex.allowHalfOpen = true;
   return {
     send(bytes) {
       if (duplex.destroyed || duplex.writableEnded) {
@@ -82,6 +88,9 @@ export function duplexTransport(duplex: Duplex): MessageTransport {
       duplex.on("end", () => once());
       duplex.on("close", () => once());
       duplex.on("error", (error: Error) => once(error));
+      // Ended or failed before we listened (a refused connection while credentials were acquired).
+      if (duplex.destroyed || duplex.readableEnded)
+        queueMicrotask(() => once((duplex.errored as Error | null) ?? undefined));
     },
     close(error) {
       if (error) duplex.destroy();

@@ -1,6 +1,6 @@
 /**
  * One side of a TLS handshake over a socket, driven through the asynchronous SSPI exactly as
- * the documented pattern does (sspi.md §3.5): one async context per connection, a notify
+ * the documented pattern does: one async context per connection, a notify
  * callback, `Sspi*SecurityContextAsync` queued whenever bytes are there, the result read in the
  * callback with `SspiGetAsyncCallStatus`, then `SspiReinitAsyncContext` for the next leg.
  *

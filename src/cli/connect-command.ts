@@ -81,6 +81,7 @@ const usage = [
   "                           created 0600 (an existing one made 0600), a symbolic link is refused",
   "  --reconnect N            after the first handshake, reconnect N times with the same credentials",
   "                           (shows session resumption); stdin goes over the last connection",
+  "  --timeout SECONDS        give up when the TCP connection or the TLS handshake takes longer (default 10)",
   "  --json                   print one JSON document on stdout at the end (trace, connections,",
   "                           the server's plaintext as text) instead of the plaintext",
   "  --no-color               no ANSI colours (the default when stderr is not a terminal)",
@@ -148,6 +149,7 @@ function parse(args: string[]) {
       ca: { type: "string", multiple: true },
       insecure: { type: "boolean" },
       reconnect: { type: "string", default: "0" },
+      timeout: { type: "string", default: "10" },
       json: { type: "boolean" },
       "no-color": { type: "boolean" },
     },
@@ -240,6 +242,10 @@ async function connectAndPipe(
   const alpn = alpnFromFlags(values.alpn);
   const keyLog = keyLogToFile(values.keylog);
   const insecure = values.insecure === true;
+  const timeoutSeconds = /^\d+(\.\d+)?$/.test(values.timeout) ? Number(values.timeout) : Number.NaN;
+  if (!(timeoutSeconds > 0))
+    throw new UsageError(`--timeout: "${values.timeout}" is not a number of seconds above 0`);
+  const timeoutMs = Math.round(timeoutSeconds * 1000);
   report.target = { host: target.host, port: target.port, serverName };
 
   const mapped = schCredentials({
@@ -295,8 +301,13 @@ async function connectAndPipe(
           ? `handshake (TCP ${target.host}:${target.port})`
           : `reconnect ${attempt} of ${reconnects} (same credentials: the session should be resumed)`,
       );
-      const socket = await openSocket(target);
+      const socket = await openSocket(target, timeoutMs);
       let handle: CtxtHandle | null = null;
+      let timedOut = false;
+      const handshakeTimer = setTimeout(() => {
+        timedOut = true;
+        socket.destroy();
+      }, timeoutMs);
       try {
         const result = await runAsyncHandshake({
           role: "client",
@@ -307,7 +318,13 @@ async function connectAndPipe(
           manualValidation: insecure,
           onLeg: (leg) => printLeg(trace, leg, attempt > 0),
         });
+        clearTimeout(handshakeTimer);
         handle = result.handle;
+        if (timedOut)
+          throw new ConnectFailure(
+            `no TLS handshake with ${target.host}:${target.port} within ${timeoutMs / 1000} s (--timeout) — is this a TLS port?`,
+            null,
+          );
         if (result.status !== SEC_E_OK) {
           const info = SspiGetLastErrorInfo(result.handle);
           const status =
@@ -321,7 +338,9 @@ async function connectAndPipe(
         printConnection(trace, summary, attempt === 0, insecure);
         const reader = new Incoming(new RecordReader(socket, result.handle, result.leftover));
         if (!last) {
-          if (summary.protocol === "TLSv1.3") await awaitTicket(trace, reader);
+          // A full handshake's tickets come at once; a resumed one may bring none (the server lets the
+          // session be reused): wait briefly, not 2 s per reconnection.
+          if (summary.protocol === "TLSv1.3") await awaitTicket(trace, reader, summary.resumed ? 250 : 2000);
           await closeConnection(trace, socket, result.handle, serverName, reader);
         } else {
           return await pipeData(
@@ -335,6 +354,7 @@ async function connectAndPipe(
           );
         }
       } finally {
+        clearTimeout(handshakeTimer);
         socket.destroy();
         if (handle !== null) await callAsync((ctx) => SspiDeleteSecurityContextAsync(ctx, handle!));
       }
@@ -366,11 +386,22 @@ function failure(
   return new ConnectFailure(describeFailure(explained, "client"), status);
 }
 
-async function openSocket(target: Target): Promise<Socket> {
+async function openSocket(target: Target, timeoutMs: number): Promise<Socket> {
   const socket = netConnect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+  const timer = setTimeout(
+    () =>
+      socket.destroy(
+        Object.assign(new Error(`no TCP connection within ${timeoutMs / 1000} s (--timeout)`), {
+          code: "ETIMEDOUT",
+        }),
+      ),
+    timeoutMs,
+  );
   try {
     await once(socket, "connect");
+    clearTimeout(timer);
   } catch (error) {
+    clearTimeout(timer);
     socket.destroy();
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     const hint =
@@ -378,7 +409,9 @@ async function openSocket(target: Target): Promise<Socket> {
         ? " — nothing listens there: check HOST:PORT, or start a server (async-sspi serve)"
         : code === "ENOTFOUND" || code === "EAI_AGAIN"
           ? " — the host name does not resolve"
-          : "";
+          : code === "ETIMEDOUT"
+            ? ` — no answer within ${timeoutMs / 1000} s (--timeout SECONDS)`
+            : "";
     throw new ConnectFailure(`cannot connect to ${target.host}:${target.port}: ${code}${hint}`, null);
   }
   return socket;
@@ -475,7 +508,11 @@ function printConnection(trace: Trace, s: ConnectionSummary, full: boolean, inse
   trace.line(
     `  certificate check: ${trace.paint(insecure ? "yellow" : "red", check.status)}${check.verifyError ? ` (${check.verifyError})` : ""} — ${insecure ? "would have failed without --insecure" : "failed"}`,
   );
-  if (why) trace.line(`    ${check.status}: ${why}`);
+  // With --insecure already given, the advice is what makes the check pass: never "--insecure" again.
+  const advice = insecure
+    ? why?.replace(/ or --insecure\b.*$/, "").replace(/,? or pass --insecure.*$/, "")
+    : why;
+  if (advice) trace.line(`    ${check.status}: ${advice}`);
 }
 
 /** Reads records with optional deadlines, keeping a read that outlived its deadline for the next call. */
@@ -505,13 +542,15 @@ class Incoming {
 }
 
 /** TLS 1.3: tickets come after the handshake; read until one is in (bounded). */
-async function awaitTicket(trace: Trace, reader: Incoming): Promise<void> {
-  const deadline = performance.now() + 2000;
+async function awaitTicket(trace: Trace, reader: Incoming, limitMs: number): Promise<void> {
+  const deadline = performance.now() + limitMs;
   for (;;) {
     const left = deadline - performance.now();
     const got = left > 0 ? await reader.next(left) : "timeout";
     if (got === "timeout" || got === null) {
-      trace.line(`  no session ticket arrived${got === null ? " (the server closed)" : " within 2 s"}`);
+      trace.line(
+        `  no session ticket arrived${got === null ? " (the server closed)" : ` within ${limitMs} ms`}${limitMs < 2000 ? " (resumed: the session stays usable)" : ""}`,
+      );
       return;
     }
     trace.line(

@@ -8,12 +8,12 @@
  * @module
  */
 import { writeFileSync } from "node:fs";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { acceptTls } from "../api/connect.js";
 import type { TlsCertificate } from "../api/credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "../api/credentials.js";
 import { query } from "../api/tls-attributes.js";
+import { createTlsServer, type TlsServer } from "../api/tls-server.js";
 import type { SspiTlsStream } from "../api/tls-stream.js";
 import { createDevelopmentCertificate } from "../devcert/certificates.js";
 import { SECPKG_ATTR_CIPHER_INFO } from "../sspi/attributes.js";
@@ -82,7 +82,6 @@ interface Connection {
   socket: Socket;
   peer: string;
   started: number;
-  abort: AbortController;
   stream: SspiTlsStream | null;
   details: ConnectionDetails | null;
   bytesIn: number;
@@ -93,6 +92,8 @@ interface Connection {
   endWhenIdle: boolean;
   http: HttpResponder | null;
   closed: Promise<void>;
+  /** Logs the connection's line and resolves `closed`. */
+  finish(status: string, options: ServeOptions): void;
 }
 
 interface ServeOptions {
@@ -190,50 +191,38 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   if (mode === "echo" && values.auth !== undefined) throw new UsageError("--auth applies to --http");
   const ntlm = NtlmHttpAuth.fromFlags(values, log);
 
-  if (certificate === null) {
-    const { server, ca } = await createDevelopmentCertificate();
-    certificate = { certificate: server.certificate, privateKey: server.privateKey };
-    if (values["save-ca"] !== undefined) {
-      try {
-        writeFileSync(values["save-ca"], ca.certificate);
-      } catch (error) {
-        throw new UsageError(
-          `--save-ca ${values["save-ca"]}: cannot write the file (${(error as NodeJS.ErrnoException).code})`,
-        );
-      }
-    }
-    log(`development certificate ${server.subject} (ECDSA P-256, DNS localhost, IP 127.0.0.1 and ::1)`);
-    log(`  SHA-256 fingerprint ${server.fingerprint256}`);
-    log(
-      `  issued by ${ca.subject} (SHA-256 ${ca.fingerprint256})${values["save-ca"] !== undefined ? `, saved to ${values["save-ca"]}` : " — pass --save-ca FILE to trust it"}`,
-    );
-  } else if (values["save-ca"] !== undefined) {
-    throw new UsageError("--save-ca writes the development CA: it does not apply with --cert/--pfx");
-  }
-
-  const credentials = await acquireTlsCredentials({
-    role: "server",
-    certificates: [certificate],
-    ...(alpn !== undefined && { alpn }),
-    ...(versions !== undefined && { versions }),
-    ...(clientCa !== undefined && { trustedRoots: clientCa }),
-    ...(keyLog !== undefined && { keyLog }),
+  const requestClientCertificate = clientCa !== undefined || values["require-client-cert"] === true;
+  // Listen first: a port in use is reported before any certificate is generated.
+  let credentialsReady!: (credentials: TlsCredentials) => void;
+  const pendingCredentials = new Promise<TlsCredentials>((resolve) => {
+    credentialsReady = resolve;
   });
-
-  const options: ServeOptions = {
-    mode,
-    json: values.json === true,
-    credentials,
-    requestClientCertificate: clientCa !== undefined || values["require-client-cert"] === true,
-    requireClientCertificate: values["require-client-cert"] === true,
-    drainTimeoutMs,
-    idleTimeoutMs: Math.round(idleSeconds * 1000),
-    ntlm,
-  };
   const connections = new Set<Connection>();
+  const bySocket = new Map<Socket, Connection>();
+  let options: ServeOptions | null = null;
+  const listener = createTlsServer({
+    credentials: pendingCredentials,
+    requestClientCertificate,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    drain: (stream) => drainConnection(bySocket.get(stream.transportSocket as Socket), stream),
+  });
   let nextId = 1;
-  const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    void handleConnection(socket, nextId++, options, connections);
+  listener.on("connection", (socket: Socket) => {
+    const c = newConnection(socket, nextId++);
+    connections.add(c);
+    bySocket.set(socket, c);
+    c.closed.then(() => {
+      connections.delete(c);
+      bySocket.delete(socket);
+    });
+  });
+  listener.on("tlsClientError", (error: unknown, socket: Socket) => {
+    const c = bySocket.get(socket);
+    if (c && options) handshakeFailed(c, error, options);
+  });
+  listener.on("secureConnection", (stream: SspiTlsStream) => {
+    const c = bySocket.get(stream.transportSocket as Socket);
+    if (c && options) serveConnection(c, stream, options);
   });
   listener.maxConnections = maxConnections;
   listener.on("drop", (dropped?: { remoteAddress?: string; remotePort?: number; remoteFamily?: string }) => {
@@ -246,13 +235,61 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   try {
     await listen(listener, port, values.host);
   } catch (error) {
-    await credentials.close();
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     console.error(
       `async-sspi serve: cannot listen on ${values.host}:${port}: ${code}${code === "EADDRINUSE" ? " — another process uses this port: pass --port N (0 picks a free one)" : ""}`,
     );
     return 1;
   }
+
+  if (certificate === null) {
+    const { server, ca } = await createDevelopmentCertificate();
+    certificate = { certificate: server.certificate, privateKey: server.privateKey };
+    if (values["save-ca"] !== undefined) {
+      try {
+        writeFileSync(values["save-ca"], ca.certificate);
+      } catch (error) {
+        listener.close();
+        throw new UsageError(
+          `--save-ca ${values["save-ca"]}: cannot write the file (${(error as NodeJS.ErrnoException).code})`,
+        );
+      }
+    }
+    log(`development certificate ${server.subject} (ECDSA P-256, DNS localhost, IP 127.0.0.1 and ::1)`);
+    log(`  SHA-256 fingerprint ${server.fingerprint256}`);
+    log(
+      `  issued by ${ca.subject} (SHA-256 ${ca.fingerprint256})${values["save-ca"] !== undefined ? `, saved to ${values["save-ca"]}` : " — pass --save-ca FILE to trust it"}`,
+    );
+  } else if (values["save-ca"] !== undefined) {
+    listener.close();
+    throw new UsageError("--save-ca writes the development CA: it does not apply with --cert/--pfx");
+  }
+
+  let credentials: TlsCredentials;
+  try {
+    credentials = await acquireTlsCredentials({
+      role: "server",
+      certificates: [certificate],
+      ...(alpn !== undefined && { alpn }),
+      ...(versions !== undefined && { versions }),
+      ...(clientCa !== undefined && { trustedRoots: clientCa }),
+      ...(keyLog !== undefined && { keyLog }),
+    });
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  options = {
+    mode,
+    json: values.json === true,
+    credentials,
+    requestClientCertificate,
+    requireClientCertificate: values["require-client-cert"] === true,
+    drainTimeoutMs,
+    idleTimeoutMs: Math.round(idleSeconds * 1000),
+    ntlm,
+  };
+  credentialsReady(credentials);
   const address = listener.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shown = ["127.0.0.1", "::1"].includes(address.address) ? "localhost" : hostForUrl;
@@ -263,9 +300,13 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     console.log(announce);
     console.log(
       mode === "http"
-        ? `  try: curl${values["save-ca"] ? ` --cacert ${values["save-ca"]}` : " --insecure"} https://${shown}:${address.port}/`
-        : `  try: openssl s_client -connect ${hostForUrl}:${address.port} -quiet`,
+        ? `  try: curl${values["save-ca"] ? ` --cacert ${values["save-ca"]}` : " --insecure"}${clientFlags("curl")} https://${shown}:${address.port}/`
+        : `  try: openssl s_client -connect ${hostForUrl}:${address.port} -quiet${clientFlags("openssl")}`,
     );
+    if (requestClientCertificate)
+      console.log(
+        `  (client.pem/client.key: a client certificate and key${clientCa !== undefined ? ` issued by a CA in ${values["client-ca"]!.join(", ")}` : ""})`,
+      );
     console.log("  Ctrl+C (SIGINT) or SIGTERM: close_notify every connection and exit");
   }
 
@@ -274,6 +315,12 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     process.once("SIGTERM", resolve);
   });
   return drain(signal, listener, connections, options);
+
+  /** The client-certificate flags of the printed `try:` command, when the server asks for one. */
+  function clientFlags(tool: "curl" | "openssl"): string {
+    if (!requestClientCertificate) return "";
+    return tool === "curl" ? " --cert client.pem --key client.key" : " -cert client.pem -key client.key";
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -289,7 +336,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** Stops accepting, closes every connection with close_notify, waits for them (bounded). */
 async function drain(
   signal: NodeJS.Signals,
-  listener: Server,
+  listener: TlsServer,
   connections: Set<Connection>,
   options: ServeOptions,
 ): Promise<number> {
@@ -306,17 +353,9 @@ async function drain(
   };
   process.once("SIGINT", force);
   process.once("SIGTERM", force);
+  for (const c of connections) if (c.stream === null) c.closing ??= "server shutdown during the handshake";
+  // close_notify now, or after the HTTP request in progress (drainConnection); handshakes are abandoned.
   const closedListener = new Promise<void>((resolve) => listener.close(() => resolve()));
-  for (const c of connections) {
-    if (c.stream === null) {
-      c.closing = "server shutdown during the handshake";
-      c.abort.abort();
-    } else {
-      c.closing ??= "server shutdown";
-      if (c.http?.midRequest) c.endWhenIdle = true;
-      else c.stream.end();
-    }
-  }
   const pending = [...connections].map((c) => c.closed);
   const timer = setTimeout(() => {
     for (const c of connections) {
@@ -400,20 +439,14 @@ function closingStatusOf(error: unknown): string {
   return e?.code ?? e?.message ?? String(error);
 }
 
-/** Serves one client; never throws (one bad client never affects another). */
-async function handleConnection(
-  socket: Socket,
-  id: number,
-  options: ServeOptions,
-  connections: Set<Connection>,
-): Promise<void> {
+/** The record of one accepted socket, from its first byte to its log line. */
+function newConnection(socket: Socket, id: number): Connection {
   let resolveClosed!: () => void;
   const c: Connection = {
     id,
     socket,
     peer: `${socket.remoteFamily === "IPv6" ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`,
     started: performance.now(),
-    abort: new AbortController(),
     stream: null,
     details: null,
     bytesIn: 0,
@@ -424,34 +457,39 @@ async function handleConnection(
     closed: new Promise((resolve) => {
       resolveClosed = resolve;
     }),
+    finish: () => {},
   };
-  connections.add(c);
-  const finish = (status: string) => {
-    connections.delete(c);
+  c.finish = (status, options) => {
     logConnection(c, options, status);
     resolveClosed();
   };
-  socket.on("error", () => {}); // reported through the TLS stream
-  const timer = setTimeout(() => {
-    c.closing = `handshake timeout (${HANDSHAKE_TIMEOUT_MS} ms)`;
-    c.abort.abort();
-  }, HANDSHAKE_TIMEOUT_MS);
-  let stream: SspiTlsStream;
-  try {
-    stream = await acceptTls(socket, {
-      credentials: options.credentials,
-      requestClientCertificate: options.requestClientCertificate,
-      signal: c.abort.signal,
-    });
-  } catch (error) {
-    clearTimeout(timer);
-    if (!socket.destroyed) socket.once("close", () => finish(c.closing ?? closingStatusOf(error)));
-    else finish(c.closing ?? closingStatusOf(error));
-    // The alert (if any) is queued on the socket, which the stream ends gracefully.
-    setTimeout(() => socket.destroy(), 1000).unref();
-    return;
+  return c;
+}
+
+/** A handshake that failed (the server's 'tlsClientError'): one log line once the socket closed. */
+function handshakeFailed(c: Connection, error: unknown, options: ServeOptions): void {
+  const timedOut = (error as { code?: unknown } | null)?.code === "ERR_TLS_HANDSHAKE_TIMEOUT";
+  const status =
+    c.closing ?? (timedOut ? `handshake timeout (${HANDSHAKE_TIMEOUT_MS} ms)` : closingStatusOf(error));
+  if (c.socket.destroyed) c.finish(status, options);
+  else c.socket.once("close", () => c.finish(status, options));
+}
+
+/** How the server's close() winds down one established connection: after the request in progress. */
+function drainConnection(c: Connection | undefined, stream: SspiTlsStream): void {
+  if (c === undefined) return void stream.end();
+  c.closing ??= "server shutdown";
+  if (c.http?.midRequest) c.endWhenIdle = true;
+  else {
+    stream.end();
+    stream.resume();
   }
-  clearTimeout(timer);
+}
+
+/** Serves one established connection; never throws (one bad client never affects another). */
+function serveConnection(c: Connection, stream: SspiTlsStream, options: ServeOptions): void {
+  const socket = c.socket;
+  const finish = (status: string) => c.finish(status, options);
   c.stream = stream;
   let failure: string | null = null;
   stream.on("error", (error) => {

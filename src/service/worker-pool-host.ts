@@ -544,6 +544,10 @@ export class WorkerPoolHost implements BlockingCapableHost {
     const workerData: EngineWorkerData = { replyBuffer: this.channel.buffer, lifeBuffer };
     const worker = new Worker(new URL("./engine-worker.js", import.meta.url), {
       workerData,
+      // Chosen explicitly, never inherited: --input-type, --eval, --import … break or re-run in a worker.
+      execArgv: process.execArgv.filter((flag) =>
+        /^--(enable-source-maps|max-old-space-size=|max-semi-space-size=|stack-size=|no-warnings)/.test(flag),
+      ),
       ...(this.resourceLimits !== undefined && { resourceLimits: this.resourceLimits }),
     });
     worker.unref();

@@ -4,47 +4,26 @@
  * `artifacts/` (git-ignored).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type Chromium, launchChromium } from "../support/chromium.js";
 import { kill, type RunningServe, startServe, tempDir, waitFor } from "./serve-support.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const artifacts = fileURLToPath(new URL("../../../artifacts/", import.meta.url));
 
 test("headless Chromium loads the serve --http page over HTTPS (TLS 1.3, ALPN http/1.1)", {
   timeout: 120_000,
 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    const reason = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-    if (process.env.CI === "true") throw new Error(`${reason}: required under CI`);
-    t.skip(reason);
-    return;
-  }
-  const { chromium } = await import("playwright-core");
   const dir = tempDir();
-  const profile = tempDir();
   let serve: RunningServe | null = null;
-  let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | null = null;
+  let chromium: Chromium | null = null;
   try {
+    chromium = await launchChromium(t);
+    if (chromium === null) return;
     serve = await startServe(["--http"], dir.path);
-    browser = await chromium.launchPersistentContext(profile.path, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--ignore-certificate-errors",
-      ],
-    });
+    const browser = chromium.browser;
     const page = browser.pages()[0] ?? (await browser.newPage());
     const response = await page.goto(`https://localhost:${serve.port}/`, { timeout: 60_000 });
     assert.equal(response?.status(), 200);
@@ -59,8 +38,8 @@ test("headless Chromium loads the serve --http page over HTTPS (TLS 1.3, ALPN ht
     const screenshot = join(artifacts, "serve-chromium.png");
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.ok(statSync(screenshot).size > 1000, "screenshot written");
-    await browser.close();
-    browser = null;
+    await chromium.close();
+    chromium = null;
     // The browser's connection(s) closed and were logged.
     await waitFor(
       serve.stdout,
@@ -69,9 +48,8 @@ test("headless Chromium loads the serve --http page over HTTPS (TLS 1.3, ALPN ht
       "serve's log",
     );
   } finally {
-    await browser?.close().catch(() => {});
+    await chromium?.close();
     await kill(serve);
     dir.remove();
-    profile.remove();
   }
 });

@@ -5,15 +5,14 @@
  * our side's parameters; Chromium's own view is the navigation's security details.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { CertificateKeyType } from "../../src/devcert/certificates.js";
 import { kill, type RunningServe, startServe, tempDir } from "../cli/serve-support.js";
 import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
+import { type Chromium, launchChromium } from "../support/chromium.js";
 import { TempFiles } from "../support/peers.js";
 import { KnownGap, Matrix, type Negotiated } from "./results.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const matrix = new Matrix(import.meta.filename ?? "chromium.test.js");
 const files = new TempFiles();
 const dir = tempDir();
@@ -90,33 +89,11 @@ function rowOf(text: string, label: string): string | undefined {
 }
 
 test("headless Chromium against serve --http, one factor at a time", { timeout: 180_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    const reason = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-    if (process.env.CI === "true") throw new Error(`${reason}: required under CI`);
-    t.skip(reason);
-    return;
-  }
-  const { chromium } = await import("playwright-core");
-  const profile = tempDir();
-  let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | null = null;
+  let chromium: Chromium | null = null;
   try {
-    browser = await chromium.launchPersistentContext(profile.path, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--ignore-certificate-errors",
-      ],
-    });
-    const b = browser;
+    chromium = await launchChromium(t);
+    if (chromium === null) return;
+    const b = chromium.browser;
     for (const cell of CELLS) {
       await matrix.cell(
         {
@@ -179,8 +156,7 @@ test("headless Chromium against serve --http, one factor at a time", { timeout: 
       );
     }
   } finally {
-    await browser?.close().catch(() => {});
-    profile.remove();
+    await chromium?.close();
   }
   matrix.assertAllPassed();
 });
