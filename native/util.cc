@@ -93,8 +93,13 @@ void DrainBio(BIO* bio, std::vector<uint8_t>& out) {
 
 size_t CompleteRecordsPrefix(const uint8_t* data, size_t length) {
   size_t at = 0;
-  while (length - at >= 5) {
+  while (at < length) {
+    // An invalid header goes to OpenSSL whole: it fails on it with the right alert.
+    if (data[at] < 20 || data[at] > 24) return length;
+    if (length - at >= 2 && data[at + 1] != 3) return length;
+    if (length - at < 5) break;
     size_t body = (static_cast<size_t>(data[at + 3]) << 8) | data[at + 4];
+    if (body > 16384 + 2048) return length;
     if (length - at - 5 < body) break;
     at += 5 + body;
   }
