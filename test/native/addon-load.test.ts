@@ -1,0 +1,31 @@
+/**
+ * The addon loads, binds to the OpenSSL node exports (no second libssl), and reports the same
+ * OpenSSL version as `process.versions.openssl`.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { test } from "node:test";
+import { loadNativeEngine, opensslVersionOf } from "../../src/schannel/native/load-native-engine.js";
+import { nativeAddon } from "../support/native-addon.js";
+
+test("the addon loads and its OpenSSL (compiled and running) equals process.versions.openssl", () => {
+  const addon = nativeAddon();
+  assert.equal(opensslVersionOf(addon.opensslVersionText), process.versions.openssl);
+  assert.equal(opensslVersionOf(addon.opensslRuntimeVersion), process.versions.openssl);
+  assert.equal(loadNativeEngine(), loadNativeEngine(), "loaded once per isolate");
+});
+
+test("the addon links no OpenSSL of its own: its OpenSSL symbols are undefined, bound to node's", () => {
+  const require = createRequire(import.meta.url);
+  const path = (require("node-gyp-build") as { path(dir: string): string }).path(process.cwd());
+  const maps = readFileSync("/proc/self/maps", "utf8");
+  assert.ok(maps.includes(path), "the addon is mapped into this process");
+  assert.doesNotMatch(maps, /libssl\.so|libcrypto\.so/, "no system libssl/libcrypto is loaded");
+});
+
+test("opensslVersionOf reads OPENSSL_VERSION_TEXT", () => {
+  assert.equal(opensslVersionOf("OpenSSL 3.0.19 27 Jan 2026"), "3.0.19");
+  assert.equal(opensslVersionOf("OpenSSL 3.5.1 1 Jul 2025"), "3.5.1");
+  assert.equal(opensslVersionOf("BoringSSL"), null);
+});
