@@ -558,7 +558,10 @@ Napi::Value Context::Info(const Napi::CallbackInfo& info) {
     o.Set("cipherStandardName", standard != nullptr ? standard : SSL_CIPHER_get_name(cipher));
     o.Set("cipherId", SSL_CIPHER_get_protocol_id(cipher));
   }
-  int group = SSL_get_negotiated_group(ssl_);
+  // SSL_get_negotiated_group dereferences the session: only once one exists.
+  int group = SSL_get_session(ssl_) != nullptr && SSL_get_current_cipher(ssl_) != nullptr
+                  ? SSL_get_negotiated_group(ssl_)
+                  : 0;
   const char* groupName = group > 0 ? OBJ_nid2sn(group & ~TLSEXT_nid_unknown) : nullptr;
   if (group > 0 && (group & TLSEXT_nid_unknown) == 0 && groupName != nullptr) o.Set("group", groupName);
   else o.Set("group", env.Null());
