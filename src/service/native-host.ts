@@ -61,7 +61,11 @@ export class NativeEngineHost implements BlockingCapableHost {
   readonly blocking: BlockingEngineHost;
 
   /** @param addon - the loaded addon, or the reason it could not load. */
-  constructor(private readonly addon: { ok: true; addon: NativeAddon } | { ok: false; reason: string } = loadNativeEngine()) {
+  constructor(
+    private readonly addon:
+      | { ok: true; addon: NativeAddon }
+      | { ok: false; reason: string } = loadNativeEngine(),
+  ) {
     this.blocking = {
       acquireCredential: (config) => this.acquireNow(config),
       freeCredential: (id) => this.freeCredentialNow(id),
@@ -164,7 +168,8 @@ export class NativeEngineHost implements BlockingCapableHost {
   }
 
   private createContextNow(credentialId: number, options: EngineContextOptions): CreateContextResult {
-    if (this.disposed || !this.addon.ok) return { status: SEC_E_INTERNAL_ERROR, reason: "engine host disposed" };
+    if (this.disposed || !this.addon.ok)
+      return { status: SEC_E_INTERNAL_ERROR, reason: "engine host disposed" };
     const credential = this.credentials.get(credentialId);
     if (credential === undefined) return { status: SEC_E_INVALID_HANDLE, reason: "unknown credential" };
     if (credential.config.role !== options.role)
@@ -176,7 +181,10 @@ export class NativeEngineHost implements BlockingCapableHost {
     try {
       engine = new NativeTlsEngine(this.addon.addon, credential, options);
     } catch (error) {
-      return { status: SEC_E_INTERNAL_ERROR, reason: `the engine refused the context: ${(error as Error).message}` };
+      return {
+        status: SEC_E_INTERNAL_ERROR,
+        reason: `the engine refused the context: ${(error as Error).message}`,
+      };
     }
     const contextId = this.nextId++;
     this.contexts.set(contextId, { engine, tail: Promise.resolve() });
@@ -187,7 +195,13 @@ export class NativeEngineHost implements BlockingCapableHost {
     const entry = this.contexts.get(contextId);
     if (entry === undefined) return unknownContext();
     if (entry.engine.native.isBusy())
-      return { status: SEC_E_INTERNAL_ERROR, output: EMPTY, consumed: 0, missing: 0, reason: "a step is already running on this context" };
+      return {
+        status: SEC_E_INTERNAL_ERROR,
+        output: EMPTY,
+        consumed: 0,
+        missing: 0,
+        reason: "a step is already running on this context",
+      };
     const plan = entry.engine.plan(input);
     if (!plan.run) return plan.result;
     return entry.engine.finish(entry.engine.native.stepSync(plan.input));

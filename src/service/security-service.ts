@@ -78,8 +78,8 @@ export function securityService(): EngineHost {
       engine === "native"
         ? new NativeEngineHost()
         : workers === 0
-        ? new InThreadEngineHost()
-        : new WorkerPoolHost({ workers, queueDepth, blockingTimeoutMs });
+          ? new InThreadEngineHost()
+          : new WorkerPoolHost({ workers, queueDepth, blockingTimeoutMs });
   }
   return host;
 }

@@ -98,7 +98,10 @@ test("every Context method with hostile arguments, on a live, an established and
   const serverCredential = new addon.Credential(serverOptions(pki.server));
   const clientCredential = new addon.Credential(clientOptions(pki.ca));
   const established = (): [NativeContext, NativeContext] => {
-    const client = new addon.Context(clientCredential, { serverName: "server.test", verifyHost: "server.test" });
+    const client = new addon.Context(clientCredential, {
+      serverName: "server.test",
+      verifyHost: "server.test",
+    });
     const server = new addon.Context(serverCredential, {});
     handshakeInMemory(client, server);
     return [client, server];
@@ -136,7 +139,10 @@ test("records into undersized buffers return a status; random bytes as TLS input
   const serverCredential = new addon.Credential(serverOptions(pki.server));
   const clientCredential = new addon.Credential(clientOptions(pki.ca));
   try {
-    const client = new addon.Context(clientCredential, { serverName: "server.test", verifyHost: "server.test" });
+    const client = new addon.Context(clientCredential, {
+      serverName: "server.test",
+      verifyHost: "server.test",
+    });
     const server = new addon.Context(serverCredential, {});
     handshakeInMemory(client, server);
     assert.equal(client.encrypt(new Uint8Array(100), new Uint8Array(50)), -3, "out too small: nothing done");

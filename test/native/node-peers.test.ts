@@ -69,7 +69,9 @@ for (const [name, version] of VERSIONS) {
       minVersion: name,
       maxVersion: name,
     });
-    const credential = new addon.Credential(clientOptions(pki.ca, { maxVersion: version, minVersion: version }));
+    const credential = new addon.Credential(
+      clientOptions(pki.ca, { maxVersion: version, minVersion: version }),
+    );
     const reader = await connectReader(server.port);
     const context = new addon.Context(credential, {
       serverName: "server.test",
@@ -103,7 +105,7 @@ for (const [name, version] of VERSIONS) {
     const credential = new addon.Credential(serverOptions(pki.server, { maxVersion: version }));
     let context: NativeContext | null = null;
     const served = new Promise<string>((resolve, reject) => {
-    // resolved by the client once it got the echo
+      // resolved by the client once it got the echo
       void rawServer((socket) => {
         const reader = new SocketReader(socket);
         context = new addon.Context(credential, {});
@@ -116,7 +118,14 @@ for (const [name, version] of VERSIONS) {
           })
           .catch(reject);
       }).then(({ server, port }) => {
-        const client = tlsConnect({ port, host: "127.0.0.1", servername: "server.test", ca: pki.ca.certificate, maxVersion: name, minVersion: name });
+        const client = tlsConnect({
+          port,
+          host: "127.0.0.1",
+          servername: "server.test",
+          ca: pki.ca.certificate,
+          maxVersion: name,
+          minVersion: name,
+        });
         client.on("secureConnect", () => client.write("ping"));
         client.on("data", (d: Buffer) => {
           try {
@@ -159,7 +168,11 @@ test("TLS 1.2 client rejecting the server certificate: its output is exactly one
     clientOptions(pki.ca, { maxVersion: TLS12, certificates: [keyPair(pki.client)] }),
   );
   const reader = await connectReader(server.port);
-  const context = new addon.Context(credential, { serverName: "server.test", verifyHost: "server.test", enforce: true });
+  const context = new addon.Context(credential, {
+    serverName: "server.test",
+    verifyHost: "server.test",
+    enforce: true,
+  });
   try {
     const rejected = server.next().then(
       () => assert.fail("the server completed a handshake"),
@@ -239,7 +252,11 @@ test("TLS 1.3 KeyUpdate on demand (keyUpdate(true)): Node answers and data keeps
   const server = await nodeServer({ cert: pki.server.certificate, key: pki.server.privateKey });
   const credential = new addon.Credential(clientOptions(pki.ca));
   const reader = await connectReader(server.port);
-  const context = new addon.Context(credential, { serverName: "server.test", verifyHost: "server.test", enforce: true });
+  const context = new addon.Context(credential, {
+    serverName: "server.test",
+    verifyHost: "server.test",
+    enforce: true,
+  });
   try {
     const steps = await withTimeout(driveNative(context, reader, "client"), 10_000, "handshake");
     assert.equal(steps.at(-1)?.outcome, "done");
@@ -249,7 +266,10 @@ test("TLS 1.3 KeyUpdate on demand (keyUpdate(true)): Node answers and data keeps
     assert.equal(context.pendingOutput(), 27, "one sealed KeyUpdate record (5 + 5 + 1 + 16)");
     flush(context, reader);
     sendText(context, reader, "two");
-    assert.equal(await withTimeout(receiveText(context, reader, 8), 5000, "echo after KeyUpdate"), "echo:two");
+    assert.equal(
+      await withTimeout(receiveText(context, reader, 8), 5000, "echo after KeyUpdate"),
+      "echo:two",
+    );
     assert.equal(context.keyUpdate(false), true);
     flush(context, reader);
     sendText(context, reader, "three");

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { NativeCredential, NativeSession, NativeTicketKey } from "../../src/schannel/native/addon-types.js";
+import type {
+  NativeCredential,
+  NativeSession,
+  NativeTicketKey,
+} from "../../src/schannel/native/addon-types.js";
 import { NativeEngineHost } from "../../src/service/native-host.js";
 import { SEC_E_INCOMPLETE_MESSAGE, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from "../../src/sspi/status.js";
 import {
@@ -30,7 +34,10 @@ test("TLS 1.3: one step is one flight; the server's completing step writes the t
   const pki = await nativePki();
   const serverCredential = new addon.Credential(serverOptions(pki.server));
   const clientCredential = new addon.Credential(clientOptions(pki.ca));
-  const client = new addon.Context(clientCredential, { serverName: "server.test", verifyHost: "server.test" });
+  const client = new addon.Context(clientCredential, {
+    serverName: "server.test",
+    verifyHost: "server.test",
+  });
   const server = new addon.Context(serverCredential, {});
   try {
     const hello = client.stepSync(new Uint8Array(0));
@@ -41,7 +48,10 @@ test("TLS 1.3: one step is one flight; the server's completing step writes the t
     assert.equal(flight.consumed, hello.output.length);
     const types = recordTypes(flight.output);
     assert.deepEqual(types.slice(0, 2), [HANDSHAKE, CCS], "ServerHello, compatibility CCS");
-    assert.ok(types.slice(2).every((t) => t === APPLICATION_DATA), "then sealed handshake records only");
+    assert.ok(
+      types.slice(2).every((t) => t === APPLICATION_DATA),
+      "then sealed handshake records only",
+    );
     const finished = client.stepSync(flight.output);
     assert.equal(finished.outcome, "done");
     assert.equal(finished.consumed, flight.output.length);
@@ -63,7 +73,10 @@ test("SECBUFFER_EXTRA: bytes after the flight stay unread; a partial record is n
   const pki = await nativePki();
   const serverCredential = new addon.Credential(serverOptions(pki.server, { maxVersion: TLS12 }));
   const clientCredential = new addon.Credential(clientOptions(pki.ca, { maxVersion: TLS12 }));
-  const client = new addon.Context(clientCredential, { serverName: "server.test", verifyHost: "server.test" });
+  const client = new addon.Context(clientCredential, {
+    serverName: "server.test",
+    verifyHost: "server.test",
+  });
   const server = new addon.Context(serverCredential, {});
   try {
     const hello = client.stepSync(new Uint8Array(0));
@@ -110,7 +123,10 @@ test("the native engine host: SEC_E_INCOMPLETE_MESSAGE with the exact missing co
       manualValidation: false,
       noServerNameCheck: false,
     });
-    const s = await host.createContext(server.credentialId!, { role: "server", requestClientCertificate: false });
+    const s = await host.createContext(server.credentialId!, {
+      role: "server",
+      requestClientCertificate: false,
+    });
     const hello = await host.step(c.contextId!, new Uint8Array(0));
     assert.equal(hello.status, SEC_I_CONTINUE_NEEDED);
     for (const cut of [1, 4, 5, 100]) {
@@ -145,10 +161,16 @@ for (const [name, version] of [
     const addon = nativeAddon();
     const pki = await nativePki();
     const [k1, k2] = [ticketKey(1), ticketKey(10)];
-    const serverCredential = new addon.Credential(serverOptions(pki.server, { maxVersion: version, ticketKeys: [k1] }));
+    const serverCredential = new addon.Credential(
+      serverOptions(pki.server, { maxVersion: version, ticketKeys: [k1] }),
+    );
     const clientCredential = new addon.Credential(clientOptions(pki.ca, { maxVersion: version }));
     const connect = (credential: NativeCredential, session: NativeSession | null) => {
-      const client = new addon.Context(clientCredential, { serverName: "server.test", verifyHost: "server.test", session });
+      const client = new addon.Context(clientCredential, {
+        serverName: "server.test",
+        verifyHost: "server.test",
+        session,
+      });
       const server = new addon.Context(credential, {});
       const { steps, toClient } = handshakeInMemory(client, server);
       assert.equal(steps.at(-1)?.result.outcome, "done", steps.at(-1)?.result.reason);

@@ -198,7 +198,11 @@ export function sendText(context: NativeContext, reader: SocketReader, text: str
  *
  * @returns the plaintext.
  */
-export async function receiveText(context: NativeContext, reader: SocketReader, length: number): Promise<string> {
+export async function receiveText(
+  context: NativeContext,
+  reader: SocketReader,
+  length: number,
+): Promise<string> {
   const out = new Uint8Array(16 * 1024);
   let text = "";
   while (Buffer.byteLength(text) < length) {

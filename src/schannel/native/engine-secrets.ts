@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { type KeylogSecrets, recordKeylogLine } from "../engine/keylog.js";
+
 import type { HandshakeSecrets } from "../engine/engine-types.js";
+import { type KeylogSecrets, recordKeylogLine } from "../engine/keylog.js";
 
 /** Records every line of a step's key log into `into`. */
 export function recordKeylog(lines: readonly string[], into: KeylogSecrets): void {

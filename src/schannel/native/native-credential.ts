@@ -18,7 +18,11 @@ import {
   SEC_E_OK,
   SEC_E_UNKNOWN_CREDENTIALS,
 } from "../../sspi/status.js";
-import { type CertificateMaterial, certificateToPem, loadCertificate } from "../engine/certificate-material.js";
+import {
+  type CertificateMaterial,
+  certificateToPem,
+  loadCertificate,
+} from "../engine/certificate-material.js";
 import { DEFAULT_CIPHER_SUITES_13, DEFAULT_CIPHERS_12, DEFAULT_GROUPS } from "../engine/engine-credential.js";
 import type { EngineCredentialConfig, EngineCredentialResult } from "../engine/engine-types.js";
 import type {
@@ -108,7 +112,9 @@ export class NativeEngineCredential {
       native = new addon.Credential(nativeOptions(config, defaultSelection(materials), roots, min, max));
     } catch (error) {
       const message = (error as Error).message;
-      const status = /cipher|curve|group/i.test(message) ? SEC_E_ALGORITHM_MISMATCH : SEC_E_UNKNOWN_CREDENTIALS;
+      const status = /cipher|curve|group/i.test(message)
+        ? SEC_E_ALGORITHM_MISMATCH
+        : SEC_E_UNKNOWN_CREDENTIALS;
       return fail(status, `OpenSSL rejected the configuration: ${message}`);
     }
     return {

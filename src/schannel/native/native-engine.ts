@@ -37,7 +37,12 @@ import type {
   ServerContextOptions,
 } from "../engine/engine-types.js";
 import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
-import { CONTENT_TYPE_APPLICATION_DATA, RECORD_HEADER_LENGTH, type RecordHeaderError, splitRecords } from "../records/record-header.js";
+import {
+  CONTENT_TYPE_APPLICATION_DATA,
+  RECORD_HEADER_LENGTH,
+  type RecordHeaderError,
+  splitRecords,
+} from "../records/record-header.js";
 import type { NativeAddon, NativeContext, NativeContextOptions, NativeStepResult } from "./addon-types.js";
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
@@ -121,11 +126,15 @@ export class NativeTlsEngine {
     this.headerError = undefined;
     if (this.phase === "failed" && this.lastFailure !== undefined)
       return { run: false, result: { ...this.lastFailure, output: EMPTY, consumed: 0, missing: 0 } };
-    if (this.phase === "closed") return { run: false, result: simple(SEC_E_CONTEXT_EXPIRED, "the context was closed") };
+    if (this.phase === "closed")
+      return { run: false, result: simple(SEC_E_CONTEXT_EXPIRED, "the context was closed") };
     if (this.phase === "established")
       return {
         run: false,
-        result: simple(SEC_E_UNSUPPORTED_FUNCTION, "the handshake is complete; renegotiation is not supported"),
+        result: simple(
+          SEC_E_UNSUPPORTED_FUNCTION,
+          "the handshake is complete; renegotiation is not supported",
+        ),
       };
     if (this.phase === "new" && this.options.role === "client") {
       this.phase = "handshake";
@@ -135,7 +144,10 @@ export class NativeTlsEngine {
     if (split.records.length === 0) {
       if (split.error === undefined) {
         const missing = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
-        return { run: false, result: { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing } };
+        return {
+          run: false,
+          result: { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing },
+        };
       }
       this.headerError = split.error;
     }
@@ -162,7 +174,10 @@ export class NativeTlsEngine {
         return this.complete(raw);
       default:
         this.dropSessions(raw);
-        return this.fail(failureOfStep(raw, this.options.role === "client" ? "server" : "client", this.headerError), raw);
+        return this.fail(
+          failureOfStep(raw, this.options.role === "client" ? "server" : "client", this.headerError),
+          raw,
+        );
     }
   }
 
@@ -176,7 +191,12 @@ export class NativeTlsEngine {
    */
   deliverPostHandshake(records: Uint8Array): PostHandshakeResult {
     if (this.options.role !== "client" || this.phase !== "established" || this.native.isDead())
-      return { status: SEC_E_INVALID_HANDLE, sessions: [], consumed: 0, reason: "not an established client engine" };
+      return {
+        status: SEC_E_INVALID_HANDLE,
+        sessions: [],
+        consumed: 0,
+        reason: "not an established client engine",
+      };
     const split = splitRecords(records);
     if (split.records.length === 0) return { status: SEC_E_INCOMPLETE_MESSAGE, sessions: [], consumed: 0 };
     let offset = 0;
@@ -187,7 +207,12 @@ export class NativeTlsEngine {
       offset += used;
       if (r === -2) {
         status = failureOfStep(
-          { ...emptyRaw(), outcome: "error", reason: this.native.lastError()?.reason ?? "TLS failure", alerts: this.native.takeAlerts() },
+          {
+            ...emptyRaw(),
+            outcome: "error",
+            reason: this.native.lastError()?.reason ?? "TLS failure",
+            alerts: this.native.takeAlerts(),
+          },
           "server",
           undefined,
         ).status;
@@ -253,7 +278,11 @@ export class NativeTlsEngine {
         peerCertificates.length === 0
           ? { verifyError: null, status: SEC_E_OK }
           : certificateVerdict(info.verifyResult);
-      check = { verifyError: verdict.verifyError, status: verdict.status, enforced: options.requestClientCertificate };
+      check = {
+        verifyError: verdict.verifyError,
+        status: verdict.status,
+        enforced: options.requestClientCertificate,
+      };
     }
     for (const session of raw.sessions) {
       if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
@@ -276,7 +305,11 @@ export class NativeTlsEngine {
       certificateCheck: check,
       clientCertificateRequested: requested,
       acceptableIssuers: requested ? this.native.certificateAuthorities() : [],
-      writeSequence: tls13 ? (role === "server" ? countRecords(raw.output, CONTENT_TYPE_APPLICATION_DATA) : 0) : 1,
+      writeSequence: tls13
+        ? role === "server"
+          ? countRecords(raw.output, CONTENT_TYPE_APPLICATION_DATA)
+          : 0
+        : 1,
       readSequence: tls13 ? 0 : 1,
     };
     if (this.credential.config.keylog !== false)

@@ -9,7 +9,11 @@
  */
 import { alertName } from "../../sspi/schannel-constants.js";
 import { formatStatus, SEC_E_ILLEGAL_MESSAGE } from "../../sspi/status.js";
-import { type EngineFailure, failureFromEngineError, failureFromRecordHeader } from "../engine/engine-errors.js";
+import {
+  type EngineFailure,
+  failureFromEngineError,
+  failureFromRecordHeader,
+} from "../engine/engine-errors.js";
 import type { RecordHeaderError } from "../records/record-header.js";
 import type { NativeAlert, NativeStepResult } from "./addon-types.js";
 import { certificateVerdict } from "./verify-codes.js";
@@ -20,7 +24,10 @@ export function nodeCodeOf(reason: string): string {
 }
 
 /** @returns the first fatal alert of `direction` (or the first of any level). */
-export function alertOf(alerts: readonly NativeAlert[], direction: "sent" | "received"): NativeAlert | undefined {
+export function alertOf(
+  alerts: readonly NativeAlert[],
+  direction: "sent" | "received",
+): NativeAlert | undefined {
   const ofDirection = alerts.filter((a) => a.direction === direction);
   return ofDirection.find((a) => a.level === 2) ?? ofDirection[0];
 }
