@@ -28,5 +28,5 @@ try {
   // the warning below still says what happened
 }
 console.warn(
-  `async-sspi: warning: the native TLS engine could not be built (${result.error ? result.error.message : `node-gyp exited with ${result.status}`}; see ${log}); Schannel will be unavailable.`,
+  `async-sspi: warning: the native TLS engine could not be built (${result.error ? result.error.message : `node-gyp exited with ${result.status}`}; see ${log}); the native Schannel engine will be unavailable.`,
 );

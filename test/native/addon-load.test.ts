@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { test } from "node:test";
 import { loadNativeEngine, opensslVersionOf } from "../../src/schannel/native/load-native-engine.js";
+import { NativeEngineHost } from "../../src/service/native-host.js";
+import { SEC_E_SECPKG_NOT_FOUND } from "../../src/sspi/status.js";
 import { nativeAddon } from "../support/native-addon.js";
 
 test("the addon loads and its OpenSSL (compiled and running) equals process.versions.openssl", () => {
@@ -28,4 +30,29 @@ test("opensslVersionOf reads OPENSSL_VERSION_TEXT", () => {
   assert.equal(opensslVersionOf("OpenSSL 3.0.19 27 Jan 2026"), "3.0.19");
   assert.equal(opensslVersionOf("OpenSSL 3.5.1 1 Jul 2025"), "3.5.1");
   assert.equal(opensslVersionOf("BoringSSL"), null);
+});
+
+test("where the addon cannot load, the native host refuses every credential with SEC_E_SECPKG_NOT_FOUND and the reason", async () => {
+  const reason = "the native TLS engine could not be loaded (test)";
+  const host = new NativeEngineHost({ ok: false, reason });
+  const result = await host.acquireCredential({
+    role: "client",
+    certificates: [],
+    trustedRoots: null,
+    minVersion: "TLSv1.2",
+    maxVersion: "TLSv1.3",
+  });
+  assert.equal(result.status, SEC_E_SECPKG_NOT_FOUND);
+  assert.equal(result.reason, reason);
+  assert.equal(
+    host.blocking.acquireCredential({
+      role: "server",
+      certificates: [],
+      trustedRoots: null,
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.3",
+    }).status,
+    SEC_E_SECPKG_NOT_FOUND,
+  );
+  await host.dispose();
 });
