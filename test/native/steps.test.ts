@@ -210,3 +210,34 @@ for (const [name, version] of [
     }
   });
 }
+
+test("an invalid record header behind which OpenSSL would wait fails at once (never CONTINUE_NEEDED with nothing consumed)", async () => {
+  const pki = await nativePki();
+  const host = new NativeEngineHost();
+  try {
+    const server = host.blocking.acquireCredential({
+      role: "server",
+      certificates: [{ certificate: pki.server.certificate, privateKey: pki.server.privateKey }],
+      trustedRoots: null,
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.3",
+    });
+    for (const header of [
+      [22, 3, 1, 0x41, 0x01], // 2^14 + 257 bytes announced, only a few present
+      [23, 3, 3, 0x48, 0x00], // 2^14 + 2048: OpenSSL would wait for it
+    ]) {
+      const s = host.blocking.createContext(server.credentialId!, {
+        role: "server",
+        requestClientCertificate: false,
+      });
+      const r = await host.step(s.contextId!, Uint8Array.from([...header, 1, 2, 3]));
+      assert.ok(
+        r.status < 0 && r.status !== SEC_E_INCOMPLETE_MESSAGE,
+        `status 0x${(r.status >>> 0).toString(16)}`,
+      );
+      assert.equal(recordTypes(r.output)[0], 21, "answered with an alert");
+    }
+  } finally {
+    await host.dispose();
+  }
+});

@@ -11,7 +11,11 @@
  * @module
  */
 import { isIP } from "node:net";
-import { TLS1_ALERT_BAD_CERTIFICATE, TLS1_ALERT_FATAL } from "../../sspi/schannel-constants.js";
+import {
+  TLS1_ALERT_BAD_CERTIFICATE,
+  TLS1_ALERT_FATAL,
+  TLS1_ALERT_UNEXPECTED_MESSAGE,
+} from "../../sspi/schannel-constants.js";
 import {
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -25,7 +29,7 @@ import {
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
 import { countRecords, plaintextAlertRecord } from "../engine/alert-record.js";
-import type { EngineFailure } from "../engine/engine-errors.js";
+import { type EngineFailure, failureFromRecordHeader } from "../engine/engine-errors.js";
 import type {
   CertificateCheck,
   ClientContextOptions,
@@ -39,6 +43,7 @@ import type {
 import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
+  CONTENT_TYPE_HANDSHAKE,
   RECORD_HEADER_LENGTH,
   type RecordHeaderError,
   splitRecords,
@@ -161,6 +166,10 @@ export class NativeTlsEngine {
     switch (raw.outcome) {
       case "want-read":
         this.dropSessions(raw);
+        if (this.headerError !== undefined && raw.consumed === 0)
+          // An invalid header OpenSSL waits behind (a length it would still accept): refuse it
+          // here, or the caller would call again with the same bytes forever.
+          return this.fail(failureFromRecordHeader(this.headerError), raw);
         return { status: SEC_I_CONTINUE_NEEDED, output: raw.output, consumed: raw.consumed, missing: 0 };
       case "want-x509-lookup":
         return {
@@ -338,7 +347,15 @@ export class NativeTlsEngine {
   private fail(failure: EngineFailure, raw: NativeStepResult, alertBuilt = false): EngineStepResult {
     let output = raw.output;
     const openSslSent = raw.alerts.some((a) => a.direction === "sent");
-    if (failure.alert?.direction === "sent" && !openSslSent && !alertBuilt) {
+    if (!alertBuilt && holdsPlaintextHandshake(output)) {
+      // A flight OpenSSL wrote before failing on later input in the same step must not reach the
+      // peer (it could complete on it). The peer has read nothing of it, so its read state is
+      // still plaintext: send only the alert, in plaintext.
+      const description =
+        failure.alert?.direction === "sent" ? failure.alert.description : TLS1_ALERT_UNEXPECTED_MESSAGE;
+      failure.alert = { description, direction: "sent" };
+      output = plaintextAlertRecord(description);
+    } else if (failure.alert?.direction === "sent" && !openSslSent && !alertBuilt) {
       if (output.length === 0 && Object.keys(this.secrets).length === 0) {
         // OpenSSL sends no alert for this error: before any key exists a plaintext alert is
         // exact, so the peer never waits.
@@ -365,6 +382,11 @@ export class NativeTlsEngine {
   private dropSessions(raw: NativeStepResult): void {
     for (const session of raw.sessions) session.free();
   }
+}
+
+/** True when `output` holds a plaintext handshake record (a flight, not just an alert). */
+function holdsPlaintextHandshake(output: Uint8Array): boolean {
+  return splitRecords(output).records.some((r) => r.contentType === CONTENT_TYPE_HANDSHAKE);
 }
 
 function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
