@@ -19,6 +19,8 @@ import type {
   NativeStepResult,
 } from "../../src/schannel/native/addon-types.js";
 import { loadNativeEngine } from "../../src/schannel/native/load-native-engine.js";
+import type { EngineHost, EngineStepResult } from "../../src/service/engine-host.js";
+import { SEC_E_OK, SEC_I_CONTINUE_NEEDED } from "../../src/sspi/status.js";
 import type { SocketReader } from "./peers.js";
 
 export const TLS12 = 0x0303;
@@ -223,4 +225,53 @@ export function flush(context: NativeContext, reader: SocketReader): void {
   const out = new Uint8Array(pending);
   context.takeOutput(out);
   if (!reader.socket.destroyed) reader.socket.write(out);
+}
+
+/** The final results of a handshake run through an engine host in memory. */
+export interface HostHandshake {
+  client: EngineStepResult;
+  server: EngineStepResult;
+}
+
+/**
+ * Runs a handshake between two contexts of an engine host in memory (client first), passing each
+ * output to the other side and unconsumed input again, until both finished or one failed.
+ *
+ * @returns the last step result of each side.
+ */
+export async function handshakeThroughHost(
+  host: EngineHost,
+  clientId: number,
+  serverId: number,
+): Promise<HostHandshake> {
+  let client = await host.step(clientId, new Uint8Array(0));
+  let server: EngineStepResult = {
+    status: SEC_I_CONTINUE_NEEDED,
+    output: new Uint8Array(0),
+    consumed: 0,
+    missing: 0,
+  };
+  let toServer = client.output;
+  let toClient: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < 10; i++) {
+    if (server.status === SEC_I_CONTINUE_NEEDED && toServer.length > 0) {
+      server = await host.step(serverId, toServer);
+      toServer = toServer.subarray(server.consumed);
+      toClient = concat(toClient, server.output);
+    }
+    if (client.status === SEC_I_CONTINUE_NEEDED && toClient.length > 0) {
+      client = await host.step(clientId, toClient);
+      toClient = toClient.subarray(client.consumed);
+      toServer = concat(toServer, client.output);
+    }
+    if (
+      client.status !== SEC_I_CONTINUE_NEEDED &&
+      (server.status !== SEC_I_CONTINUE_NEEDED || toServer.length === 0)
+    )
+      break;
+  }
+  if (client.status === SEC_E_OK && server.status === SEC_I_CONTINUE_NEEDED && toServer.length > 0)
+    server = await host.step(serverId, toServer);
+  if (client.status === SEC_E_OK && toClient.length > 0) await host.deliverPostHandshake(clientId, toClient);
+  return { client, server };
 }

@@ -293,7 +293,13 @@ export class NativeTlsEngine {
         enforced: options.requestClientCertificate,
       };
     }
-    for (const session of raw.sessions) {
+    const sessions = [...raw.sessions];
+    if (role === "client" && info.resumed && !tls13 && sessions.length === 0) {
+      // TLS 1.2: a ticket renewed during a resumption updates this SSL's own session.
+      const current = this.native.session();
+      if (current !== null) sessions.push(current);
+    }
+    for (const session of sessions) {
       if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
       else session.free();
     }
