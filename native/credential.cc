@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <cstring>
 #include <memory>
@@ -208,6 +209,29 @@ int TicketKeyCallback(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_C
   return index == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 }
 
+// Server: keeps this SSL_CTX when its certificate matches the SNI, else switches to the first
+// alternative whose certificate does (X509_check_host, OpenSSL's own name rules).
+int ServerNameCallback(SSL* ssl, int*, void*) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  SSL_CTX* current = SSL_get_SSL_CTX(ssl);
+  auto* state = static_cast<CredentialState*>(SSL_CTX_get_ex_data(current, CredentialIndex()));
+  if (name == nullptr || state == nullptr) return SSL_TLSEXT_ERR_OK;
+  auto matches = [name](SSL_CTX* ctx) {
+    X509* leaf = SSL_CTX_get0_certificate(ctx);
+    return leaf != nullptr && X509_check_host(leaf, name, strlen(name), 0, nullptr) == 1;
+  };
+  if (!matches(current)) {
+    for (SSL_CTX* alternative : state->alternatives) {
+      if (matches(alternative)) {
+        SSL_set_SSL_CTX(ssl, alternative);
+        break;
+      }
+    }
+  }
+  ERR_clear_error();
+  return SSL_TLSEXT_ERR_OK;
+}
+
 void FreeCredentialState(void*, void* pointer, CRYPTO_EX_DATA*, int, long, void*) {
   delete static_cast<CredentialState*>(pointer);
 }
@@ -327,6 +351,18 @@ Credential::Credential(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Creden
     if (sid.length > 0 && SSL_CTX_set_session_id_context(ctx.get(), sid.data, static_cast<unsigned>(sid.length)) != 1)
       ThrowOpensslError(env, "sessionIdContext");
     SSL_CTX_set_timeout(ctx.get(), static_cast<long>(OptionalInteger(o, "sessionTimeout", 300, 1, 86400 * 7)));
+    Napi::Value alternatives = o.Get("alternatives");
+    if (!alternatives.IsUndefined() && !alternatives.IsNull()) {
+      if (!alternatives.IsArray()) throw Napi::TypeError::New(env, "alternatives must be an array");
+      Napi::Array list = alternatives.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        SSL_CTX* alternative = HandleOf(list.Get(i));
+        if (alternative == nullptr) throw Napi::TypeError::New(env, "alternatives[] must be live Credentials");
+        SSL_CTX_up_ref(alternative);
+        state->alternatives.push_back(alternative);
+      }
+      SSL_CTX_set_tlsext_servername_callback(ctx.get(), ServerNameCallback);
+    }
     Napi::Value keys = o.Get("ticketKeys");
     if (!keys.IsUndefined() && !keys.IsNull()) {
       state->ticketKeys = ParseTicketKeys(keys);

@@ -29,6 +29,11 @@ struct CredentialState {
   std::mutex ticketMutex;     // ticket keys are replaced from JS while pool threads read them
   std::vector<TicketKey> ticketKeys;
   bool useTicketKeys = false;
+  // Server: SSL_CTXs with other certificates, chosen by SNI (one reference each, freed with this).
+  std::vector<SSL_CTX*> alternatives;
+  ~CredentialState() {
+    for (SSL_CTX* alternative : alternatives) SSL_CTX_free(alternative);
+  }
 };
 
 class Credential : public Napi::ObjectWrap<Credential> {

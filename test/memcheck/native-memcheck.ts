@@ -288,6 +288,26 @@ async function main(): Promise<void> {
       assert.throws(bad);
   });
 
+  await phase("server certificate by SNI", () => {
+    const alternative = new addon.Credential({
+      role: "server",
+      certificates: [pair(pki.client)],
+      groups: GROUPS,
+    });
+    const bySni = credential({
+      role: "server",
+      certificates: [pair(pki.server)],
+      groups: GROUPS,
+      alternatives: [alternative],
+    });
+    alternative.free(); // still referenced by bySni's SSL_CTX
+    const manualClient = context(client, { serverName: "client.test", enforce: false });
+    const r = handshake(manualClient, context(bySni));
+    assert.equal(r.last.outcome, "done", r.last.reason);
+    assert.equal(manualClient.peerChain().length, 1);
+    assert.ok(manualClient.checkPeerName("client.test", false), "the alternative's certificate was chosen");
+  });
+
   await phase("steps on the libuv pool", async () => {
     const results = await Promise.all(
       [0, 1, 2, 3].map(async () => {

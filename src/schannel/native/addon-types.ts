@@ -52,6 +52,11 @@ export interface NativeCredentialOptions {
   tickets?: boolean;
   /** TLS 1.3 tickets per handshake (default 2). */
   numTickets?: number;
+  /**
+   * Server: credentials with other certificates; when the SNI does not match this credential's
+   * certificate, the first alternative whose certificate matches it serves the connection.
+   */
+  alternatives?: NativeCredential[];
   /** Server: use these ticket keys (replaceable with `setTicketKeys`) instead of OpenSSL's own. */
   ticketKeys?: NativeTicketKey[];
 }

@@ -65,6 +65,8 @@ export class NativeEngineCredential {
   private constructor(
     readonly config: EngineCredentialConfig,
     readonly native: NativeCredential,
+    /** Server: the credentials chosen by SNI (each also referenced by `native`). */
+    private readonly alternatives: NativeCredential[],
   ) {}
 
   /**
@@ -108,9 +110,23 @@ export class NativeEngineCredential {
       return fail(SEC_E_UNKNOWN_CREDENTIALS, `trusted root unreadable: ${(error as Error).message}`);
     }
     let native: NativeCredential;
+    const alternatives: NativeCredential[] = [];
     try {
-      native = new addon.Credential(nativeOptions(config, defaultSelection(materials), roots, min, max));
+      const selection = defaultSelection(materials);
+      for (const m of materials) {
+        if (selection.includes(m) || m.leaf === null) continue;
+        // `m` with the first certificate of every other key type; loaded last, so it is the
+        // certificate the SNI is matched against.
+        const others = defaultSelection(materials).filter((x) => x.keyType !== m.keyType);
+        alternatives.push(
+          new addon.Credential(nativeOptions(config, [...others, m], materials, roots, min, max)),
+        );
+      }
+      const options = nativeOptions(config, selection, materials, roots, min, max);
+      if (alternatives.length > 0) options.alternatives = alternatives;
+      native = new addon.Credential(options);
     } catch (error) {
+      for (const a of alternatives) a.free();
       const message = (error as Error).message;
       const status = /cipher|curve|group/i.test(message)
         ? SEC_E_ALGORITHM_MISMATCH
@@ -132,7 +148,7 @@ export class NativeEngineCredential {
           maxVersion: config.maxVersion,
         },
       },
-      credential: new NativeEngineCredential(config, native),
+      credential: new NativeEngineCredential(config, native, alternatives),
     };
   }
 
@@ -166,6 +182,7 @@ export class NativeEngineCredential {
     for (const s of this.sessions.values()) s.free();
     this.sessions.clear();
     this.native.free();
+    for (const a of this.alternatives) a.free();
   }
 }
 
@@ -193,6 +210,7 @@ function nativeCertificate(m: CertificateMaterial): NativeCertificate {
 function nativeOptions(
   config: EngineCredentialConfig,
   selection: CertificateMaterial[],
+  all: CertificateMaterial[],
   roots: Uint8Array[],
   minVersion: number,
   maxVersion: number,
@@ -215,7 +233,7 @@ function nativeOptions(
   if (server) {
     // Deterministic across processes with the same certificates, so shared ticket keys resume.
     const digest = createHash("sha256");
-    for (const m of selection) digest.update(m.leaf?.raw ?? m.pfx ?? Buffer.alloc(0));
+    for (const m of all) digest.update(m.leaf?.raw ?? m.pfx ?? Buffer.alloc(0));
     options.sessionIdContext = digest.digest().subarray(0, 16);
     if (config.sessionLifetimeSeconds !== undefined) options.sessionTimeout = config.sessionLifetimeSeconds;
     if (config.ticketKeys !== undefined) options.ticketKeys = [ticketKeyFrom48(config.ticketKeys)];
