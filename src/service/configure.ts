@@ -28,6 +28,13 @@ export interface SecurityServiceOptions {
    * out-of-memory worker) before it fails with `SEC_E_INTERNAL_ERROR`. Default 30 000.
    */
   blockingTimeoutMs?: number;
+  /**
+   * The TLS engine: `"node"` (Node's `tls`, the default) or `"native"` (the addon over the
+   * OpenSSL node exports; also selected by the environment variable `ASYNC_SSPI_ENGINE=native`).
+   * With `"native"`, steps run on the libuv pool and blocking calls on the calling thread;
+   * `workers` is not used.
+   */
+  engine?: "node" | "native";
 }
 
 /**
@@ -67,6 +74,11 @@ export function configureSecurityService(options: SecurityServiceOptions): SECUR
     if (typeof options.blockingTimeoutMs !== "number" || !(options.blockingTimeoutMs > 0))
       return invalid("blockingTimeoutMs must be a number > 0");
     next.blockingTimeoutMs = options.blockingTimeoutMs;
+  }
+  if (options.engine !== undefined) {
+    if (options.engine !== "node" && options.engine !== "native")
+      return invalid('engine must be "node" or "native"');
+    next.engine = options.engine;
   }
   applyServiceSettings(next);
   return SEC_E_OK;

@@ -17,6 +17,7 @@
 import { type BlockingCapableHost, blockingFaceOf } from "./blocking-host.js";
 import type { EngineHost } from "./engine-host.js";
 import { InThreadEngineHost } from "./in-thread-host.js";
+import { NativeEngineHost } from "./native-host.js";
 import { DEFAULT_QUEUE_DEPTH, defaultWorkerCount, WorkerPoolHost } from "./worker-pool-host.js";
 
 /** The effective configuration (see `configureSecurityService`). */
@@ -27,6 +28,13 @@ export interface ServiceSettings {
   queueDepth: number;
   /** How long a blocking call waits for a silent worker. */
   blockingTimeoutMs: number;
+  /** The TLS engine: `node` (Node's `tls`, the default) or `native` (the addon over OpenSSL). */
+  engine: "node" | "native";
+}
+
+/** The engine named by `ASYNC_SSPI_ENGINE` (`native` or the default `node`). */
+function engineFromEnvironment(): "node" | "native" {
+  return process.env.ASYNC_SSPI_ENGINE === "native" ? "native" : "node";
 }
 
 let settings: ServiceSettings | null = null;
@@ -35,7 +43,12 @@ let blockingPool: WorkerPoolHost | null = null;
 
 /** The configuration in effect (defaults until `configureSecurityService` is called). */
 export function serviceSettings(): ServiceSettings {
-  settings ??= { workers: defaultWorkerCount(), queueDepth: DEFAULT_QUEUE_DEPTH, blockingTimeoutMs: 30_000 };
+  settings ??= {
+    workers: defaultWorkerCount(),
+    queueDepth: DEFAULT_QUEUE_DEPTH,
+    blockingTimeoutMs: 30_000,
+    engine: engineFromEnvironment(),
+  };
   return { ...settings };
 }
 
@@ -60,11 +73,13 @@ export function applyServiceSettings(next: ServiceSettings): void {
  */
 export function securityService(): EngineHost {
   if (host === null) {
-    const { workers, queueDepth, blockingTimeoutMs } = serviceSettings();
+    const { workers, queueDepth, blockingTimeoutMs, engine } = serviceSettings();
     host =
-      workers === 0
-        ? new InThreadEngineHost()
-        : new WorkerPoolHost({ workers, queueDepth, blockingTimeoutMs });
+      engine === "native"
+        ? new NativeEngineHost()
+        : workers === 0
+          ? new InThreadEngineHost()
+          : new WorkerPoolHost({ workers, queueDepth, blockingTimeoutMs });
   }
   return host;
 }

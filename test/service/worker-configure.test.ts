@@ -47,8 +47,16 @@ test("defaults and invalid options (nothing changes)", () => {
     workers: Math.max(1, availableParallelism() - 1),
     queueDepth: 256,
     blockingTimeoutMs: 30_000,
+    engine: process.env.ASYNC_SSPI_ENGINE === "native" ? "native" : "node",
   });
-  for (const bad of [{ workers: -1 }, { workers: 1.5 }, { queueDepth: 0 }, { blockingTimeoutMs: 0 }, null]) {
+  for (const bad of [
+    { workers: -1 },
+    { workers: 1.5 },
+    { queueDepth: 0 },
+    { blockingTimeoutMs: 0 },
+    { engine: "boringssl" },
+    null,
+  ]) {
     assert.equal(configureSecurityService(bad as never), SEC_E_INVALID_PARAMETER);
     assert.equal(SspiGetLastErrorInfo()?.operation, "configureSecurityService");
   }

@@ -1,0 +1,195 @@
+/**
+ * The shape of the native addon (`native/`, loaded by {@link loadNativeEngine}): what the C++
+ * layer exports. It owns OpenSSL objects, buffers and callbacks only; every decision (statuses,
+ * which alert, what is cached) is made in TypeScript.
+ *
+ * @module
+ */
+
+/** A session-ticket key: the first of a list encrypts, every one decrypts. */
+export interface NativeTicketKey {
+  /** 16 bytes. */
+  name: Uint8Array;
+  /** HMAC-SHA256 key, 16–64 bytes. */
+  hmac: Uint8Array;
+  /** AES-CBC key: 16 bytes (AES-128) or 32 (AES-256). */
+  aes: Uint8Array;
+}
+
+/** A certificate with its key: a PEM/DER chain and PEM/PKCS#8-DER key, or a PKCS#12 blob. */
+export type NativeCertificate =
+  | { chain: Uint8Array; key: Uint8Array; passphrase?: string }
+  | { pfx: Uint8Array; passphrase?: string };
+
+/** Options of `new Credential(…)` (one SSL_CTX). */
+export interface NativeCredentialOptions {
+  role: "client" | "server";
+  certificates?: NativeCertificate[];
+  /** Trusted roots, each PEM (one or more blocks) or one DER certificate. Omitted: none. */
+  roots?: Uint8Array[];
+  /** Server: send the roots' names in the CertificateRequest. */
+  clientCaNames?: boolean;
+  crls?: Uint8Array[];
+  /** 0 none, 1 the leaf's CRL, 2 every CRL of the chain. */
+  crlCheck?: 0 | 1 | 2;
+  /** `0x0303` (TLS 1.2) or `0x0304` (TLS 1.3). */
+  minVersion?: number;
+  maxVersion?: number;
+  /** TLS 1.2 cipher list (OpenSSL syntax). */
+  ciphers?: string;
+  /** TLS 1.3 ciphersuites (OpenSSL syntax). */
+  ciphersuites?: string;
+  /** Groups list (OpenSSL syntax). */
+  groups?: string;
+  /** Server: accepted ALPN protocols in preference order, wire format. */
+  alpn?: Uint8Array;
+  serverPreference?: boolean;
+  /** Server: keep a session cache (default true). */
+  sessionCache?: boolean;
+  sessionIdContext?: Uint8Array;
+  sessionTimeout?: number;
+  /** Issue tickets (default true). */
+  tickets?: boolean;
+  /** TLS 1.3 tickets per handshake (default 2). */
+  numTickets?: number;
+  /**
+   * Server: credentials with other certificates; when the SNI does not match this credential's
+   * certificate, the first alternative whose certificate matches it serves the connection.
+   */
+  alternatives?: NativeCredential[];
+  /** Server: use these ticket keys (replaceable with `setTicketKeys`) instead of OpenSSL's own. */
+  ticketKeys?: NativeTicketKey[];
+}
+
+/** An SSL_CTX. */
+export interface NativeCredential {
+  /** Replaces the ticket keys in place (server credential created with `ticketKeys`). */
+  setTicketKeys(keys: NativeTicketKey[]): void;
+  /** The credential's certificate chain, leaf first, DER. */
+  certificateChain(): Uint8Array[];
+  free(): void;
+}
+
+/** An SSL_SESSION kept native. */
+export interface NativeSession {
+  toDER(): Uint8Array;
+  id(): Uint8Array;
+  protocol(): number;
+  isResumable(): boolean;
+  free(): void;
+}
+
+/** Options of `new Context(credential, …)` (one SSL). */
+export interface NativeContextOptions {
+  /** Client: SNI. */
+  serverName?: string;
+  /** Client: DNS name the certificate must match. */
+  verifyHost?: string;
+  /** Client: IP address the certificate must match. */
+  verifyIp?: string;
+  /** Fail the handshake (with OpenSSL's alert) on a certificate error; false: record it only. */
+  enforce?: boolean;
+  /** Client: ALPN offer, wire format. */
+  alpn?: Uint8Array;
+  /** Client: the session to resume. */
+  session?: NativeSession | null;
+  /** Server: 0 no client certificate, 1 optional, 2 required. */
+  requestCertificate?: 0 | 1 | 2;
+  /** Client: suspend (`want-x509-lookup`) when asked for a certificate it does not have. */
+  suspendForCertificate?: boolean;
+}
+
+/** One alert OpenSSL sent or received. */
+export interface NativeAlert {
+  direction: "sent" | "received";
+  level: number;
+  description: number;
+}
+
+/** What one `SSL_do_handshake` produced. */
+export interface NativeStepResult {
+  outcome: "done" | "want-read" | "want-x509-lookup" | "closed" | "error";
+  /** What the write BIO held. */
+  output: Uint8Array;
+  /** Input bytes OpenSSL read; the rest is SECBUFFER_EXTRA. */
+  consumed: number;
+  alerts: NativeAlert[];
+  /** NSS key log lines written during the step. */
+  keylog: string[];
+  /** Client: sessions OpenSSL produced during the step. */
+  sessions: NativeSession[];
+  /** OpenSSL's reason string of an error (`certificate verify failed`). */
+  reason?: string;
+  /** `ERR_GET_REASON` of the error, 0 when none. */
+  errorReason: number;
+  /** `X509_V_*` of the first certificate error the verify callback saw (0: none). */
+  verifyResult: number;
+  verifyDepth: number;
+  /** Client: the server sent a CertificateRequest. */
+  certificateRequested: boolean;
+}
+
+/** What the SSL negotiated. */
+export interface NativeInfo {
+  established: boolean;
+  version: string;
+  versionNumber: number;
+  cipher?: string;
+  cipherStandardName?: string;
+  cipherId?: number;
+  /** OpenSSL short name of the group (`X25519`, `prime256v1`), or null. */
+  group: string | null;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  verifyResult: number;
+  clientRandom: Uint8Array;
+  serverRandom: Uint8Array;
+  sessionId: Uint8Array;
+  dead: boolean;
+}
+
+/** An SSL over two memory BIOs. Every method throws when a step is running or after `free()`. */
+export interface NativeContext {
+  step(input: Uint8Array, callback: (error: Error | null, result: NativeStepResult) => void): void;
+  stepSync(input: Uint8Array): NativeStepResult;
+  /** One record of `min(plaintext.length, 16384)` bytes into `out`: bytes written, or -1/-2/-3. */
+  encrypt(plaintext: Uint8Array, out: Uint8Array): number;
+  /** Plaintext bytes of one record into `out`, or -1 (need more), -2 (dead), -3, -4 (close_notify). */
+  decrypt(input: Uint8Array, out: Uint8Array): number;
+  /** Input bytes the last `decrypt` used. */
+  consumed(): number;
+  takeOutput(out: Uint8Array): number;
+  pendingOutput(): number;
+  takeAlerts(): NativeAlert[];
+  takeSessions(): NativeSession[];
+  lastError(): { reason: string; errorReason: number } | null;
+  keyUpdate(requestPeer: boolean): boolean;
+  shutdown(): boolean;
+  setCertificate(credential: NativeCredential): void;
+  setSuspendForCertificate(suspend: boolean): void;
+  info(): NativeInfo;
+  peerChain(): Uint8Array[];
+  localCertificate(): Uint8Array | null;
+  certificateAuthorities(): Uint8Array[];
+  finished(): Uint8Array | null;
+  peerFinished(): Uint8Array | null;
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array;
+  session(): NativeSession | null;
+  checkPeerName(name: string, isIp: boolean): boolean;
+  streamSizes(): { header: number; trailer: number; maximumMessage: number } | null;
+  isDead(): boolean;
+  isBusy(): boolean;
+  free(): void;
+}
+
+/** The addon's exports. */
+export interface NativeAddon {
+  Credential: new (options: NativeCredentialOptions) => NativeCredential;
+  Context: new (credential: NativeCredential, options: NativeContextOptions) => NativeContext;
+  Session: { fromDER(der: Uint8Array): NativeSession };
+  /** `OPENSSL_VERSION_TEXT` the addon was compiled against. */
+  opensslVersionText: string;
+  /** `OpenSSL_version(OPENSSL_VERSION)` of the library it runs on (node's). */
+  opensslRuntimeVersion: string;
+}

@@ -1,0 +1,246 @@
+/**
+ * A credential of the native engine: the checked configuration turned into one OpenSSL SSL_CTX,
+ * and the client's session cache.
+ *
+ * Session cache rules (policy, so here and not in C++): a session is cached only after a
+ * handshake whose certificate was validated by the engine (never with manual validation), under
+ * the target name *and* the validation mode, and a resumed session's certificate is checked
+ * against the name again (`native-engine.ts`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { rootCertificates } from "node:tls";
+import {
+  SEC_E_ALGORITHM_MISMATCH,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_NO_CREDENTIALS,
+  SEC_E_OK,
+  SEC_E_UNKNOWN_CREDENTIALS,
+} from "../../sspi/status.js";
+import {
+  type CertificateMaterial,
+  certificateToPem,
+  loadCertificate,
+} from "../engine/certificate-material.js";
+import { DEFAULT_CIPHER_SUITES_13, DEFAULT_CIPHERS_12, DEFAULT_GROUPS } from "../engine/engine-credential.js";
+import type { EngineCredentialConfig, EngineCredentialResult } from "../engine/engine-types.js";
+import type {
+  NativeAddon,
+  NativeCertificate,
+  NativeCredential,
+  NativeCredentialOptions,
+  NativeSession,
+  NativeTicketKey,
+} from "./addon-types.js";
+
+/** How a client context validates the server: part of the session cache key. */
+export type ValidationMode = "full" | "no-name-check";
+
+/** Node's bundled roots as one PEM buffer (what `null` trusted roots mean), built once. */
+let bundledRoots: Uint8Array | null = null;
+function nodeRoots(): Uint8Array {
+  bundledRoots ??= Buffer.from(rootCertificates.join("\n"));
+  return bundledRoots;
+}
+
+const VERSIONS: Readonly<Record<string, number>> = { "TLSv1.2": 0x0303, "TLSv1.3": 0x0304 };
+
+/** @returns the wire format of an ALPN list, or undefined for none. */
+export function alpnWire(protocols: string[] | undefined): Uint8Array | undefined {
+  if (protocols === undefined || protocols.length === 0) return undefined;
+  const parts = protocols.map((p) => Buffer.from(p, "utf8"));
+  return Buffer.concat(parts.flatMap((p) => [Buffer.of(p.length), p]));
+}
+
+/** Node's 48-byte `ticketKeys` layout: name (16), HMAC key (16), AES-128 key (16). */
+export function ticketKeyFrom48(bytes: Uint8Array): NativeTicketKey {
+  return { name: bytes.slice(0, 16), hmac: bytes.slice(16, 32), aes: bytes.slice(32, 48) };
+}
+
+/** An acquired native credential. Lives in the engine host. */
+export class NativeEngineCredential {
+  private readonly sessions = new Map<string, NativeSession>();
+
+  private constructor(
+    readonly config: EngineCredentialConfig,
+    readonly native: NativeCredential,
+    /** Server: the credentials chosen by SNI (each also referenced by `native`). */
+    private readonly alternatives: NativeCredential[],
+  ) {}
+
+  /**
+   * Checks `config` and builds the SSL_CTX.
+   *
+   * @returns `{ status: SEC_E_OK, credential }`, or the same failures as the first engine's
+   *   `EngineCredential.acquire`: `SEC_E_NO_CREDENTIALS`, `SEC_E_UNKNOWN_CREDENTIALS`,
+   *   `SEC_E_INVALID_PARAMETER`, `SEC_E_ALGORITHM_MISMATCH`.
+   */
+  static acquire(
+    addon: NativeAddon,
+    config: EngineCredentialConfig,
+  ): { result: EngineCredentialResult; credential?: NativeEngineCredential } {
+    const fail = (status: number, reason: string) => ({ result: { status, reason } });
+    if (config.role !== "client" && config.role !== "server")
+      return fail(SEC_E_INVALID_PARAMETER, "role must be client or server");
+    const min = VERSIONS[config.minVersion];
+    const max = VERSIONS[config.maxVersion];
+    if (min === undefined || max === undefined)
+      return fail(SEC_E_INVALID_PARAMETER, "versions must be TLSv1.2 or TLSv1.3");
+    if (min > max) return fail(SEC_E_ALGORITHM_MISMATCH, "minVersion is above maxVersion");
+    if (config.role === "server" && config.certificates.length === 0)
+      return fail(SEC_E_NO_CREDENTIALS, "a server credential needs at least one certificate");
+    if (config.role === "client" && config.certificates.length > 1)
+      return fail(SEC_E_INVALID_PARAMETER, "a client credential holds at most one certificate");
+    if (config.ticketKeys !== undefined && config.ticketKeys.length !== 48)
+      return fail(SEC_E_INVALID_PARAMETER, "ticketKeys must be 48 bytes");
+    const materials: CertificateMaterial[] = [];
+    for (const [i, source] of config.certificates.entries()) {
+      const loaded = loadCertificate(source, i);
+      if (!("material" in loaded)) return fail(loaded.status, loaded.reason);
+      materials.push(loaded.material);
+    }
+    let roots: Uint8Array[];
+    try {
+      roots =
+        config.trustedRoots === null
+          ? [nodeRoots()]
+          : config.trustedRoots.map((r) => Buffer.from(certificateToPem(r)));
+    } catch (error) {
+      return fail(SEC_E_UNKNOWN_CREDENTIALS, `trusted root unreadable: ${(error as Error).message}`);
+    }
+    let native: NativeCredential;
+    const alternatives: NativeCredential[] = [];
+    try {
+      const selection = defaultSelection(materials);
+      for (const m of materials) {
+        if (selection.includes(m) || m.leaf === null) continue;
+        // `m` with the first certificate of every other key type; loaded last, so it is the
+        // certificate the SNI is matched against.
+        const others = defaultSelection(materials).filter((x) => x.keyType !== m.keyType);
+        alternatives.push(
+          new addon.Credential(nativeOptions(config, [...others, m], materials, roots, min, max)),
+        );
+      }
+      const options = nativeOptions(config, selection, materials, roots, min, max);
+      if (alternatives.length > 0) options.alternatives = alternatives;
+      native = new addon.Credential(options);
+    } catch (error) {
+      for (const a of alternatives) a.free();
+      const message = (error as Error).message;
+      const status = /cipher|curve|group/i.test(message)
+        ? SEC_E_ALGORITHM_MISMATCH
+        : SEC_E_UNKNOWN_CREDENTIALS;
+      return fail(status, `OpenSSL rejected the configuration: ${message}`);
+    }
+    return {
+      result: {
+        status: SEC_E_OK,
+        summary: {
+          role: config.role,
+          certificates: materials.map((m) => ({
+            subject: m.subject,
+            names: m.names,
+            keyType: m.keyType,
+            der: m.leaf === null ? null : new Uint8Array(m.leaf.raw),
+          })),
+          minVersion: config.minVersion,
+          maxVersion: config.maxVersion,
+        },
+      },
+      credential: new NativeEngineCredential(config, native, alternatives),
+    };
+  }
+
+  /** Client: the cached session for a target and validation mode, unless resumption is disabled. */
+  cachedSession(target: string, mode: ValidationMode): NativeSession | undefined {
+    if (this.config.disableResumption) return undefined;
+    return this.sessions.get(cacheKey(target, mode));
+  }
+
+  /** Client: keeps the newest validated session of a target (the previous one is freed). */
+  storeSession(target: string, mode: ValidationMode, session: NativeSession): void {
+    if (this.config.disableResumption || !session.isResumable()) {
+      session.free();
+      return;
+    }
+    const key = cacheKey(target, mode);
+    const previous = this.sessions.get(key);
+    if (previous !== undefined && previous !== session) previous.free();
+    this.sessions.set(key, session);
+  }
+
+  /** Client: forgets a target's session (after a failed or rejected resumption). */
+  forgetSession(target: string, mode: ValidationMode): void {
+    const key = cacheKey(target, mode);
+    this.sessions.get(key)?.free();
+    this.sessions.delete(key);
+  }
+
+  /** Frees the sessions and the SSL_CTX (contexts created from it keep their own reference). */
+  dispose(): void {
+    for (const s of this.sessions.values()) s.free();
+    this.sessions.clear();
+    this.native.free();
+    for (const a of this.alternatives) a.free();
+  }
+}
+
+function cacheKey(target: string, mode: ValidationMode): string {
+  return `${mode}\u0000${target}`;
+}
+
+/** One certificate per OpenSSL key slot (the first of each type), PFX entries always included. */
+function defaultSelection(materials: CertificateMaterial[]): CertificateMaterial[] {
+  const seen = new Set<string>();
+  return materials.filter((m, i) => {
+    const slot = m.keyType === "unknown" ? `pfx${i}` : m.keyType;
+    if (seen.has(slot)) return false;
+    seen.add(slot);
+    return true;
+  });
+}
+
+function nativeCertificate(m: CertificateMaterial): NativeCertificate {
+  if (m.pfx !== null)
+    return m.passphrase === undefined ? { pfx: m.pfx } : { pfx: m.pfx, passphrase: m.passphrase };
+  return { chain: Buffer.from(m.chainPem ?? ""), key: Buffer.from(m.key ?? "") };
+}
+
+function nativeOptions(
+  config: EngineCredentialConfig,
+  selection: CertificateMaterial[],
+  all: CertificateMaterial[],
+  roots: Uint8Array[],
+  minVersion: number,
+  maxVersion: number,
+): NativeCredentialOptions {
+  const server = config.role === "server";
+  const options: NativeCredentialOptions = {
+    role: config.role,
+    certificates: selection.map(nativeCertificate),
+    roots,
+    clientCaNames: server && config.trustedRoots !== null,
+    minVersion,
+    maxVersion,
+    ciphers: (config.ciphers12 ?? DEFAULT_CIPHERS_12).join(":"),
+    ciphersuites: (config.cipherSuites13 ?? DEFAULT_CIPHER_SUITES_13).join(":"),
+    groups: (config.groups ?? DEFAULT_GROUPS).join(":"),
+    serverPreference: server,
+  };
+  const alpn = server ? alpnWire(config.alpn) : undefined;
+  if (alpn !== undefined) options.alpn = alpn;
+  if (server) {
+    // Deterministic across processes with the same certificates, so shared ticket keys resume.
+    const digest = createHash("sha256");
+    for (const m of all) digest.update(m.leaf?.raw ?? m.pfx ?? Buffer.alloc(0));
+    options.sessionIdContext = digest.digest().subarray(0, 16);
+    if (config.sessionLifetimeSeconds !== undefined) options.sessionTimeout = config.sessionLifetimeSeconds;
+    if (config.ticketKeys !== undefined) options.ticketKeys = [ticketKeyFrom48(config.ticketKeys)];
+    if (config.disableResumption) {
+      options.tickets = false;
+      options.sessionCache = false;
+    }
+  }
+  return options;
+}

@@ -1,0 +1,420 @@
+/**
+ * The per-security-context TLS engine on the native addon: one OpenSSL SSL over memory BIOs.
+ *
+ * A step is one `SSL_do_handshake` (`plan` decides whether OpenSSL is needed at all, the host runs
+ * the step on the libuv pool or synchronously, `finish` turns OpenSSL's result into the
+ * {@link EngineStepResult} the first engine returns). Output is what the write BIO held;
+ * SECBUFFER_EXTRA is what OpenSSL left unread; SEC_E_INCOMPLETE_MESSAGE comes from record framing
+ * here. Certificates are checked in OpenSSL's verify callback, so a rejecting client sends its
+ * alert and nothing of its second flight.
+ *
+ * @module
+ */
+import { isIP } from "node:net";
+import {
+  TLS1_ALERT_BAD_CERTIFICATE,
+  TLS1_ALERT_FATAL,
+  TLS1_ALERT_UNEXPECTED_MESSAGE,
+} from "../../sspi/schannel-constants.js";
+import {
+  SEC_E_CONTEXT_EXPIRED,
+  SEC_E_INCOMPLETE_MESSAGE,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_OK,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  SEC_E_WRONG_PRINCIPAL,
+  SEC_I_CONTINUE_NEEDED,
+  SEC_I_INCOMPLETE_CREDENTIALS,
+  type SECURITY_STATUS,
+} from "../../sspi/status.js";
+import { countRecords, plaintextAlertRecord } from "../engine/alert-record.js";
+import { type EngineFailure, failureFromRecordHeader } from "../engine/engine-errors.js";
+import type {
+  CertificateCheck,
+  ClientContextOptions,
+  EngineContextOptions,
+  EngineStepResult,
+  EngineTlsVersion,
+  HandshakeSummary,
+  PostHandshakeResult,
+  ServerContextOptions,
+} from "../engine/engine-types.js";
+import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
+import {
+  CONTENT_TYPE_APPLICATION_DATA,
+  CONTENT_TYPE_HANDSHAKE,
+  RECORD_HEADER_LENGTH,
+  type RecordHeaderError,
+  splitRecords,
+} from "../records/record-header.js";
+import type { NativeAddon, NativeContext, NativeContextOptions, NativeStepResult } from "./addon-types.js";
+import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
+import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
+import { failureOfStep } from "./step-failure.js";
+import { certificateVerdict } from "./verify-codes.js";
+
+/** What a step needs: an answer without OpenSSL, or OpenSSL run over `input`. */
+export type StepPlan = { run: false; result: EngineStepResult } | { run: true; input: Uint8Array };
+
+type Phase = "new" | "handshake" | "established" | "failed" | "closed";
+
+const EMPTY = new Uint8Array(0);
+/** Plaintext of post-handshake records is never application data here; one scratch buffer. */
+const SCRATCH = new Uint8Array(16 * 1024 + 256);
+
+/** A TLS engine for one security context on the native addon. */
+export class NativeTlsEngine {
+  readonly native: NativeContext;
+  private phase: Phase = "new";
+  private readonly secrets: KeylogSecrets = {};
+  private lastFailure: EngineStepResult | undefined;
+  private headerError: RecordHeaderError | undefined;
+  /** Client: the target the session cache is keyed by, and how the server is validated. */
+  private readonly target: string;
+  private readonly mode: ValidationMode | null;
+  private readonly offeredSession: boolean;
+  /** Client: the server certificate was validated by this handshake (sessions may be cached). */
+  private validated = false;
+
+  /**
+   * @throws TypeError when the credential and context roles differ (the host checks first), or
+   *   what the addon throws for options it rejects.
+   */
+  constructor(
+    addon: NativeAddon,
+    private readonly credential: NativeEngineCredential,
+    readonly options: EngineContextOptions,
+  ) {
+    if (credential.config.role !== options.role) throw new TypeError("credential and context roles differ");
+    const nativeOptions: NativeContextOptions = {};
+    if (options.role === "client") {
+      this.target = options.cacheKey ?? options.serverName ?? "";
+      this.mode = options.manualValidation ? null : options.noServerNameCheck ? "no-name-check" : "full";
+      const name = options.serverName;
+      nativeOptions.enforce = !options.manualValidation;
+      if (name !== null && isIP(name) === 0) nativeOptions.serverName = name;
+      if (name !== null && !options.noServerNameCheck) {
+        if (isIP(name) === 0) nativeOptions.verifyHost = name;
+        else nativeOptions.verifyIp = name;
+      }
+      const alpn = alpnWire(options.alpn ?? credential.config.alpn);
+      if (alpn !== undefined) nativeOptions.alpn = alpn;
+      const session = this.mode === null ? undefined : credential.cachedSession(this.target, this.mode);
+      this.offeredSession = session !== undefined;
+      if (session !== undefined) nativeOptions.session = session;
+    } else {
+      this.target = "";
+      this.mode = null;
+      this.offeredSession = false;
+      nativeOptions.enforce = true;
+      nativeOptions.requestCertificate = !options.requestClientCertificate
+        ? 0
+        : options.clientCertificateOptional === true
+          ? 1
+          : 2;
+    }
+    this.native = new addon.Context(credential.native, nativeOptions);
+  }
+
+  /** The role of this engine. */
+  get role(): "client" | "server" {
+    return this.options.role;
+  }
+
+  /**
+   * Decides what one ISC/ASC call needs (statuses as `TlsEngine.step`): an immediate answer
+   * (`SEC_E_INCOMPLETE_MESSAGE` with the missing count, the repeated failure of a failed engine,
+   * `SEC_E_CONTEXT_EXPIRED`, `SEC_E_UNSUPPORTED_FUNCTION`) or one OpenSSL step over `input`.
+   */
+  plan(input: Uint8Array): StepPlan {
+    this.headerError = undefined;
+    if (this.phase === "failed" && this.lastFailure !== undefined)
+      return { run: false, result: { ...this.lastFailure, output: EMPTY, consumed: 0, missing: 0 } };
+    if (this.phase === "closed")
+      return { run: false, result: simple(SEC_E_CONTEXT_EXPIRED, "the context was closed") };
+    if (this.phase === "established")
+      return {
+        run: false,
+        result: simple(
+          SEC_E_UNSUPPORTED_FUNCTION,
+          "the handshake is complete; renegotiation is not supported",
+        ),
+      };
+    if (this.phase === "new" && this.options.role === "client") {
+      this.phase = "handshake";
+      return { run: true, input: EMPTY };
+    }
+    const split = splitRecords(input);
+    if (split.records.length === 0) {
+      if (split.error === undefined) {
+        const missing = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
+        return {
+          run: false,
+          result: { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing },
+        };
+      }
+      this.headerError = split.error;
+    }
+    this.phase = "handshake";
+    return { run: true, input };
+  }
+
+  /** Turns OpenSSL's result of the planned step into the step result. */
+  finish(raw: NativeStepResult): EngineStepResult {
+    recordKeylog(raw.keylog, this.secrets);
+    switch (raw.outcome) {
+      case "want-read":
+        this.dropSessions(raw);
+        if (this.headerError !== undefined && raw.consumed === 0)
+          // An invalid header OpenSSL waits behind (a length it would still accept): refuse it
+          // here, or the caller would call again with the same bytes forever.
+          return this.fail(failureFromRecordHeader(this.headerError), raw);
+        return { status: SEC_I_CONTINUE_NEEDED, output: raw.output, consumed: raw.consumed, missing: 0 };
+      case "want-x509-lookup":
+        return {
+          status: SEC_I_INCOMPLETE_CREDENTIALS,
+          output: raw.output,
+          consumed: raw.consumed,
+          missing: 0,
+          reason: "the server asked for a client certificate",
+        };
+      case "done":
+        return this.complete(raw);
+      default:
+        this.dropSessions(raw);
+        return this.fail(
+          failureOfStep(raw, this.options.role === "client" ? "server" : "client", this.headerError),
+          raw,
+        );
+    }
+  }
+
+  /**
+   * Client: post-handshake records (TLS 1.3 tickets, re-sealed under the engine's read key) read
+   * by OpenSSL; the sessions they carry go to the cache when this handshake was validated.
+   *
+   * @returns `SEC_E_OK` with the records consumed; `SEC_E_INVALID_HANDLE` when this is not an
+   *   established client engine; `SEC_E_INCOMPLETE_MESSAGE` without a complete record; the
+   *   failure status when OpenSSL rejects them.
+   */
+  deliverPostHandshake(records: Uint8Array): PostHandshakeResult {
+    if (this.options.role !== "client" || this.phase !== "established" || this.native.isDead())
+      return {
+        status: SEC_E_INVALID_HANDLE,
+        sessions: [],
+        consumed: 0,
+        reason: "not an established client engine",
+      };
+    const split = splitRecords(records);
+    if (split.records.length === 0) return { status: SEC_E_INCOMPLETE_MESSAGE, sessions: [], consumed: 0 };
+    let offset = 0;
+    let status: SECURITY_STATUS = SEC_E_OK;
+    while (offset < split.consumed) {
+      const r = this.native.decrypt(records.subarray(offset, split.consumed), SCRATCH);
+      const used = this.native.consumed();
+      offset += used;
+      if (r === -2) {
+        status = failureOfStep(
+          {
+            ...emptyRaw(),
+            outcome: "error",
+            reason: this.native.lastError()?.reason ?? "TLS failure",
+            alerts: this.native.takeAlerts(),
+          },
+          "server",
+          undefined,
+        ).status;
+        break;
+      }
+      if (used === 0) break;
+    }
+    SCRATCH.fill(0);
+    for (const session of this.native.takeSessions()) {
+      if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
+      else session.free();
+    }
+    return { status, sessions: [], consumed: offset };
+  }
+
+  /**
+   * Ends the connection through OpenSSL: close_notify under its current write key (valid while
+   * the TypeScript record layer has written nothing), then releases the engine.
+   *
+   * @returns the close_notify record, or an empty array when the engine is not established.
+   */
+  close(): Uint8Array {
+    let output = EMPTY;
+    if (this.phase === "established" && !this.native.isDead() && this.native.shutdown()) {
+      output = new Uint8Array(this.native.pendingOutput());
+      this.native.takeOutput(output);
+    }
+    this.destroy();
+    return output;
+  }
+
+  /** Releases the SSL and zeroes the logged secrets. */
+  destroy(): void {
+    if (this.phase !== "failed") this.phase = "closed";
+    this.native.free();
+    zeroKeylogSecrets(this.secrets);
+  }
+
+  private complete(raw: NativeStepResult): EngineStepResult {
+    const info = this.native.info();
+    const protocol = info.version as EngineTlsVersion;
+    const tls13 = protocol === "TLSv1.3";
+    const role = this.options.role;
+    const peerCertificates = this.native.peerChain();
+    let check: CertificateCheck;
+    if (role === "client") {
+      const options = this.options as ClientContextOptions;
+      const verdict = certificateVerdict(raw.verifyResult !== 0 ? raw.verifyResult : info.verifyResult);
+      let { verifyError, status } = verdict;
+      if (status === SEC_E_OK && info.resumed && this.mode === "full" && options.serverName !== null) {
+        // A resumed session proves the certificate of the first handshake: check its name again.
+        if (!this.native.checkPeerName(options.serverName, isIP(options.serverName) !== 0)) {
+          verifyError = "HOSTNAME_MISMATCH";
+          status = SEC_E_WRONG_PRINCIPAL;
+        }
+      }
+      check = { verifyError, status, enforced: !options.manualValidation };
+      if (check.enforced && status !== SEC_E_OK) return this.rejectAfterCompletion(raw, check);
+      this.validated = check.enforced;
+    } else {
+      const options = this.options as ServerContextOptions;
+      const verdict =
+        peerCertificates.length === 0
+          ? { verifyError: null, status: SEC_E_OK }
+          : certificateVerdict(info.verifyResult);
+      check = {
+        verifyError: verdict.verifyError,
+        status: verdict.status,
+        enforced: options.requestClientCertificate,
+      };
+    }
+    const sessions = [...raw.sessions];
+    if (role === "client" && info.resumed && !tls13 && sessions.length === 0) {
+      // TLS 1.2: a ticket renewed during a resumption updates this SSL's own session.
+      const current = this.native.session();
+      if (current !== null) sessions.push(current);
+    }
+    for (const session of sessions) {
+      if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
+      else session.free();
+    }
+    const requested = role === "client" && raw.certificateRequested;
+    const summary: HandshakeSummary = {
+      role,
+      protocol,
+      cipher: info.cipher ?? "",
+      cipherStandardName: info.cipherStandardName ?? info.cipher ?? "",
+      cipherSuite: info.cipherId ?? 0,
+      group: info.group,
+      alpn: info.alpn,
+      serverName: role === "client" ? (this.options as ClientContextOptions).serverName : info.serverName,
+      peerCertificates,
+      localCertificate: this.native.localCertificate(),
+      resumed: info.resumed,
+      sessionId: info.sessionId,
+      certificateCheck: check,
+      clientCertificateRequested: requested,
+      acceptableIssuers: requested ? this.native.certificateAuthorities() : [],
+      writeSequence: tls13
+        ? role === "server"
+          ? countRecords(raw.output, CONTENT_TYPE_APPLICATION_DATA)
+          : 0
+        : 1,
+      readSequence: tls13 ? 0 : 1,
+    };
+    if (this.credential.config.keylog !== false)
+      summary.secrets = handshakeSecrets(this.secrets, info.clientRandom, info.serverRandom);
+    this.phase = "established";
+    return { status: SEC_E_OK, output: raw.output, consumed: raw.consumed, missing: 0, handshake: summary };
+  }
+
+  /**
+   * Client: OpenSSL completed, but the resumed session's name no longer matches. The Finished it
+   * wrote is withheld; a fatal bad_certificate alert is sent instead and the session forgotten.
+   */
+  private rejectAfterCompletion(raw: NativeStepResult, check: CertificateCheck): EngineStepResult {
+    for (const session of raw.sessions) session.free();
+    return this.fail(
+      {
+        status: check.status,
+        alert: { description: TLS1_ALERT_BAD_CERTIFICATE, direction: "sent" },
+        reason: `server certificate rejected on resumption: ${check.verifyError}`,
+      },
+      { ...raw, output: plaintextAlertRecord(TLS1_ALERT_BAD_CERTIFICATE), sessions: [] },
+      true,
+    );
+  }
+
+  private fail(failure: EngineFailure, raw: NativeStepResult, alertBuilt = false): EngineStepResult {
+    let output = raw.output;
+    const openSslSent = raw.alerts.some((a) => a.direction === "sent");
+    if (!alertBuilt && holdsPlaintextHandshake(output)) {
+      // A flight OpenSSL wrote before failing on later input in the same step must not reach the
+      // peer (it could complete on it). The peer has read nothing of it, so its read state is
+      // still plaintext: send only the alert, in plaintext.
+      const description =
+        failure.alert?.direction === "sent" ? failure.alert.description : TLS1_ALERT_UNEXPECTED_MESSAGE;
+      failure.alert = { description, direction: "sent" };
+      output = plaintextAlertRecord(description);
+    } else if (failure.alert?.direction === "sent" && !openSslSent && !alertBuilt) {
+      if (output.length === 0 && Object.keys(this.secrets).length === 0) {
+        // OpenSSL sends no alert for this error: before any key exists a plaintext alert is
+        // exact, so the peer never waits.
+        output = plaintextAlertRecord(failure.alert.description);
+      } else {
+        delete failure.alert; // never report an alert that was not sent
+      }
+    }
+    const result: EngineStepResult = {
+      status: failure.status,
+      output,
+      consumed: raw.consumed,
+      missing: 0,
+      reason: failure.reason,
+    };
+    if (failure.alert !== undefined) result.alert = { level: TLS1_ALERT_FATAL, ...failure.alert };
+    this.phase = "failed";
+    this.lastFailure = { ...result };
+    if (this.offeredSession && this.mode !== null) this.credential.forgetSession(this.target, this.mode);
+    zeroKeylogSecrets(this.secrets);
+    return result;
+  }
+
+  private dropSessions(raw: NativeStepResult): void {
+    for (const session of raw.sessions) session.free();
+  }
+}
+
+/** True when `output` holds a plaintext handshake record (a flight, not just an alert). */
+function holdsPlaintextHandshake(output: Uint8Array): boolean {
+  return splitRecords(output).records.some((r) => r.contentType === CONTENT_TYPE_HANDSHAKE);
+}
+
+function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
+  return { status, output: EMPTY, consumed: 0, missing: 0, reason };
+}
+
+function emptyRaw(): NativeStepResult {
+  return {
+    outcome: "error",
+    output: EMPTY,
+    consumed: 0,
+    alerts: [],
+    keylog: [],
+    sessions: [],
+    errorReason: 0,
+    verifyResult: 0,
+    verifyDepth: -1,
+    certificateRequested: false,
+  };
+}
+
+/** @returns a status result for a step that cannot run (a step of this context already runs). */
+export function busyResult(): EngineStepResult {
+  return simple(SEC_E_INTERNAL_ERROR, "a step is already running on this context");
+}

@@ -1,0 +1,67 @@
+/**
+ * OpenSSL's certificate verification results (`X509_V_ERR_*` numbers, as the verify callback and
+ * `SSL_get_verify_result` report them) under the names Node uses for them, so the native engine
+ * maps them to statuses through the same table as the first engine (`engine-errors.ts`).
+ *
+ * @module
+ */
+import { TLS1_ALERT_BAD_CERTIFICATE } from "../../sspi/schannel-constants.js";
+import { SEC_E_WRONG_PRINCIPAL, type SECURITY_STATUS } from "../../sspi/status.js";
+import { failureFromCertificateError } from "../engine/engine-errors.js";
+
+/** `X509_V_ERR_*` numbers (OpenSSL 3.0 `x509_vfy.h`) → Node's `verifyError` codes. */
+const VERIFY_CODES: ReadonlyMap<number, string> = new Map([
+  [2, "UNABLE_TO_GET_ISSUER_CERT"],
+  [3, "UNABLE_TO_GET_CRL"],
+  [4, "UNABLE_TO_DECRYPT_CERT_SIGNATURE"],
+  [5, "UNABLE_TO_DECRYPT_CRL_SIGNATURE"],
+  [6, "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY"],
+  [7, "CERT_SIGNATURE_FAILURE"],
+  [8, "CRL_SIGNATURE_FAILURE"],
+  [9, "CERT_NOT_YET_VALID"],
+  [10, "CERT_HAS_EXPIRED"],
+  [11, "CRL_NOT_YET_VALID"],
+  [12, "CRL_HAS_EXPIRED"],
+  [13, "ERROR_IN_CERT_NOT_BEFORE_FIELD"],
+  [14, "ERROR_IN_CERT_NOT_AFTER_FIELD"],
+  [15, "ERROR_IN_CRL_LAST_UPDATE_FIELD"],
+  [16, "ERROR_IN_CRL_NEXT_UPDATE_FIELD"],
+  [17, "OUT_OF_MEM"],
+  [18, "DEPTH_ZERO_SELF_SIGNED_CERT"],
+  [19, "SELF_SIGNED_CERT_IN_CHAIN"],
+  [20, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
+  [21, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+  [22, "CERT_CHAIN_TOO_LONG"],
+  [23, "CERT_REVOKED"],
+  [24, "INVALID_CA"],
+  [25, "PATH_LENGTH_EXCEEDED"],
+  [26, "INVALID_PURPOSE"],
+  [27, "CERT_UNTRUSTED"],
+  [28, "CERT_REJECTED"],
+  [62, "HOSTNAME_MISMATCH"],
+  [63, "EMAIL_MISMATCH"],
+  [64, "IP_ADDRESS_MISMATCH"],
+]);
+
+/** @returns Node's name of a verification result; `null` for `X509_V_OK` (0). */
+export function verifyCodeName(result: number): string | null {
+  if (result === 0) return null;
+  return VERIFY_CODES.get(result) ?? `X509_V_ERR_${result}`;
+}
+
+/**
+ * Maps a verification result number to its status and the alert Schannel sends for it.
+ *
+ * @returns the code name, `SEC_E_OK` for 0, otherwise `SEC_E_UNTRUSTED_ROOT`,
+ *   `SEC_E_CERT_EXPIRED`, `SEC_E_WRONG_PRINCIPAL` (host or IP mismatch), `SEC_E_CERT_UNKNOWN`.
+ */
+export function certificateVerdict(result: number): {
+  verifyError: string | null;
+  status: SECURITY_STATUS;
+  alert?: number;
+} {
+  const code = verifyCodeName(result);
+  if (code === "IP_ADDRESS_MISMATCH")
+    return { verifyError: code, status: SEC_E_WRONG_PRINCIPAL, alert: TLS1_ALERT_BAD_CERTIFICATE };
+  return { verifyError: code, ...failureFromCertificateError(code) };
+}
