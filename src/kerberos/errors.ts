@@ -21,18 +21,24 @@ export type KerberosErrorCode =
   /** The KDC could not be reached, or the connection broke or timed out. */
   | "ERR_KRB_TRANSPORT"
   /** A message that parses but breaks a protocol rule (nonce mismatch, wrong sequence number, …). */
-  | "ERR_KRB_PROTOCOL";
+  | "ERR_KRB_PROTOCOL"
+  /** Channel bindings that do not match the acceptor's (or are missing where required). */
+  | "ERR_KRB_BAD_BINDINGS";
 
 /** A Kerberos failure with its {@link KerberosErrorCode}. */
 export class KerberosError extends Error {
   override readonly name: string = "KerberosError";
 
+  /** The RFC 4120 §7.5.9 error code this failure corresponds to, when there is one (37 = clock skew, …). */
+  readonly krbCode: number | undefined;
+
   constructor(
     readonly code: KerberosErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; krbCode?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.krbCode = options?.krbCode;
   }
 }
 

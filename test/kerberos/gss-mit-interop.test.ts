@@ -1,0 +1,201 @@
+/**
+ * The AP exchange and RFC 4121 tokens against MIT krb5's GSS-API (through python3-gssapi), with
+ * a real KDC on 127.0.0.1: our initiator → MIT acceptor, MIT initiator → our acceptor, sealed and
+ * integrity-only Wrap tokens and MICs both ways (also with Windows' RRC), channel bindings,
+ * replay detection.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { acceptApExchange } from "../../src/kerberos/ap/acceptor.js";
+import { completeApExchange, initiateApExchange } from "../../src/kerberos/ap/initiator.js";
+import { MemoryReplayCache } from "../../src/kerberos/ap/replay-cache.js";
+import { requestTicketGrantingTicket } from "../../src/kerberos/client/as-exchange.js";
+import type { KerberosCredential } from "../../src/kerberos/client/credential.js";
+import { requestServiceTicket } from "../../src/kerberos/client/tgs-exchange.js";
+import { readKeytabFile } from "../../src/kerberos/files/keytab.js";
+import { GSS_FLAGS } from "../../src/kerberos/gss/authenticator-checksum.js";
+import { applicationBindings } from "../../src/kerberos/gss/channel-bindings.js";
+import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
+import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
+import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
+import { parsePrincipal } from "../../src/kerberos/principal.js";
+import { b64, GssapiPeer, requirePythonGssapi, unb64 } from "../support/gssapi-peer.js";
+import { type MitKdc, requireMitKrb5, startMitKdc } from "../support/mit-kdc.js";
+
+const REALM = "EXAMPLE.TEST";
+const FLAGS = GSS_FLAGS.MUTUAL | GSS_FLAGS.REPLAY | GSS_FLAGS.SEQUENCE | GSS_FLAGS.CONF | GSS_FLAGS.INTEG;
+const CB = Buffer.concat([Buffer.from("tls-server-end-point:"), Buffer.alloc(32, 0x5a)]);
+const text = (s: string) => new TextEncoder().encode(s);
+
+function peersPresent(t: { skip(message?: string): void }): boolean {
+  return requireMitKrb5(t) && requirePythonGssapi(t);
+}
+
+describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
+  let kdc: MitKdc | undefined;
+  let serviceTicket: KerberosCredential;
+  let acceptorEnv: NodeJS.ProcessEnv;
+  const peers: GssapiPeer[] = [];
+  const peer = (...args: ConstructorParameters<typeof GssapiPeer>) => {
+    const p = new GssapiPeer(...args);
+    peers.push(p);
+    return p;
+  };
+
+  before(async () => {
+    let skipped = false;
+    peersPresent({ skip: () => (skipped = true) });
+    if (skipped) return;
+    kdc = await startMitKdc(REALM);
+    kdc.kadmin("addprinc -pw alicepw +requires_preauth alice");
+    kdc.kadmin("addprinc -randkey host/localhost");
+    kdc.kadmin(`ktadd -k ${join(kdc.dir, "service.keytab")} host/localhost`);
+    acceptorEnv = { ...kdc.env, KRB5_KTNAME: `FILE:${join(kdc.dir, "service.keytab")}` };
+    const address = { host: "127.0.0.1", port: kdc.port };
+    const as = await requestTicketGrantingTicket({
+      client: parsePrincipal("alice", REALM),
+      secret: { kind: "password", password: "alicepw" },
+      kdc: address,
+    });
+    const tgs = await requestServiceTicket({
+      tgt: as.credential,
+      server: parsePrincipal("host/localhost", REALM),
+      kdc: address,
+    });
+    serviceTicket = tgs.credential;
+  });
+  after(async () => {
+    for (const p of peers) p.close();
+    await kdc?.stop();
+  });
+
+  test("our initiator → MIT acceptor: AP-REQ accepted, AP-REP verified, tokens both ways", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    const mit = peer("acceptor", "host@localhost", acceptorEnv, CB);
+    const state = initiateApExchange({
+      credential: serviceTicket,
+      flags: FLAGS,
+      channelBindings: applicationBindings(CB),
+    });
+    const accepted = await mit.call({ op: "step", token: b64(state.token) });
+    assert.equal(accepted.error, undefined);
+    assert.equal(accepted.complete, true);
+    assert.equal(accepted.peer, "alice@EXAMPLE.TEST");
+    const established = completeApExchange(state, unb64(accepted.token!));
+    assert.equal(established.acceptorSubkey, true, "MIT answers with an acceptor subkey");
+    const ours: PerMessageContext = {
+      key: established.key,
+      isAcceptor: false,
+      acceptorSubkey: established.acceptorSubkey,
+    };
+
+    // MIT → us: sealed Wrap, integrity-only Wrap, MIC, in sequence from the AP-REP's seq-number.
+    let seq = BigInt(established.receiveSeq);
+    for (const conf of [true, false]) {
+      const w = await mit.call({ op: "wrap", data: b64(text(`from MIT, conf=${conf}`)), conf });
+      const u = unwrap(ours, unb64(w.token!));
+      assert.equal(new TextDecoder().decode(u.data), `from MIT, conf=${conf}`);
+      assert.equal(u.confidential, conf);
+      assert.equal(u.seq, seq++);
+    }
+    const mic = await mit.call({ op: "mic", data: b64(text("signed by MIT")) });
+    assert.equal(verifyMic(ours, unb64(mic.token!), text("signed by MIT")).seq, seq++);
+
+    // us → MIT: sealed (RRC 0 and Windows' 28), integrity-only (RRC 12), MIC.
+    let sendSeq = BigInt(established.sendSeq);
+    for (const [conf, rrc] of [
+      [true, 0],
+      [true, 28],
+      [false, 12],
+    ] as const) {
+      const token = wrap(ours, sendSeq++, text(`from us ${conf} ${rrc}`), { confidential: conf, rrc });
+      const u = await mit.call({ op: "unwrap", token: b64(token) });
+      assert.equal(u.error, undefined, `conf=${conf} rrc=${rrc}`);
+      assert.equal(Buffer.from(unb64(u.data!)).toString(), `from us ${conf} ${rrc}`);
+      assert.equal(u.conf, conf);
+    }
+    const ourMic = makeMic(ours, sendSeq++, text("signed by us"));
+    assert.deepEqual(await mit.call({ op: "verify", data: b64(text("signed by us")), token: b64(ourMic) }), {
+      ok: true,
+    });
+
+    const tampered = wrap(ours, sendSeq++, text("tampered"), { confidential: true });
+    tampered[tampered.length - 1]! ^= 1;
+    assert.match((await mit.call({ op: "unwrap", token: b64(tampered) })).error ?? "", /./);
+  });
+
+  test("our initiator with other channel bindings → MIT acceptor refuses", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    const mit = peer("acceptor", "host@localhost", acceptorEnv, CB);
+    const state = initiateApExchange({
+      credential: serviceTicket,
+      flags: FLAGS,
+      channelBindings: applicationBindings(text("tls-server-end-point:other")),
+    });
+    const r = await mit.call({ op: "step", token: b64(state.token) });
+    assert.match(r.error ?? "", /binding/i);
+  });
+
+  test("MIT initiator (kinit ccache) → our acceptor: bindings matched, AP-REP accepted, tokens both ways, replay refused", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    kdc.run("kinit", ["alice"], "alicepw\n");
+    const keytab = await readKeytabFile(join(kdc.dir, "service.keytab"));
+    const mit = peer("initiator", "host@localhost", kdc.env, CB);
+    const first = await mit.call({ op: "step", token: null });
+    assert.equal(first.error, undefined);
+    const token = unb64(first.token!);
+    const replayCache = new MemoryReplayCache();
+    const accepted = acceptApExchange(token, {
+      keytab,
+      channelBindings: applicationBindings(CB),
+      replayCache,
+    });
+    assert.equal(accepted.bindings, "matched");
+    assert.equal(accepted.client.name.components[0], "alice");
+    assert.ok(accepted.mutualRequired && accepted.replyToken);
+    assert.ok(accepted.gssChecksum.flags & GSS_FLAGS.MUTUAL && accepted.gssChecksum.flags & GSS_FLAGS.CONF);
+    const done = await mit.call({ op: "step", token: b64(accepted.replyToken!) });
+    assert.equal(done.error, undefined);
+    assert.equal(done.complete, true);
+
+    const ours: PerMessageContext = {
+      key: accepted.key,
+      isAcceptor: true,
+      acceptorSubkey: accepted.acceptorSubkey,
+    };
+    const w = await mit.call({ op: "wrap", data: b64(text("hello acceptor")), conf: true });
+    const u = unwrap(ours, unb64(w.token!));
+    assert.equal(new TextDecoder().decode(u.data), "hello acceptor");
+    assert.equal(u.seq, BigInt(accepted.receiveSeq));
+    const back = wrap(ours, BigInt(accepted.sendSeq), text("hello initiator"), {
+      confidential: true,
+      rrc: 28,
+    });
+    const r = await mit.call({ op: "unwrap", token: b64(back) });
+    assert.equal(Buffer.from(unb64(r.data!)).toString(), "hello initiator");
+    const mic = makeMic(ours, BigInt(accepted.sendSeq) + 1n, text("acceptor MIC"));
+    assert.deepEqual(await mit.call({ op: "verify", data: b64(text("acceptor MIC")), token: b64(mic) }), {
+      ok: true,
+    });
+
+    assert.throws(
+      () => acceptApExchange(token, { keytab, channelBindings: applicationBindings(CB), replayCache }),
+      {
+        code: "ERR_KRB_PROTOCOL",
+        krbCode: 34,
+      },
+    );
+    assert.throws(
+      () => acceptApExchange(token, { keytab, channelBindings: applicationBindings(text("other")) }),
+      {
+        code: "ERR_KRB_BAD_BINDINGS",
+      },
+    );
+    assert.throws(() => acceptApExchange(token, { keytab, now: () => new Date(Date.now() + 3600_000) }), {
+      code: "ERR_KRB_PROTOCOL",
+      krbCode: 37,
+    });
+    assert.throws(() => acceptApExchange(token, { keytab: [] }), { code: "ERR_KRB_BAD_ARGUMENT" });
+  });
+});
