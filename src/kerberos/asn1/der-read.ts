@@ -35,8 +35,18 @@ export function contentOf(node: DerNode): Uint8Array {
   return new Uint8Array(node.valueBeforeDecodeView.subarray(headerLength(node)));
 }
 
+/** The parsed elements inside a constructed node (asn1js keeps other things there for some types). */
 function children(node: DerNode): DerNode[] {
-  return (node.valueBlock as unknown as { value?: DerNode[] }).value ?? [];
+  const value = (node.valueBlock as unknown as { value?: unknown }).value;
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (v): v is DerNode =>
+      typeof v === "object" &&
+      v !== null &&
+      "idBlock" in v &&
+      "lenBlock" in v &&
+      "valueBeforeDecodeView" in v,
+  );
 }
 
 function checkDefinite(node: DerNode, what: string): void {
