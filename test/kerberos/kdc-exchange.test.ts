@@ -11,6 +11,7 @@ import { fromCachedCredential } from "../../src/kerberos/client/credential.js";
 import { KdcError } from "../../src/kerberos/client/kdc-error.js";
 import type { KdcAddress } from "../../src/kerberos/client/kdc-transport.js";
 import { requestServiceTicket } from "../../src/kerberos/client/tgs-exchange.js";
+import { readKrb5Conf } from "../../src/kerberos/config/krb5-conf.js";
 import { readCredentialCache } from "../../src/kerberos/files/ccache.js";
 import { readKeytabFile } from "../../src/kerberos/files/keytab.js";
 import { formatPrincipal, parsePrincipal } from "../../src/kerberos/principal.js";
@@ -30,7 +31,12 @@ describe("AS and TGS exchanges with a real MIT KDC", () => {
     requireMitKrb5({ skip: () => (skipped = true) });
     if (skipped) return;
     kdc = await startMitKdc(REALM);
-    tcp = { host: "127.0.0.1", port: kdc.port, transport: "tcp", timeoutMs: 5000 };
+    // The KDC address comes from the krb5.conf MIT's own tools use in this realm.
+    const conf = await readKrb5Conf(kdc.env);
+    assert.equal(conf?.defaultRealm, REALM);
+    const [address] = conf!.kdcs(REALM);
+    assert.deepEqual(address, { host: "127.0.0.1", port: kdc.port });
+    tcp = { ...address!, transport: "tcp", timeoutMs: 5000 };
     const k = kdc;
     k.kadmin("addprinc -pw alicepw +requires_preauth alice");
     k.kadmin("addprinc -pw carolpw +requires_preauth -e aes128-cts-hmac-sha256-128:normal carol");
