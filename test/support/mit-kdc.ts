@@ -73,8 +73,21 @@ async function waitForPort(port: number, child: ChildProcess, ms = 10_000): Prom
   }
 }
 
-/** Creates realm EXAMPLE.TEST in a temporary directory and starts `krb5kdc` on 127.0.0.1. */
+/**
+ * Creates `realm` in a temporary directory and starts `krb5kdc` on 127.0.0.1 on a free port
+ * (retried on another port if the KDC cannot bind the one chosen).
+ */
 export async function startMitKdc(realm = "EXAMPLE.TEST"): Promise<MitKdc> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(realm);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(realm: string): Promise<MitKdc> {
   const dir = mkdtempSync(join(tmpdir(), "async-sspi-kdc-"));
   const port = await freePort();
   writeFileSync(
