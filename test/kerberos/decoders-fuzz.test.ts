@@ -35,6 +35,7 @@ import { parseKeytab, writeKeytab } from "../../src/kerberos/files/keytab.js";
 import { decodeGssChecksum, encodeGssChecksum } from "../../src/kerberos/gss/authenticator-checksum.js";
 import { unwrapGssToken, wrapGssToken } from "../../src/kerberos/gss/initial-context-token.js";
 import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
+import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -43,6 +44,7 @@ const name = { nameType: 1, components: ["alice", "x"] };
 const ticket = { realm: "R", sname: name, encPart: { etype: 18, kvno: 3, cipher: new Uint8Array(40) } };
 const key = { etype: 18, value: new Uint8Array(32).fill(1) };
 const ctx = { key, isAcceptor: false, acceptorSubkey: false };
+const rc4Key = { etype: 23, value: new Uint8Array(16).fill(3) };
 const peer = { key, isAcceptor: true, acceptorSubkey: false };
 
 /** Valid encodings to mutate, each with its decoder. */
@@ -163,6 +165,16 @@ const samples: Array<[string, Uint8Array, (b: Uint8Array) => unknown]> = [
     "Wrap token",
     wrap(peer, 1n, Uint8Array.of(1, 2, 3), { confidential: true, rrc: 5 }),
     (b) => unwrap(ctx, b),
+  ],
+  [
+    "RC4 Wrap token",
+    wrapRc4({ ...peer, key: rc4Key }, 3, Uint8Array.of(1, 2), true),
+    (b) => unwrapRc4({ ...ctx, key: rc4Key }, b),
+  ],
+  [
+    "RC4 MIC token",
+    makeRc4Mic({ ...peer, key: rc4Key }, 3, Uint8Array.of(1)),
+    (b) => verifyRc4Mic({ ...ctx, key: rc4Key }, b, Uint8Array.of(1)),
   ],
   ["MIC token", makeMic(peer, 7n, Uint8Array.of(1)), (b) => verifyMic(ctx, b, Uint8Array.of(1))],
 ];

@@ -18,6 +18,7 @@ import { GSS_FLAGS } from "../../src/kerberos/gss/authenticator-checksum.js";
 import { applicationBindings } from "../../src/kerberos/gss/channel-bindings.js";
 import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
 import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
+import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 import { parsePrincipal } from "../../src/kerberos/principal.js";
 import { b64, GssapiPeer, requirePythonGssapi, unb64 } from "../support/gssapi-peer.js";
@@ -36,6 +37,8 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
   let kdc: MitKdc | undefined;
   let serviceTicket: KerberosCredential;
   let acceptorEnv: NodeJS.ProcessEnv;
+  let rc4Ticket: KerberosCredential;
+  let rc4Env: NodeJS.ProcessEnv;
   const peers: GssapiPeer[] = [];
   const peer = (...args: ConstructorParameters<typeof GssapiPeer>) => {
     const p = new GssapiPeer(...args);
@@ -64,6 +67,17 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
       kdc: address,
     });
     serviceTicket = tgs.credential;
+    kdc.kadmin("addprinc -randkey -e arcfour-hmac:normal host/rc4.example.test");
+    kdc.kadmin(`ktadd -k ${join(kdc.dir, "rc4.keytab")} -e arcfour-hmac:normal host/rc4.example.test`);
+    // MIT assumes AES session keys for any service (as AD does); this forces RC4 ones.
+    kdc.kadmin("setstr host/rc4.example.test session_enctypes arcfour-hmac");
+    rc4Env = { ...kdc.env, KRB5_KTNAME: `FILE:${join(kdc.dir, "rc4.keytab")}` };
+    const rc4Tgs = await requestServiceTicket({
+      tgt: as.credential,
+      server: parsePrincipal("host/rc4.example.test", REALM),
+      kdc: address,
+    });
+    rc4Ticket = rc4Tgs.credential;
   });
   after(async () => {
     for (const p of peers) p.close();
@@ -197,5 +211,73 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
       krbCode: 37,
     });
     assert.throws(() => acceptApExchange(token, { keytab: [] }), { code: "ERR_KRB_BAD_ARGUMENT" });
+  });
+
+  test("rc4-hmac session key (RFC 4757 tokens): our initiator ↔ MIT acceptor, MIC and Wrap both ways", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    assert.equal(rc4Ticket.sessionKey.etype, 23, "session_enctypes makes the KDC issue an RC4 session key");
+    const mit = peer("acceptor", "host@rc4.example.test", rc4Env);
+    const state = initiateApExchange({ credential: rc4Ticket, flags: FLAGS });
+    const accepted = await mit.call({ op: "step", token: b64(state.token) });
+    assert.equal(accepted.error, undefined);
+    const established = completeApExchange(state, unb64(accepted.token!));
+    assert.equal(established.key.etype, 23);
+    const ours: PerMessageContext = {
+      key: established.key,
+      isAcceptor: false,
+      acceptorSubkey: established.acceptorSubkey,
+    };
+    let seq = established.receiveSeq;
+    for (const conf of [true, false]) {
+      const w = await mit.call({ op: "wrap", data: b64(text(`rc4 from MIT ${conf}`)), conf });
+      const u = unwrapRc4(ours, unb64(w.token!));
+      assert.equal(new TextDecoder().decode(u.data), `rc4 from MIT ${conf}`);
+      assert.equal(u.confidential, conf);
+      assert.equal(u.seq, seq++);
+    }
+    const mic = await mit.call({ op: "mic", data: b64(text("rc4 MIC")) });
+    assert.equal(verifyRc4Mic(ours, unb64(mic.token!), text("rc4 MIC")).seq, seq++);
+    let sendSeq = established.sendSeq;
+    for (const conf of [true, false]) {
+      const token = wrapRc4(ours, sendSeq++, text(`rc4 from us ${conf}`), conf);
+      const u = await mit.call({ op: "unwrap", token: b64(token) });
+      assert.equal(u.error, undefined, `conf=${conf}`);
+      assert.equal(Buffer.from(unb64(u.data!)).toString(), `rc4 from us ${conf}`);
+      assert.equal(u.conf, conf);
+    }
+    const ourMic = makeRc4Mic(ours, sendSeq++, text("rc4 signed by us"));
+    assert.deepEqual(
+      await mit.call({ op: "verify", data: b64(text("rc4 signed by us")), token: b64(ourMic) }),
+      { ok: true },
+    );
+    const tampered = wrapRc4(ours, sendSeq++, text("tampered"), true);
+    tampered[tampered.length - 2]! ^= 1;
+    assert.match((await mit.call({ op: "unwrap", token: b64(tampered) })).error ?? "", /./);
+  });
+
+  test("rc4-hmac: MIT initiator → our acceptor, tokens both ways", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    kdc.run("kinit", ["alice"], "alicepw\n");
+    const keytab = await readKeytabFile(join(kdc.dir, "rc4.keytab"));
+    const mit = peer("initiator", "host@rc4.example.test", kdc.env);
+    const first = await mit.call({ op: "step", token: null });
+    assert.equal(first.error, undefined);
+    const accepted = acceptApExchange(unb64(first.token!), { keytab });
+    assert.equal(accepted.ticket.key.etype, 23);
+    const done = await mit.call({ op: "step", token: b64(accepted.replyToken!) });
+    assert.equal(done.error, undefined);
+    const ours: PerMessageContext = {
+      key: accepted.key,
+      isAcceptor: true,
+      acceptorSubkey: accepted.acceptorSubkey,
+    };
+    const w = await mit.call({ op: "wrap", data: b64(text("rc4 hello acceptor")), conf: true });
+    const u = unwrapRc4(ours, unb64(w.token!));
+    assert.equal(new TextDecoder().decode(u.data), "rc4 hello acceptor");
+    assert.equal(u.seq, accepted.receiveSeq);
+    const back = wrapRc4(ours, accepted.sendSeq, text("rc4 hello initiator"), true);
+    const r = await mit.call({ op: "unwrap", token: b64(back) });
+    assert.equal(r.error, undefined);
+    assert.equal(Buffer.from(unb64(r.data!)).toString(), "rc4 hello initiator");
   });
 });

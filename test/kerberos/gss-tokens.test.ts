@@ -26,6 +26,7 @@ import {
 } from "../../src/kerberos/gss/initial-context-token.js";
 import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
 import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
+import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { SequenceWindow } from "../../src/kerberos/gss/sequence-window.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 
@@ -126,6 +127,33 @@ describe("RFC 4121 Wrap tokens", () => {
     assert.throws(() => wrap(rc4, 0n, new Uint8Array(1), { confidential: true }), {
       code: "ERR_KRB_UNSUPPORTED",
     });
+  });
+});
+
+describe("RFC 4757 tokens (rc4-hmac contexts)", () => {
+  const rc4Key = { etype: 23, value: Buffer.alloc(16, 0x42) };
+  const i = { key: rc4Key, isAcceptor: false, acceptorSubkey: false };
+  const a = { key: rc4Key, isAcceptor: true, acceptorSubkey: false };
+  test("Wrap sealed and unsealed, MIC: round trips, sequence, direction, tampering", () => {
+    for (const confidential of [true, false]) {
+      const token = wrapRc4(i, 77, Buffer.from("rc4 data"), confidential);
+      assert.equal(token[0], 0x60);
+      const out = unwrapRc4(a, token);
+      assert.equal(Buffer.from(out.data).toString(), "rc4 data");
+      assert.equal(out.seq, 77);
+      assert.equal(out.confidential, confidential);
+      assert.throws(() => unwrapRc4(i, token), { code: "ERR_KRB_PROTOCOL" });
+      const bad = Buffer.from(token);
+      bad[bad.length - 2]! ^= 1;
+      assert.throws(() => unwrapRc4(a, bad), { code: "ERR_KRB_INTEGRITY" });
+    }
+    const mic = makeRc4Mic(a, 5, Buffer.from("m"));
+    assert.equal(verifyRc4Mic(i, mic, Buffer.from("m")).seq, 5);
+    assert.throws(() => verifyRc4Mic(i, mic, Buffer.from("n")), { code: "ERR_KRB_INTEGRITY" });
+    assert.throws(() => verifyRc4Mic(i, mic.subarray(0, 30), Buffer.from("m")), {
+      code: "ERR_KRB_MALFORMED",
+    });
+    assert.throws(() => wrapRc4(initiator, 0, Buffer.from("x"), true), { code: "ERR_KRB_BAD_ARGUMENT" });
   });
 });
 

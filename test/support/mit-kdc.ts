@@ -106,6 +106,7 @@ async function startOnce(realm: string): Promise<MitKdc> {
     }
 [domain_realm]
     localhost = ${realm}
+    .example.test = ${realm}
 `,
   );
   writeFileSync(

@@ -26,6 +26,7 @@ import {
 } from "../gss/authenticator-checksum.js";
 import type { ChannelBindings } from "../gss/channel-bindings.js";
 import { TOK_ID, unwrapGssToken, wrapGssToken } from "../gss/initial-context-token.js";
+import { RFC4121_ETYPES } from "../gss/per-message-context.js";
 import { formatPrincipal, type Principal, samePrincipal } from "../principal.js";
 import { decryptServiceTicket } from "../service-ticket.js";
 import type { ReplayCache } from "./replay-cache.js";
@@ -139,8 +140,13 @@ export function acceptApExchange(token: Uint8Array, o: AcceptorOptions): Accepte
       receiveSeq,
     };
   }
-  const subkeyType = encryptionType((authenticator.subkey ?? sessionKey).etype);
-  const subkey = { etype: subkeyType.etype, value: subkeyType.randomToKey(randomBytes(subkeyType.keyBytes)) };
+  // An acceptor subkey only where RFC 4121 tokens will use it; rc4-hmac (RFC 4757) tokens keep
+  // the initiator's subkey, and MIT sends none there either.
+  const initiatorKey = authenticator.subkey ?? sessionKey;
+  const subkeyType = encryptionType(initiatorKey.etype);
+  const subkey = RFC4121_ETYPES.has(subkeyType.etype)
+    ? { etype: subkeyType.etype, value: subkeyType.randomToKey(randomBytes(subkeyType.keyBytes)) }
+    : undefined;
   const sendSeq = randomInt(0, 0x3fffffff);
   const encPart = encodeEncApRepPart({
     ctime: authenticator.ctime,
@@ -162,8 +168,8 @@ export function acceptApExchange(token: Uint8Array, o: AcceptorOptions): Accepte
     bindings,
     mutualRequired,
     replyToken: wrapGssToken(TOK_ID.AP_REP, apRep),
-    key: subkey,
-    acceptorSubkey: true,
+    key: subkey ?? initiatorKey,
+    acceptorSubkey: subkey !== undefined,
     sendSeq,
     receiveSeq,
   };

@@ -21,6 +21,7 @@ import { KerberosError } from "../errors.js";
 import { encodeGssChecksum, GSS_CHECKSUM_TYPE, GSS_FLAGS } from "../gss/authenticator-checksum.js";
 import type { ChannelBindings } from "../gss/channel-bindings.js";
 import { TOK_ID, unwrapGssToken, wrapGssToken } from "../gss/initial-context-token.js";
+import { RFC4121_ETYPES } from "../gss/per-message-context.js";
 
 export interface InitiatorOptions {
   /** The service ticket for the target. */
@@ -110,9 +111,12 @@ export function completeApExchange(state: InitiatorState, token: Uint8Array): Es
         krbCode: 46,
       },
     );
+  // RFC 4121 tokens use the acceptor's subkey when it sent one; rc4-hmac (RFC 4757) tokens keep
+  // the initiator's subkey, as MIT does.
+  const useAcceptorKey = part.subkey !== undefined && RFC4121_ETYPES.has(part.subkey.etype);
   return {
-    key: part.subkey ?? state.subkey,
-    acceptorSubkey: part.subkey !== undefined,
+    key: useAcceptorKey ? part.subkey! : state.subkey,
+    acceptorSubkey: useAcceptorKey,
     sendSeq: state.sendSeq,
     receiveSeq: part.seqNumber ?? 0,
   };

@@ -23,7 +23,7 @@ export interface PerMessageContext {
 export const TOKEN_FLAGS = { SENT_BY_ACCEPTOR: 0x01, SEALED: 0x02, ACCEPTOR_SUBKEY: 0x04 } as const;
 
 /** The etypes RFC 4121 tokens are defined for here (rc4-hmac uses RFC 4757's own format). */
-const RFC4121_ETYPES = new Set([17, 18, 19, 20]);
+export const RFC4121_ETYPES: ReadonlySet<number> = new Set([17, 18, 19, 20]);
 
 export function tokenEncryptionType(key: KerberosKey): EncryptionType {
   if (!RFC4121_ETYPES.has(key.etype))
