@@ -11,7 +11,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { rc4 } from "../crypto/rc4.js";
 import { rc4Hmac } from "../crypto/rc4-hmac.js";
 import { KerberosError, malformed } from "../errors.js";
-import { KRB5_OID_DER } from "./initial-context-token.js";
+import { unwrapGssToken, wrapGssToken } from "./initial-context-token.js";
 import type { PerMessageContext } from "./per-message-context.js";
 
 const MIC_USAGE = 15;
@@ -53,32 +53,15 @@ function dataKey(key: Uint8Array, seqField: Uint8Array): Uint8Array {
   return hmacMd5(hmacMd5(local, ZERO32), seqField.subarray(0, 4));
 }
 
+/** GSS framing (RFC 2743 §3.1) around a token whose first two bytes are its TOK_ID. */
 function frame(body: Uint8Array): Uint8Array {
-  const inner = Buffer.concat([KRB5_OID_DER, body]);
-  const len =
-    inner.length < 0x80
-      ? Uint8Array.of(inner.length)
-      : Uint8Array.of(0x82, inner.length >> 8, inner.length & 0xff);
-  if (inner.length > 0xffff)
-    throw new KerberosError("ERR_KRB_BAD_ARGUMENT", "message too large for an RC4 token");
-  return Buffer.concat([Uint8Array.of(0x60), len, inner]);
+  return wrapGssToken((body[0]! << 8) | body[1]!, body.subarray(2));
 }
 
-function unframe(token: Uint8Array, what: string): Uint8Array {
-  if (token.length < 2 || token[0] !== 0x60) throw malformed(what, "does not start with [APPLICATION 0]");
-  let offset = 2;
-  let length = token[1]!;
-  if (length & 0x80) {
-    const n = length & 0x7f;
-    if (n < 1 || n > 3 || token.length < 2 + n) throw malformed(what, "bad length");
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + token[2 + i]!;
-    offset = 2 + n;
-  }
-  if (offset + length !== token.length) throw malformed(what, "length does not match");
-  if (!Buffer.from(token.subarray(offset, offset + KRB5_OID_DER.length)).equals(KRB5_OID_DER))
-    throw malformed(what, "not the Kerberos 5 mechanism OID");
-  return token.subarray(offset + KRB5_OID_DER.length);
+/** The token body (TOK_ID included) inside the GSS framing. */
+function unframe(token: Uint8Array): Uint8Array {
+  const { tokId, inner } = unwrapGssToken(token);
+  return Buffer.concat([Uint8Array.of(tokId >> 8, tokId & 0xff), inner]);
 }
 
 function checkKey(ctx: PerMessageContext): Uint8Array {
@@ -118,7 +101,7 @@ export function verifyRc4Mic(
 ): { seq: number } {
   const what = "RC4 MIC token";
   const key = checkKey(ctx);
-  const body = unframe(token, what);
+  const body = unframe(token);
   if (body.length !== 24) throw malformed(what, `${body.length} bytes after the OID, expected 24`);
   const header = body.subarray(0, 8);
   if (!Buffer.from(header).equals(MIC_HEADER)) throw malformed(what, "unexpected header");
@@ -161,7 +144,7 @@ export function unwrapRc4(
 ): { data: Uint8Array; seq: number; confidential: boolean } {
   const what = "RC4 Wrap token";
   const key = checkKey(ctx);
-  const body = unframe(token, what);
+  const body = unframe(token);
   if (body.length < 32 + 1) throw malformed(what, "too short");
   const header = body.subarray(0, 8);
   const sealAlg = (header[4]! << 8) | header[5]!;
