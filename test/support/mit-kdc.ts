@@ -140,19 +140,21 @@ async function startOnce(realm: string): Promise<MitKdc> {
       throw new Error(`${tool} ${args.join(" ")} failed (${r.status}): ${r.stdout}${r.stderr}`);
     return `${r.stdout}${r.stderr}`;
   };
-  execFileSync("kdb5_util", ["create", "-s", "-r", realm, "-P", "masterpw"], {
-    env,
-    stdio: "ignore",
-    timeout: 20_000,
-  });
-  const child = spawn("krb5kdc", ["-n", "-r", realm], { env, stdio: "ignore" });
+  let child: ChildProcess | undefined;
   try {
+    execFileSync("kdb5_util", ["create", "-s", "-r", realm, "-P", "masterpw"], {
+      env,
+      stdio: "ignore",
+      timeout: 20_000,
+    });
+    child = spawn("krb5kdc", ["-n", "-r", realm], { env, stdio: "ignore" });
     await waitForPort(port, child);
   } catch (e) {
-    child.kill("SIGKILL");
+    child?.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  const kdcProcess = child;
   return {
     dir,
     port,
@@ -161,11 +163,11 @@ async function startOnce(realm: string): Promise<MitKdc> {
     kadmin: (query) => run("kadmin.local", ["-q", query]),
     run,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
+      if (kdcProcess.exitCode === null && kdcProcess.signalCode === null) {
+        const exited = new Promise((resolve) => kdcProcess.once("exit", resolve));
+        kdcProcess.kill("SIGTERM");
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        if (kdcProcess.exitCode === null && kdcProcess.signalCode === null) kdcProcess.kill("SIGKILL");
       }
       rmSync(dir, { recursive: true, force: true });
     },
