@@ -14,10 +14,14 @@ const PYTHON = "/usr/bin/python3";
 /** The script lives in the source tree (tsc does not copy it to dist). */
 const SCRIPT = fileURLToPath(new URL("../../../test/support/gssapi-peer.py", import.meta.url));
 
+/** True when python3-gssapi imports. */
+export function pythonGssapiInstalled(): boolean {
+  return spawnSync(PYTHON, ["-c", "import gssapi"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+}
+
 /** True when python3-gssapi imports; otherwise fails under CI=true or skips with the reason. */
 export function requirePythonGssapi(t: { skip(message?: string): void }): boolean {
-  const probe = spawnSync(PYTHON, ["-c", "import gssapi"], { stdio: "ignore", timeout: 10_000 });
-  if (probe.status === 0) return true;
+  if (pythonGssapiInstalled()) return true;
   const reason = "python3-gssapi is not installed (apt-get install python3-gssapi)";
   if (process.env.CI === "true") assert.fail(`${reason}; required when CI=true`);
   t.skip(reason);

@@ -28,6 +28,11 @@ function missingTools(): string[] {
   );
 }
 
+/** True when every MIT tool the tests drive is installed (for `before` hooks; tests call {@link requireMitKrb5}). */
+export function mitKrb5Installed(): boolean {
+  return missingTools().length === 0;
+}
+
 /**
  * True when MIT krb5's tools are installed. When they are not: fails under `CI=true`, otherwise
  * skips the test with the reason.
