@@ -9,6 +9,10 @@ import { decodeEncTicketPart, type EncTicketPart, type Ticket } from "./asn1/tic
 import { KEY_USAGE } from "./crypto/key-usage.js";
 import { encryptionType } from "./crypto/registry.js";
 import { KerberosError } from "./errors.js";
+
+/** RFC 4120 §7.5.9 KRB_AP_ERR_NOKEY: the service key is not available. */
+export const KRB_AP_ERR_NOKEY = 45;
+
 import type { KeytabEntry } from "./files/keytab.js";
 import { formatPrincipal, samePrincipal } from "./principal.js";
 
@@ -26,6 +30,7 @@ export function findServiceKey(ticket: Ticket, keytab: readonly KeytabEntry[]): 
     throw new KerberosError(
       "ERR_KRB_BAD_ARGUMENT",
       `no key for ${formatPrincipal(server)} (etype ${ticket.encPart.etype}, kvno ${ticket.encPart.kvno ?? "any"}) in the keytab`,
+      { krbCode: KRB_AP_ERR_NOKEY },
     );
   return entry;
 }

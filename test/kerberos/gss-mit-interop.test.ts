@@ -13,6 +13,7 @@ import { MemoryReplayCache } from "../../src/kerberos/ap/replay-cache.js";
 import { requestTicketGrantingTicket } from "../../src/kerberos/client/as-exchange.js";
 import type { KerberosCredential } from "../../src/kerberos/client/credential.js";
 import { requestServiceTicket } from "../../src/kerberos/client/tgs-exchange.js";
+import type { KerberosError } from "../../src/kerberos/errors.js";
 import { readKeytabFile } from "../../src/kerberos/files/keytab.js";
 import { GSS_FLAGS } from "../../src/kerberos/gss/authenticator-checksum.js";
 import { applicationBindings } from "../../src/kerberos/gss/channel-bindings.js";
@@ -21,6 +22,13 @@ import type { PerMessageContext } from "../../src/kerberos/gss/per-message-conte
 import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 import { parsePrincipal } from "../../src/kerberos/principal.js";
+import { statusForKerberosError } from "../../src/kerberos/status-mapping.js";
+import {
+  SEC_E_BAD_BINDINGS,
+  SEC_E_LOGON_DENIED,
+  SEC_E_NO_CREDENTIALS,
+  SEC_E_TIME_SKEW,
+} from "../../src/sspi/status.js";
 import {
   b64,
   GssapiPeer,
@@ -197,24 +205,36 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
       ok: true,
     });
 
-    assert.throws(
-      () => acceptApExchange(token, { keytab, channelBindings: applicationBindings(CB), replayCache }),
-      {
-        code: "ERR_KRB_PROTOCOL",
-        krbCode: 34,
-      },
-    );
-    assert.throws(
-      () => acceptApExchange(token, { keytab, channelBindings: applicationBindings(text("other")) }),
-      {
-        code: "ERR_KRB_BAD_BINDINGS",
-      },
-    );
-    assert.throws(() => acceptApExchange(token, { keytab, now: () => new Date(Date.now() + 3600_000) }), {
+    // Refusals, each with its RFC 4120 code and the status the package will return.
+    const refusal = (options: Parameters<typeof acceptApExchange>[1]) => {
+      try {
+        acceptApExchange(token, options);
+      } catch (e) {
+        const k = e as KerberosError;
+        return { code: k.code, krbCode: k.krbCode, status: statusForKerberosError(e).status };
+      }
+      return assert.fail("accepted");
+    };
+    assert.deepEqual(refusal({ keytab, channelBindings: applicationBindings(CB), replayCache }), {
+      code: "ERR_KRB_PROTOCOL",
+      krbCode: 34,
+      status: SEC_E_LOGON_DENIED,
+    });
+    assert.deepEqual(refusal({ keytab, channelBindings: applicationBindings(text("other")) }), {
+      code: "ERR_KRB_BAD_BINDINGS",
+      krbCode: undefined,
+      status: SEC_E_BAD_BINDINGS,
+    });
+    assert.deepEqual(refusal({ keytab, now: () => new Date(Date.now() + 3600_000) }), {
       code: "ERR_KRB_PROTOCOL",
       krbCode: 37,
+      status: SEC_E_TIME_SKEW,
     });
-    assert.throws(() => acceptApExchange(token, { keytab: [] }), { code: "ERR_KRB_BAD_ARGUMENT" });
+    assert.deepEqual(refusal({ keytab: [] }), {
+      code: "ERR_KRB_BAD_ARGUMENT",
+      krbCode: 45,
+      status: SEC_E_NO_CREDENTIALS,
+    });
   });
 
   test("rc4-hmac session key (RFC 4757 tokens): our initiator ↔ MIT acceptor, MIC and Wrap both ways", async (t) => {

@@ -12,10 +12,17 @@ import { KdcError } from "../../src/kerberos/client/kdc-error.js";
 import type { KdcAddress } from "../../src/kerberos/client/kdc-transport.js";
 import { requestServiceTicket } from "../../src/kerberos/client/tgs-exchange.js";
 import { readKrb5Conf } from "../../src/kerberos/config/krb5-conf.js";
+import { KerberosError } from "../../src/kerberos/errors.js";
 import { readCredentialCache } from "../../src/kerberos/files/ccache.js";
 import { readKeytabFile } from "../../src/kerberos/files/keytab.js";
 import { formatPrincipal, parsePrincipal } from "../../src/kerberos/principal.js";
 import { decryptServiceTicket } from "../../src/kerberos/service-ticket.js";
+import { statusForKerberosError } from "../../src/kerberos/status-mapping.js";
+import {
+  SEC_E_LOGON_DENIED,
+  SEC_E_NO_AUTHENTICATING_AUTHORITY,
+  SEC_E_TARGET_UNKNOWN,
+} from "../../src/sspi/status.js";
 import { type MitKdc, mitKrb5Installed, requireMitKrb5, startMitKdc } from "../support/mit-kdc.js";
 import { freePort } from "../support/peers.js";
 
@@ -192,7 +199,10 @@ describe("AS and TGS exchanges with a real MIT KDC", () => {
     await assert.rejects(
       requestTicketGrantingTicket({ client: principal("alice"), secret: password("wrong"), kdc: tcp }),
       (e: unknown) =>
-        e instanceof KdcError && e.errorCode === 24 && /KDC_ERR_PREAUTH_FAILED \(24\)/.test(e.message),
+        e instanceof KdcError &&
+        e.errorCode === 24 &&
+        /KDC_ERR_PREAUTH_FAILED \(24\)/.test(e.message) &&
+        statusForKerberosError(e).status === SEC_E_LOGON_DENIED,
     );
     await assert.rejects(
       requestTicketGrantingTicket({ client: principal("nobody"), secret: password("x"), kdc: tcp }),
@@ -205,7 +215,10 @@ describe("AS and TGS exchanges with a real MIT KDC", () => {
     });
     await assert.rejects(
       requestServiceTicket({ tgt: as.credential, server: principal("HTTP/nowhere.example.test"), kdc: tcp }),
-      (e: unknown) => e instanceof KdcError && e.errorCode === 7,
+      (e: unknown) =>
+        e instanceof KdcError &&
+        e.errorCode === 7 &&
+        statusForKerberosError(e).status === SEC_E_TARGET_UNKNOWN,
     );
   });
 
@@ -220,7 +233,10 @@ describe("AS and TGS exchanges with a real MIT KDC", () => {
           secret: password("alicepw"),
           kdc: { ...nowhere, transport },
         }),
-        { code: "ERR_KRB_TRANSPORT" },
+        (e: unknown) =>
+          e instanceof KerberosError &&
+          e.code === "ERR_KRB_TRANSPORT" &&
+          statusForKerberosError(e).status === SEC_E_NO_AUTHENTICATING_AUTHORITY,
       );
     }
     assert.ok(Date.now() - started < 5000);

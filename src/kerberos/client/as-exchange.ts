@@ -26,6 +26,7 @@ import { encryptionType, findEncryptionType, SUPPORTED_ENCTYPES } from "../crypt
 import { KerberosError } from "../errors.js";
 import type { KeytabEntry } from "../files/keytab.js";
 import { defaultSalt, formatPrincipal, NAME_TYPE, type Principal, samePrincipal } from "../principal.js";
+import { KRB_AP_ERR_NOKEY } from "../service-ticket.js";
 import type { KerberosCredential } from "./credential.js";
 import { KdcError } from "./kdc-error.js";
 import { readKdcReply } from "./kdc-reply.js";
@@ -80,6 +81,7 @@ function clientKey(req: AsRequest, etype: number, salt: string, params?: Uint8Ar
     throw new KerberosError(
       "ERR_KRB_BAD_ARGUMENT",
       `keytab has no etype ${etype} key for ${formatPrincipal(req.client)}`,
+      { krbCode: KRB_AP_ERR_NOKEY },
     );
   return { etype, value: newest.key };
 }
