@@ -20,6 +20,7 @@ import { applicationBindings } from "../../src/kerberos/gss/channel-bindings.js"
 import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
 import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
 import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
+import { sealForSspi, unsealFromSspi } from "../../src/kerberos/gss/sspi-wrap-layout.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 import { parsePrincipal } from "../../src/kerberos/principal.js";
 import { statusForKerberosError } from "../../src/kerberos/status-mapping.js";
@@ -52,6 +53,7 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
   let serviceTicket: KerberosCredential;
   let acceptorEnv: NodeJS.ProcessEnv;
   let rc4Ticket: KerberosCredential;
+  let sha1Ticket: KerberosCredential;
   let rc4Env: NodeJS.ProcessEnv;
   const peers: GssapiPeer[] = [];
   const peer = (...args: ConstructorParameters<typeof GssapiPeer>) => {
@@ -79,6 +81,14 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
       kdc: address,
     });
     serviceTicket = tgs.credential;
+    // An aes256-cts-hmac-sha1-96 session key, what Active Directory hands out.
+    const sha1 = await requestServiceTicket({
+      tgt: as.credential,
+      server: parsePrincipal("host/localhost", REALM),
+      kdc: address,
+      etypes: [18],
+    });
+    sha1Ticket = sha1.credential;
     kdc.kadmin("addprinc -randkey -e arcfour-hmac:normal host/rc4.example.test");
     kdc.kadmin(`ktadd -k ${join(kdc.dir, "rc4.keytab")} -e arcfour-hmac:normal host/rc4.example.test`);
     // MIT assumes AES session keys for any service (as AD does); this forces RC4 ones.
@@ -149,6 +159,32 @@ describe("GSS Kerberos against MIT krb5 (python3-gssapi)", () => {
     const tampered = wrap(ours, sendSeq++, text("tampered"), { confidential: true });
     tampered[tampered.length - 1]! ^= 1;
     assert.match((await mit.call({ op: "unwrap", token: b64(tampered) })).error ?? "", /./);
+  });
+
+  test("aes256-sha1 context: Windows' EncryptMessage layout (60-byte token + data in place) read by MIT", async (t) => {
+    if (!peersPresent(t) || !kdc) return;
+    assert.equal(sha1Ticket.sessionKey.etype, 18);
+    const mit = peer("acceptor", "host@localhost", acceptorEnv);
+    const state = initiateApExchange({ credential: sha1Ticket, flags: FLAGS });
+    const accepted = await mit.call({ op: "step", token: b64(state.token) });
+    const established = completeApExchange(state, unb64(accepted.token!));
+    assert.equal(established.key.etype, 18);
+    const ours: PerMessageContext = {
+      key: established.key,
+      isAcceptor: false,
+      acceptorSubkey: established.acceptorSubkey,
+    };
+    const message = text("SSPI-style sealed message");
+    const sspi = sealForSspi(ours, BigInt(established.sendSeq), message);
+    assert.equal(sspi.token.length, 60);
+    assert.equal(sspi.data.length, message.length);
+    const joined = await mit.call({ op: "unwrap", token: b64(Buffer.concat([sspi.token, sspi.data])) });
+    assert.equal(joined.error, undefined);
+    assert.equal(Buffer.from(unb64(joined.data!)).toString(), "SSPI-style sealed message");
+    const back = await mit.call({ op: "wrap", data: b64(text("from MIT")), conf: true });
+    const token = unb64(back.token!);
+    const u = unsealFromSspi(ours, token.subarray(0, 60), token.subarray(60));
+    assert.equal(new TextDecoder().decode(u.data), "from MIT");
   });
 
   test("our initiator with other channel bindings → MIT acceptor refuses", async (t) => {

@@ -28,6 +28,7 @@ import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
 import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
 import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { SequenceWindow } from "../../src/kerberos/gss/sequence-window.js";
+import { sealForSspi, unsealFromSspi } from "../../src/kerberos/gss/sspi-wrap-layout.js";
 import { unwrap, wrap } from "../../src/kerberos/gss/wrap-token.js";
 
 const hex = (s: string) => Buffer.from(s, "hex");
@@ -120,6 +121,27 @@ describe("RFC 4121 Wrap tokens", () => {
       unwrap(acceptor, wrap(initiator, 0n, new Uint8Array(0), { confidential: true })).data.length,
       0,
     );
+  });
+
+  test("Windows' EncryptMessage layout: token of 60 (AES-SHA1), 64 (aes128-sha256), 72 (aes256-sha384) bytes + data", () => {
+    for (const [etype, size] of [
+      [17, 60],
+      [18, 60],
+      [19, 64],
+      [20, 72],
+    ] as const) {
+      const e = encryptionType(etype);
+      const k = { etype, value: e.randomToKey(new Uint8Array(e.keyBytes).fill(4)) };
+      const i = { key: k, isAcceptor: false, acceptorSubkey: true };
+      const a = { key: k, isAcceptor: true, acceptorSubkey: true };
+      const sealed = sealForSspi(i, 9n, Buffer.from("in place"));
+      assert.equal(sealed.token.length, size);
+      assert.equal(sealed.data.length, 8);
+      assert.equal(Buffer.from(unsealFromSspi(a, sealed.token, sealed.data).data).toString(), "in place");
+      assert.throws(() => unsealFromSspi(a, sealed.token.subarray(0, 10), sealed.data), {
+        code: "ERR_KRB_MALFORMED",
+      });
+    }
   });
 
   test("rc4-hmac keys are refused for RFC 4121 tokens (RFC 4757 has its own format)", () => {
