@@ -185,12 +185,6 @@ export function readFlags(node: DerNode, what: string): number {
   return new DataView(bits.buffer).getUint32(0);
 }
 
-/** An OBJECT IDENTIFIER in dotted form. */
-export function readOid(node: DerNode, what: string): string {
-  expectTag(node, TAG_CLASS.UNIVERSAL, UNIVERSAL.OID, false, what);
-  return (node as asn1js.ObjectIdentifier).valueBlock.toString();
-}
-
 /** Reads an INTEGER that must equal `expected` (pvno 5, msg-type, …). */
 export function expectInteger(node: DerNode, expected: number, what: string, name: string): void {
   const v = readInteger(node, what);
