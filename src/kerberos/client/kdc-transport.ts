@@ -1,7 +1,8 @@
 /**
  * Sending one request to a KDC and reading its reply (RFC 4120 §7.2): TCP frames the message with
  * a 4-byte big-endian length; UDP sends it as one datagram. `auto` tries UDP first and retries over
- * TCP when the KDC answers KRB_ERR_RESPONSE_TOO_BIG (52), as MIT does. Every wait is bounded;
+ * TCP when the KDC answers KRB_ERR_RESPONSE_TOO_BIG (52) or does not answer, as MIT does; requests
+ * larger than the UDP preference limit go straight to TCP. Every wait is bounded;
  * failures are `ERR_KRB_TRANSPORT` errors.
  *
  * @module
@@ -18,6 +19,8 @@ export interface KdcAddress {
   readonly transport?: "tcp" | "udp" | "auto";
   /** Per-attempt timeout in milliseconds (default 5000). */
   readonly timeoutMs?: number;
+  /** With "auto": requests larger than this go straight to TCP (krb5.conf's udp_preference_limit, default 1465). */
+  readonly udpPreferenceLimit?: number;
 }
 
 /** The largest reply accepted over TCP (Windows' MaxTokenSize is 48,000; PACs make tickets big). */
@@ -102,6 +105,7 @@ export async function sendToKdc(kdc: KdcAddress, request: Uint8Array): Promise<U
   const transport = kdc.transport ?? "tcp";
   if (transport === "tcp") return sendTcp(kdc, request);
   if (transport === "udp") return sendUdp(kdc, request);
+  if (request.length > (kdc.udpPreferenceLimit ?? 1465)) return sendTcp(kdc, request);
   const reply = await sendUdp(kdc, request).catch(() => undefined);
   if (reply && !isResponseTooBig(reply)) return reply;
   return sendTcp(kdc, request);
