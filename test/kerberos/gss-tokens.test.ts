@@ -25,6 +25,7 @@ import {
   wrapGssToken,
 } from "../../src/kerberos/gss/initial-context-token.js";
 import { makeMic, verifyMic } from "../../src/kerberos/gss/mic-token.js";
+import { getMic, unwrapMessage, verifyMicToken, wrapMessage } from "../../src/kerberos/gss/per-message.js";
 import type { PerMessageContext } from "../../src/kerberos/gss/per-message-context.js";
 import { makeRc4Mic, unwrapRc4, verifyRc4Mic, wrapRc4 } from "../../src/kerberos/gss/rc4-tokens.js";
 import { SequenceWindow } from "../../src/kerberos/gss/sequence-window.js";
@@ -176,6 +177,30 @@ describe("RFC 4757 tokens (rc4-hmac contexts)", () => {
       code: "ERR_KRB_MALFORMED",
     });
     assert.throws(() => wrapRc4(initiator, 0, Buffer.from("x"), true), { code: "ERR_KRB_BAD_ARGUMENT" });
+  });
+});
+
+describe("per-message entry points pick the token format from the key", () => {
+  test("AES keys give RFC 4121 tokens, rc4-hmac keys RFC 4757 tokens", () => {
+    for (const [etype, micId, wrapId] of [
+      [18, 0x0404, 0x0504],
+      [23, 0x6000, 0x6000],
+    ] as const) {
+      const e = encryptionType(etype);
+      const k = { etype, value: e.randomToKey(new Uint8Array(e.keyBytes).fill(6)) };
+      const i = { key: k, isAcceptor: false, acceptorSubkey: false };
+      const a = { key: k, isAcceptor: true, acceptorSubkey: false };
+      const mic = getMic(i, 3n, Buffer.from("m"));
+      assert.equal((mic[0]! << 8) | (etype === 23 ? 0 : mic[1]!), micId);
+      assert.equal(verifyMicToken(a, mic, Buffer.from("m")).seq, 3n);
+      const token = wrapMessage(a, 4n, Buffer.from("w"), { confidential: true });
+      assert.equal((token[0]! << 8) | (etype === 23 ? 0 : token[1]!), wrapId);
+      assert.deepEqual(unwrapMessage(i, token), {
+        data: new Uint8Array(Buffer.from("w")),
+        seq: 4n,
+        confidential: true,
+      });
+    }
   });
 });
 
