@@ -1,0 +1,132 @@
+/**
+ * Kerberos protocol numbers in one place, with their RFC names: message types (RFC 4120 §5.10),
+ * pre-authentication data types (§7.5.2), KDC options and ticket flags (§5.4.1, §5.3), AP options
+ * (§5.5.1) and error codes (§7.5.9).
+ *
+ * @module
+ */
+
+/** [APPLICATION n] tags and msg-type values. */
+export const MSG_TYPE = {
+  TICKET: 1,
+  AUTHENTICATOR: 2,
+  ENC_TICKET_PART: 3,
+  AS_REQ: 10,
+  AS_REP: 11,
+  TGS_REQ: 12,
+  TGS_REP: 13,
+  AP_REQ: 14,
+  AP_REP: 15,
+  ENC_AS_REP_PART: 25,
+  ENC_TGS_REP_PART: 26,
+  ENC_AP_REP_PART: 27,
+  KRB_ERROR: 30,
+} as const;
+
+/** padata-type values. */
+export const PA_TYPE = {
+  TGS_REQ: 1,
+  ENC_TIMESTAMP: 2,
+  PW_SALT: 3,
+  ETYPE_INFO: 11,
+  ETYPE_INFO2: 19,
+  PAC_REQUEST: 128,
+  FX_COOKIE: 133,
+  FX_FAST: 136,
+  FX_ERROR: 137,
+  ENCRYPTED_CHALLENGE: 138,
+  REQ_ENC_PA_REP: 149,
+} as const;
+
+/** KDCOptions bits as 32-bit masks (bit 0 = 0x80000000). */
+export const KDC_OPTIONS = {
+  FORWARDABLE: 0x40000000,
+  FORWARDED: 0x20000000,
+  PROXIABLE: 0x10000000,
+  PROXY: 0x08000000,
+  ALLOW_POSTDATE: 0x04000000,
+  POSTDATED: 0x02000000,
+  RENEWABLE: 0x00800000,
+  CANONICALIZE: 0x00010000,
+  DISABLE_TRANSITED_CHECK: 0x00000020,
+  RENEWABLE_OK: 0x00000010,
+  ENC_TKT_IN_SKEY: 0x00000008,
+  RENEW: 0x00000002,
+  VALIDATE: 0x00000001,
+} as const;
+
+/** TicketFlags bits as 32-bit masks. */
+export const TICKET_FLAGS = {
+  FORWARDABLE: 0x40000000,
+  FORWARDED: 0x20000000,
+  PROXIABLE: 0x10000000,
+  PROXY: 0x08000000,
+  MAY_POSTDATE: 0x04000000,
+  POSTDATED: 0x02000000,
+  INVALID: 0x01000000,
+  RENEWABLE: 0x00800000,
+  INITIAL: 0x00400000,
+  PRE_AUTHENT: 0x00200000,
+  HW_AUTHENT: 0x00100000,
+  TRANSITED_POLICY_CHECKED: 0x00080000,
+  OK_AS_DELEGATE: 0x00040000,
+} as const;
+
+/** APOptions bits as 32-bit masks. */
+export const AP_OPTIONS = {
+  USE_SESSION_KEY: 0x40000000,
+  MUTUAL_REQUIRED: 0x20000000,
+} as const;
+
+/** Error codes (RFC 4120 §7.5.9) with their names, for messages and status mapping. */
+export const KRB_ERROR_NAMES: Readonly<Record<number, string>> = {
+  0: "KDC_ERR_NONE",
+  1: "KDC_ERR_NAME_EXP",
+  2: "KDC_ERR_SERVICE_EXP",
+  3: "KDC_ERR_BAD_PVNO",
+  6: "KDC_ERR_C_PRINCIPAL_UNKNOWN",
+  7: "KDC_ERR_S_PRINCIPAL_UNKNOWN",
+  8: "KDC_ERR_PRINCIPAL_NOT_UNIQUE",
+  9: "KDC_ERR_NULL_KEY",
+  10: "KDC_ERR_CANNOT_POSTDATE",
+  11: "KDC_ERR_NEVER_VALID",
+  12: "KDC_ERR_POLICY",
+  13: "KDC_ERR_BADOPTION",
+  14: "KDC_ERR_ETYPE_NOSUPP",
+  15: "KDC_ERR_SUMTYPE_NOSUPP",
+  16: "KDC_ERR_PADATA_TYPE_NOSUPP",
+  18: "KDC_ERR_CLIENT_REVOKED",
+  20: "KDC_ERR_TGT_REVOKED",
+  23: "KDC_ERR_KEY_EXPIRED",
+  24: "KDC_ERR_PREAUTH_FAILED",
+  25: "KDC_ERR_PREAUTH_REQUIRED",
+  26: "KDC_ERR_SERVER_NOMATCH",
+  31: "KRB_AP_ERR_BAD_INTEGRITY",
+  32: "KRB_AP_ERR_TKT_EXPIRED",
+  33: "KRB_AP_ERR_TKT_NYV",
+  34: "KRB_AP_ERR_REPEAT",
+  35: "KRB_AP_ERR_NOT_US",
+  36: "KRB_AP_ERR_BADMATCH",
+  37: "KRB_AP_ERR_SKEW",
+  38: "KRB_AP_ERR_BADADDR",
+  39: "KRB_AP_ERR_BADVERSION",
+  40: "KRB_AP_ERR_MSG_TYPE",
+  41: "KRB_AP_ERR_MODIFIED",
+  42: "KRB_AP_ERR_BADORDER",
+  44: "KRB_AP_ERR_BADKEYVER",
+  45: "KRB_AP_ERR_NOKEY",
+  46: "KRB_AP_ERR_MUT_FAIL",
+  47: "KRB_AP_ERR_BADDIRECTION",
+  48: "KRB_AP_ERR_METHOD",
+  49: "KRB_AP_ERR_BADSEQ",
+  50: "KRB_AP_ERR_INAPP_CKSUM",
+  52: "KRB_ERR_RESPONSE_TOO_BIG",
+  60: "KRB_ERR_GENERIC",
+  68: "KDC_ERR_WRONG_REALM",
+};
+
+/** `KDC_ERR_PREAUTH_FAILED (24)`, or `error 99` for unknown codes. */
+export function krbErrorName(code: number): string {
+  const name = KRB_ERROR_NAMES[code];
+  return name ? `${name} (${code})` : `error ${code}`;
+}
