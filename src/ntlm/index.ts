@@ -12,7 +12,7 @@ export * from "./crypto/channel-bindings.js";
 export * from "./crypto/mic.js";
 export * from "./crypto/ntlmv2-response.js";
 export * from "./crypto/ntowf.js";
-export * from "./crypto/rc4.js";
+export * from "../crypto/rc4.js";
 export * from "./crypto/session-keys.js";
 export * from "./filetime.js";
 export * from "./messages/authenticate-message.js";

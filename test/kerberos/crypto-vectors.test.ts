@@ -1,7 +1,7 @@
 /**
  * Published known-answer vectors: RFC 3961 A.1 (n-fold), RFC 3962 Appendix B (string-to-key,
  * AES-CTS), RFC 8009 Appendix A (string-to-key, key derivation, encryption, checksum, PRF),
- * RC4-HMAC (MIT krb5's t_decrypt/t_cksums values, RFC 4757 has none) and RFC 6229 (RC4).
+ * RC4-HMAC (MIT krb5's t_decrypt/t_cksums values, RFC 4757 has none); RC4 itself is tested in test/crypto.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -9,7 +9,6 @@ import { ctsDecrypt, ctsEncrypt } from "../../src/kerberos/crypto/aes-cts.js";
 import { KEY_DERIVATION, usageConstant } from "../../src/kerberos/crypto/derive-key.js";
 import { kdfHmacSha2 } from "../../src/kerberos/crypto/kdf-hmac-sha2.js";
 import { nfold } from "../../src/kerberos/crypto/nfold.js";
-import { rc4 } from "../../src/kerberos/crypto/rc4.js";
 import { encryptionType } from "../../src/kerberos/crypto/registry.js";
 import { iterationParams } from "../../src/kerberos/crypto/string-to-key-params.js";
 
@@ -349,24 +348,5 @@ describe("RC4-HMAC (RFC 4757; known answers from MIT krb5 t_decrypt.c and t_cksu
       text("seventeen eighteen nineteen twenty"),
     );
     assert.equal(toHex(sum), "eb38cc97e2230f59da4117dc5859d7ec");
-  });
-});
-
-describe("RFC 6229: RC4 keystream", () => {
-  const keystream = (key: string, offset: number) =>
-    toHex(rc4(hex(key), new Uint8Array(offset + 16)).subarray(offset));
-  test("40-bit key", () => {
-    assert.equal(keystream("0102030405", 0), "b2396305f03dc027ccc3524a0a1118a8");
-    assert.equal(keystream("0102030405", 16), "6982944f18fc82d589c403a47a0d0919");
-    assert.equal(keystream("0102030405", 3072), "ec0e11c479dc329dc8da7968fe965681");
-  });
-  test("64-bit key", () => {
-    assert.equal(keystream("0102030405060708", 0), "97ab8a1bf0afb96132f2f67258da15a8");
-    assert.equal(keystream("0102030405060708", 3072), "bc7683205d4f443dc1f29dda3315c87b");
-  });
-  test("128-bit key", () => {
-    assert.equal(keystream("0102030405060708090a0b0c0d0e0f10", 0), "9ac7cc9a609d1ef7b2932899cde41b97");
-    assert.equal(keystream("0102030405060708090a0b0c0d0e0f10", 16), "5248c4959014126a6e8a84f11d1a9e1c");
-    assert.equal(keystream("0102030405060708090a0b0c0d0e0f10", 768), "eccbe13de1fcc91c11a0b26c0bc8fa4d");
   });
 });

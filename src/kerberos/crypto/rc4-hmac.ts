@@ -9,8 +9,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { KerberosError } from "../errors.js";
 import { CKSUMTYPE, type EncryptionType, ETYPE } from "./encryption-type.js";
-import { md4 } from "./md4.js";
-import { rc4 } from "./rc4.js";
+import { md4 } from "../../crypto/md4.js";
+import { rc4 } from "../../crypto/rc4.js";
 
 const CONFOUNDER = 8;
 const CHECKSUM = 16;

@@ -8,7 +8,7 @@
  * @module
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { rc4 } from "../crypto/rc4.js";
+import { rc4 } from "../../crypto/rc4.js";
 import { rc4Hmac } from "../crypto/rc4-hmac.js";
 import { KerberosError, malformed } from "../errors.js";
 import { unwrapGssToken, wrapGssToken } from "./initial-context-token.js";

@@ -13,7 +13,7 @@
  */
 import { hasFlag, NTLMSSP_NEGOTIATE_56, NTLMSSP_NEGOTIATE_128 } from "../negotiate-flags.js";
 import { md5 } from "./hashes.js";
-import { rc4 } from "./rc4.js";
+import { rc4 } from "../../crypto/rc4.js";
 
 /** Which way a key protects traffic. */
 export type Direction = "client-to-server" | "server-to-client";

@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { Rc4, rc4 } from "../../src/ntlm/crypto/rc4.js";
-import { hex, unhex } from "./support/bytes.js";
+import { Rc4, rc4 } from "../../src/crypto/rc4.js";
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
 
 /** RFC 6229 §2, keystream at offsets 0 and 16 for its first five keys. */
 const RFC6229: Array<[string, string]> = [
@@ -24,6 +26,13 @@ describe("RC4", () => {
       assert.equal(hex(rc4(unhex(key), new Uint8Array(stream.length / 2))), stream);
     });
   }
+
+  it("RFC 6229 keystream deep into the stream (offsets 768 and 3072)", () => {
+    const at = (key: string, offset: number) => hex(rc4(unhex(key), new Uint8Array(offset + 16)).subarray(offset));
+    assert.equal(at("0102030405", 3072), "ec0e11c479dc329dc8da7968fe965681");
+    assert.equal(at("0102030405060708", 3072), "bc7683205d4f443dc1f29dda3315c87b");
+    assert.equal(at("0102030405060708090a0b0c0d0e0f10", 768), "eccbe13de1fcc91c11a0b26c0bc8fa4d");
+  });
 
   it("keeps its state across calls (NTLM's sealing handle)", () => {
     const whole = rc4(unhex("0102030405"), new Uint8Array(4112));

@@ -1,11 +1,13 @@
 /**
- * RC4 (ARCFOUR), the stream cipher of NTLM key exchange, sealing and signatures.
+ * RC4 (ARCFOUR), shared by the two protocols that still need it: NTLM (key exchange, sealing,
+ * signatures) and Kerberos rc4-hmac (RFC 4757).
  *
  * **The one home-made cipher in this project**, an exception to DESIGN.md's "no home-made
  * crypto": Node's OpenSSL 3 offers RC4 only through the process-wide legacy provider, and npm has
  * no well-kept RC4 (`arc4` has a few thousand downloads, `rc4` is a PRNG). It is the textbook
- * KSA + PRGA, tested against the RFC 6229 keystreams and the MS-NLMP §4.2.4 vectors
- * (test/ntlm/rc4.test.ts). Do not use it for anything but NTLM compatibility.
+ * KSA + PRGA, tested against the RFC 6229 keystreams, OpenSSL's own RC4, the MS-NLMP §4.2.4 and
+ * MIT krb5 rc4-hmac vectors (test/crypto/rc4.test.ts, test/ntlm, test/kerberos). Use it for
+ * nothing but compatibility with those protocols.
  *
  * @module
  */
