@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export * from "../crypto/rc4.js";
 export * from "./av-pairs.js";
 export * from "./client.js";
 export * from "./credentials.js";
@@ -12,7 +14,6 @@ export * from "./crypto/channel-bindings.js";
 export * from "./crypto/mic.js";
 export * from "./crypto/ntlmv2-response.js";
 export * from "./crypto/ntowf.js";
-export * from "../crypto/rc4.js";
 export * from "./crypto/session-keys.js";
 export * from "./filetime.js";
 export * from "./messages/authenticate-message.js";

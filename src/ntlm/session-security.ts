@@ -16,8 +16,9 @@
  *
  * @module
  */
-import { constantTimeEqual, hmacMd5 } from "./crypto/hashes.js";
+
 import { Rc4 } from "../crypto/rc4.js";
+import { constantTimeEqual, hmacMd5 } from "./crypto/hashes.js";
 import { type Direction, sealKey, signKey } from "./crypto/session-keys.js";
 import { concat, readU32, writeU32 } from "./messages/wire.js";
 import {

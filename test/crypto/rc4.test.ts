@@ -28,7 +28,8 @@ describe("RC4", () => {
   }
 
   it("RFC 6229 keystream deep into the stream (offsets 768 and 3072)", () => {
-    const at = (key: string, offset: number) => hex(rc4(unhex(key), new Uint8Array(offset + 16)).subarray(offset));
+    const at = (key: string, offset: number) =>
+      hex(rc4(unhex(key), new Uint8Array(offset + 16)).subarray(offset));
     assert.equal(at("0102030405", 3072), "ec0e11c479dc329dc8da7968fe965681");
     assert.equal(at("0102030405060708", 3072), "bc7683205d4f443dc1f29dda3315c87b");
     assert.equal(at("0102030405060708090a0b0c0d0e0f10", 768), "eccbe13de1fcc91c11a0b26c0bc8fa4d");

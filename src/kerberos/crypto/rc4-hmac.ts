@@ -7,10 +7,10 @@
  * @module
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { KerberosError } from "../errors.js";
-import { CKSUMTYPE, type EncryptionType, ETYPE } from "./encryption-type.js";
 import { md4 } from "../../crypto/md4.js";
 import { rc4 } from "../../crypto/rc4.js";
+import { KerberosError } from "../errors.js";
+import { CKSUMTYPE, type EncryptionType, ETYPE } from "./encryption-type.js";
 
 const CONFOUNDER = 8;
 const CHECKSUM = 16;

@@ -7,9 +7,10 @@
  *
  * @module
  */
+
+import { md4 } from "../../crypto/md4.js";
 import { utf16le } from "../messages/wire.js";
 import { hmacMd5 } from "./hashes.js";
-import { md4 } from "../../crypto/md4.js";
 
 /** MD4 of the UTF-16LE password: what a user store keeps instead of the password. */
 export function ntHash(password: string): Uint8Array {

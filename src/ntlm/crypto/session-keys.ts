@@ -11,9 +11,10 @@
  *
  * @module
  */
+
+import { rc4 } from "../../crypto/rc4.js";
 import { hasFlag, NTLMSSP_NEGOTIATE_56, NTLMSSP_NEGOTIATE_128 } from "../negotiate-flags.js";
 import { md5 } from "./hashes.js";
-import { rc4 } from "../../crypto/rc4.js";
 
 /** Which way a key protects traffic. */
 export type Direction = "client-to-server" | "server-to-client";
