@@ -18,40 +18,8 @@ import { MessageChannel } from "node:worker_threads";
 import { ByteQueue } from "../../src/api/byte-queue.js";
 import type { HandshakeIo } from "../../src/api/handshake.js";
 import type { MessageTransport } from "../../src/api/transport.js";
-import {
-  type CertificateAuthority,
-  createCertificateAuthority,
-  type IssuedCertificate,
-  issueCertificate,
-} from "../../src/devcert/certificates.js";
 
-/** The certificates every test uses. */
-export interface Pki {
-  ca: CertificateAuthority;
-  server: IssuedCertificate;
-  client: IssuedCertificate;
-  /** A CA nobody trusts, and a server certificate it issued. */
-  rogueCa: CertificateAuthority;
-  rogueServer: IssuedCertificate;
-}
-
-let pkiPromise: Promise<Pki> | null = null;
-
-/** Creates the certificates once per test file. */
-export function pki(): Promise<Pki> {
-  pkiPromise ??= (async () => {
-    const ca = await createCertificateAuthority({ commonName: "api test CA" });
-    const rogueCa = await createCertificateAuthority({ commonName: "rogue CA" });
-    return {
-      ca,
-      server: await issueCertificate(ca, { commonName: "server.test" }),
-      client: await issueCertificate(ca, { commonName: "client.test", usage: "client" }),
-      rogueCa,
-      rogueServer: await issueCertificate(rogueCa, { commonName: "server.test" }),
-    };
-  })();
-  return pkiPromise;
-}
+export { type Pki, pki } from "../support/pki.js";
 
 /** Hex SHA-256 of `bytes`. */
 export function sha256(bytes: Uint8Array): string {

@@ -6,12 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  type CertificateAuthority,
-  createCertificateAuthority,
-  type IssuedCertificate,
-  issueCertificate,
-} from "../../src/devcert/certificates.js";
+import type { IssuedCertificate } from "../../src/devcert/certificates.js";
 import type {
   NativeAddon,
   NativeContext,
@@ -33,32 +28,7 @@ export function nativeAddon(): NativeAddon {
   return loaded.addon;
 }
 
-/** Certificates of the native tests. */
-export interface NativePki {
-  ca: CertificateAuthority;
-  server: IssuedCertificate;
-  client: IssuedCertificate;
-  rogueCa: CertificateAuthority;
-  rogueServer: IssuedCertificate;
-}
-
-let pkiPromise: Promise<NativePki> | null = null;
-
-/** Creates the certificates once per process (`server.test`, `client.test`, a rogue CA). */
-export function nativePki(): Promise<NativePki> {
-  pkiPromise ??= (async () => {
-    const ca = await createCertificateAuthority({ commonName: "native test CA" });
-    const rogueCa = await createCertificateAuthority({ commonName: "rogue CA" });
-    return {
-      ca,
-      server: await issueCertificate(ca, { commonName: "server.test" }),
-      client: await issueCertificate(ca, { commonName: "client.test", usage: "client" }),
-      rogueCa,
-      rogueServer: await issueCertificate(rogueCa, { commonName: "server.test" }),
-    };
-  })();
-  return pkiPromise;
-}
+export { type Pki as NativePki, pki as nativePki } from "./pki.js";
 
 /** @returns `{ chain, key }` of an issued certificate for the addon. */
 export function keyPair(cert: IssuedCertificate): { chain: Uint8Array; key: Uint8Array } {
