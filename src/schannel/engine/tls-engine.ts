@@ -59,6 +59,7 @@ import type {
 import { buildHandshakeSummary } from "./handshake-summary.js";
 import { type KeylogSecrets, recordKeylogLine, zeroKeylogSecrets } from "./keylog.js";
 import { concatBytes, MemoryDuplex } from "./memory-duplex.js";
+import { parseClientHello } from "../records/client-hello.js";
 import {
   type CertificateVerdict,
   checkClientCertificate,
@@ -176,7 +177,7 @@ export class TlsEngine {
       return { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing };
     }
     if (this.state === "new") {
-      this.startServer(this.options as ServerContextOptions);
+      this.startServer(this.options as ServerContextOptions, input);
       this.state = "handshaking";
     }
     let consumed = 0;
@@ -334,12 +335,18 @@ export class TlsEngine {
     });
   }
 
-  private startServer(options: ServerContextOptions): void {
+  /**
+   * @param firstInput - the caller's first bytes: when they hold the whole ClientHello, its SNI picks
+   *   the SecureContext up front, so OpenSSL never has to switch contexts.
+   */
+  private startServer(options: ServerContextOptions, firstInput: Uint8Array): void {
     const config = this.credential.config;
     const require = options.requestClientCertificate && options.clientCertificateOptional !== true;
+    const hello = parseClientHello(firstInput);
+    const initial = this.credential.contextForServerName("error" in hello ? null : (hello.serverName ?? null));
     const socket = new TLSSocket(this.duplex, {
       isServer: true,
-      secureContext: this.credential.defaultContext,
+      secureContext: initial,
       requestCert: options.requestClientCertificate,
       // With requestCert this sets SSL_VERIFY_FAIL_IF_NO_PEER_CERT: OpenSSL itself sends
       // certificate_required (TLS 1.3) / handshake_failure (TLS 1.2) to a client without one.
@@ -348,7 +355,11 @@ export class TlsEngine {
       SNICallback: (servername, callback) => {
         this.pendingCallbacks++;
         try {
-          callback(null, this.credential.contextForServerName(servername || null));
+          // Switching to the context the socket already has is skipped: on OpenSSL 3.5 (Node 24)
+          // SSL_set_SSL_CTX keeps only the context's current certificate (Node re-installs just
+          // that one), so an RSA + ECDSA credential would lose its RSA certificate.
+          const selected = this.credential.contextForServerName(servername || null);
+          callback(null, selected === initial ? undefined : selected);
         } catch (error) {
           callback(error as Error, undefined);
         } finally {
