@@ -36,6 +36,7 @@ import {
   SEC_I_CONTINUE_NEEDED,
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
+import { parseClientHello } from "../records/client-hello.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_HANDSHAKE,
@@ -59,7 +60,6 @@ import type {
 import { buildHandshakeSummary } from "./handshake-summary.js";
 import { type KeylogSecrets, recordKeylogLine, zeroKeylogSecrets } from "./keylog.js";
 import { concatBytes, MemoryDuplex } from "./memory-duplex.js";
-import { parseClientHello } from "../records/client-hello.js";
 import {
   type CertificateVerdict,
   checkClientCertificate,
@@ -343,7 +343,9 @@ export class TlsEngine {
     const config = this.credential.config;
     const require = options.requestClientCertificate && options.clientCertificateOptional !== true;
     const hello = parseClientHello(firstInput);
-    const initial = this.credential.contextForServerName("error" in hello ? null : (hello.serverName ?? null));
+    const initial = this.credential.contextForServerName(
+      "error" in hello ? null : (hello.serverName ?? null),
+    );
     const socket = new TLSSocket(this.duplex, {
       isServer: true,
       secureContext: initial,
