@@ -1,7 +1,7 @@
 /**
  * Node's error codes for a TLS alert its peer (OpenSSL) received. Node spells `ERR_SSL_` plus
- * OpenSSL's reason string; OpenSSL 3.2 renamed the reasons of the alerts SSLv3 defined from
- * "sslv3 alert …" to "ssl/tls alert …", so Node 20 (OpenSSL 3.0) reports
+ * OpenSSL's reason string; OpenSSL after 3.0 renamed the reasons of the alerts SSLv3 defined
+ * from "sslv3 alert …" to "ssl/tls alert …", so Node 20 (OpenSSL 3.0) reports
  * `ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC` where Node 24 (OpenSSL 3.5) reports
  * `ERR_SSL_SSL/TLS_ALERT_BAD_RECORD_MAC`. Both name the same alert; nothing else is accepted.
  *

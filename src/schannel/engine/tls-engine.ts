@@ -357,9 +357,9 @@ export class TlsEngine {
       SNICallback: (servername, callback) => {
         this.pendingCallbacks++;
         try {
-          // Switching to the context the socket already has is skipped: on OpenSSL 3.5 (Node 24)
-          // SSL_set_SSL_CTX keeps only the context's current certificate (Node re-installs just
-          // that one), so an RSA + ECDSA credential would lose its RSA certificate.
+          // Switching to the context the socket already has is skipped: on Node 24 (OpenSSL 3.5) a
+          // context handed to the SNI callback keeps only its last-set certificate (measured: an
+          // RSA + ECDSA credential lost its RSA certificate), on Node 20 it keeps all of them.
           const selected = this.credential.contextForServerName(servername || null);
           callback(null, selected === initial ? undefined : selected);
         } catch (error) {
