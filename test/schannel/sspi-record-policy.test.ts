@@ -22,6 +22,7 @@ import {
   statusName,
 } from "../../src/index.js";
 import { type ForgedConnection, type ForgingServer, forgingServer } from "../support/forging-server.js";
+import { isNodeAlertCode } from "../support/node-alerts.js";
 import {
   acquireOk,
   connectReader,
@@ -166,7 +167,7 @@ test("record layer: 33 consecutive empty records are unexpected_message (OpenSSL
       for (let i = 0; i < 32; i++) assert.equal((await c.next()).status, "SEC_E_OK", `${version} #${i}`);
       assert.equal((await c.next()).status, "SEC_E_ILLEGAL_MESSAGE", `${version}: the 33rd empty record`);
       assert.ok((await sendControlOutput(c)).byteLength > 0, "the unexpected_message alert");
-      assert.equal((await c.peer.nodeError()).code, "ERR_SSL_SSLV3_ALERT_UNEXPECTED_MESSAGE", version);
+      assert.ok(isNodeAlertCode((await c.peer.nodeError()).code, 10), version);
     });
   }
 });
@@ -243,7 +244,7 @@ test("after a local fatal error (a forged record fails authentication) EncryptMe
         version,
       );
       assert.ok((await sendControlOutput(c)).byteLength > 0, `${version}: the bad_record_mac alert`);
-      assert.equal((await c.peer.nodeError()).code, "ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC", version);
+      assert.ok(isNodeAlertCode((await c.peer.nodeError()).code, 20), version);
       assert.equal(
         statusName(tryEncrypt(c.handle, Buffer.from("more")).status),
         "SEC_E_CONTEXT_EXPIRED",

@@ -36,6 +36,7 @@ import {
   SEC_I_CONTINUE_NEEDED,
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
+import { parseClientHello } from "../records/client-hello.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_HANDSHAKE,
@@ -176,7 +177,7 @@ export class TlsEngine {
       return { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing };
     }
     if (this.state === "new") {
-      this.startServer(this.options as ServerContextOptions);
+      this.startServer(this.options as ServerContextOptions, input);
       this.state = "handshaking";
     }
     let consumed = 0;
@@ -334,12 +335,20 @@ export class TlsEngine {
     });
   }
 
-  private startServer(options: ServerContextOptions): void {
+  /**
+   * @param firstInput - the caller's first bytes: when they hold the whole ClientHello, its SNI picks
+   *   the SecureContext up front, so OpenSSL never has to switch contexts.
+   */
+  private startServer(options: ServerContextOptions, firstInput: Uint8Array): void {
     const config = this.credential.config;
     const require = options.requestClientCertificate && options.clientCertificateOptional !== true;
+    const hello = parseClientHello(firstInput);
+    const initial = this.credential.contextForServerName(
+      "error" in hello ? null : (hello.serverName ?? null),
+    );
     const socket = new TLSSocket(this.duplex, {
       isServer: true,
-      secureContext: this.credential.defaultContext,
+      secureContext: initial,
       requestCert: options.requestClientCertificate,
       // With requestCert this sets SSL_VERIFY_FAIL_IF_NO_PEER_CERT: OpenSSL itself sends
       // certificate_required (TLS 1.3) / handshake_failure (TLS 1.2) to a client without one.
@@ -348,7 +357,11 @@ export class TlsEngine {
       SNICallback: (servername, callback) => {
         this.pendingCallbacks++;
         try {
-          callback(null, this.credential.contextForServerName(servername || null));
+          // Switching to the context the socket already has is skipped: on Node 24 (OpenSSL 3.5) a
+          // context handed to the SNI callback keeps only its last-set certificate (measured: an
+          // RSA + ECDSA credential lost its RSA certificate), on Node 20 it keeps all of them.
+          const selected = this.credential.contextForServerName(servername || null);
+          callback(null, selected === initial ? undefined : selected);
         } catch (error) {
           callback(error as Error, undefined);
         } finally {

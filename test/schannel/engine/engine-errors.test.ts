@@ -29,6 +29,15 @@ test("received alerts are read from Node's error codes", () => {
   const received = failureFromEngineError({ code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "x" });
   assert.equal(received.status, SEC_E_ILLEGAL_MESSAGE);
   assert.deepEqual(received.alert, { description: 40, direction: "received" });
+  // OpenSSL 3.5 (Node 24) spells the SSLv3-era alerts "ssl/tls alert …": the same alerts.
+  assert.equal(receivedAlertFromCode("ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE"), 42);
+  assert.equal(receivedAlertFromCode("ERR_SSL_SSL/TLS_ALERT_BAD_RECORD_MAC"), 20);
+  const received35 = failureFromEngineError({
+    code: "ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE",
+    message: "x",
+  });
+  assert.equal(received35.status, SEC_E_ILLEGAL_MESSAGE);
+  assert.deepEqual(received35.alert, { description: 40, direction: "received" });
 });
 
 test("OpenSSL errors map to statuses and the alert OpenSSL sends", () => {

@@ -16,6 +16,8 @@ export interface Fixtures {
   otherCa: CertificateAuthority;
   servers: Record<CertificateKeyType, IssuedCertificate>;
   alt: IssuedCertificate;
+  /** RSA twin of `alt` (same name): SNI then key type select among them. */
+  altRsa: IssuedCertificate;
   client: IssuedCertificate;
   untrustedClient: IssuedCertificate;
   selfSigned: IssuedCertificate;
@@ -42,6 +44,7 @@ export function fixtures(): Promise<Fixtures> {
       otherCa,
       servers: { "ecdsa-p256": p256, "ecdsa-p384": p384, "rsa-2048": rsa, ed25519: ed },
       alt: await issueCertificate(ca, { commonName: "alt.example.test", keyType: "ecdsa-p256" }),
+      altRsa: await issueCertificate(ca, { commonName: "alt.example.test", keyType: "rsa-2048" }),
       client: await issueCertificate(ca, { commonName: "engine client", dnsNames: [], usage: "client" }),
       untrustedClient: await issueCertificate(otherCa, {
         commonName: "stranger",

@@ -209,6 +209,31 @@ test("server engine: SNI selects between two certificates", async () => {
   }
 });
 
+test("server engine: SNI, then the client's algorithms, choose among RSA and ECDSA certificates of another name", async () => {
+  const l = await listener(
+    serverCredentialConfig([f.servers["ecdsa-p256"], f.servers["rsa-2048"], f.alt, f.altRsa], {
+      maxVersion: "TLSv1.2",
+    }),
+  );
+  try {
+    for (const [servername, ciphers, expected] of [
+      ["alt.example.test", "ECDHE-RSA-AES128-GCM-SHA256", f.altRsa],
+      ["alt.example.test", "ECDHE-ECDSA-AES128-GCM-SHA256", f.alt],
+      ["www.example.test", "ECDHE-RSA-AES128-GCM-SHA256", f.servers["rsa-2048"]],
+      ["www.example.test", "ECDHE-ECDSA-AES128-GCM-SHA256", f.servers["ecdsa-p256"]],
+    ] as const) {
+      const what = `${servername} ${ciphers}`;
+      const { client, result } = await connectNode(l, { servername, ciphers, maxVersion: "TLSv1.2" });
+      client.socket.destroy();
+      assert.equal(result.last.status, SEC_E_OK, `${what}: ${result.last.reason}`);
+      assert.equal(result.last.handshake?.serverName, servername, what);
+      assert.deepEqual(result.last.handshake?.localCertificate, expected.der, what);
+    }
+  } finally {
+    await l.close();
+  }
+});
+
 test("server engine: RSA and ECDSA certificates in one credential, chosen by the client's algorithms", async () => {
   const l = await listener(
     serverCredentialConfig([f.servers["rsa-2048"], f.servers["ecdsa-p256"]], { maxVersion: "TLSv1.2" }),

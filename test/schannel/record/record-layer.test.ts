@@ -42,6 +42,7 @@ import {
   SEC_I_CONTEXT_EXPIRED,
 } from "../../../src/sspi/status.js";
 import { sealTls13Inner } from "../../support/forging-server.js";
+import { isNodeAlertCode } from "../../support/node-alerts.js";
 import { establish, type Session } from "./tls-harness.js";
 
 function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
@@ -147,7 +148,7 @@ describe("tampering against Node's engine", () => {
         assert.ok(alert);
         s.toNode(alert);
         const e = (await s.nodeError()) as Error & { code?: string };
-        assert.equal(e.code, "ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC");
+        assert.ok(isNodeAlertCode(e.code, 20), e.code);
       } finally {
         s.close();
       }
