@@ -24,11 +24,14 @@ import {
   SECPKG_ATTR_SESSION_KEY,
   type SECURITY_STATUS,
   type SecBuffer,
-} from "../../src/index.js";
-import { type ChannelBindings, tlsServerEndPointBindings } from "../../src/ntlm/crypto/channel-bindings.js";
-import { computeMic } from "../../src/ntlm/crypto/mic.js";
-import { parseAuthenticate } from "../../src/ntlm/messages/authenticate-message.js";
-import { hex, unhex } from "./support/bytes.js";
+} from "../../../src/index.js";
+import {
+  type ChannelBindings,
+  tlsServerEndPointBindings,
+} from "../../../src/ntlm/crypto/channel-bindings.js";
+import { computeMic } from "../../../src/ntlm/crypto/mic.js";
+import { parseAuthenticate } from "../../../src/ntlm/messages/authenticate-message.js";
+import { hex, unhex } from "../../ntlm/support/bytes.js";
 import {
   b64,
   GSS_NTLMSSP,
@@ -39,8 +42,8 @@ import {
   SAMBA_NTLM_AUTH,
   UserFile,
   unb64,
-} from "./support/line-peer.js";
-import { acceptorCredentials, SspiNtlmEnd } from "./support/sspi-ntlm.js";
+} from "../../ntlm/support/line-peer.js";
+import { acceptorCredentials, SspiNtlmEnd } from "../../ntlm/support/sspi-ntlm.js";
 
 const cbA = tlsServerEndPointBindings(unhex("a1".repeat(32)));
 const cbB = tlsServerEndPointBindings(unhex("b2".repeat(32)));

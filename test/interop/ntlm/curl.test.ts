@@ -21,11 +21,11 @@ import {
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_ENDPOINT_BINDINGS,
   type SspiTlsStream,
-} from "../../src/index.js";
-import { kill, type RunningServe, startServe, tempDir, waitFor } from "../cli/serve-support.js";
-import { spawnPeer } from "../support/peers.js";
-import { requirePeer } from "./support/line-peer.js";
-import { SspiNtlmEnd } from "./support/sspi-ntlm.js";
+} from "../../../src/index.js";
+import { kill, type RunningServe, startServe, tempDir, waitFor } from "../../cli/serve-support.js";
+import { requirePeer } from "../../ntlm/support/line-peer.js";
+import { SspiNtlmEnd } from "../../ntlm/support/sspi-ntlm.js";
+import { spawnPeer } from "../../support/peers.js";
 
 const CURL = {
   what: "curl with NTLM support (Debian package curl)",

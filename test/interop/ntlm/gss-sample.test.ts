@@ -14,16 +14,8 @@ import {
   ISC_REQ_INTEGRITY,
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
-} from "../../src/index.js";
-import {
-  closeServer,
-  freePort,
-  rawServer,
-  SocketReader,
-  spawnPeer,
-  waitForOutput,
-} from "../support/peers.js";
-import { makeServer } from "./support/exchange.js";
+} from "../../../src/index.js";
+import { makeServer } from "../../ntlm/support/exchange.js";
 import {
   frame,
   readToken,
@@ -34,9 +26,17 @@ import {
   TOKEN_NOOP,
   TOKEN_SEND_MIC,
   TOKEN_WRAPPED,
-} from "./support/gss-sample.js";
-import { requirePeer, UserFile } from "./support/line-peer.js";
-import { SspiNtlmEnd } from "./support/sspi-ntlm.js";
+} from "../../ntlm/support/gss-sample.js";
+import { requirePeer, UserFile } from "../../ntlm/support/line-peer.js";
+import { SspiNtlmEnd } from "../../ntlm/support/sspi-ntlm.js";
+import {
+  closeServer,
+  freePort,
+  rawServer,
+  SocketReader,
+  spawnPeer,
+  waitForOutput,
+} from "../../support/peers.js";
 
 const users = new UserFile("TESTDOM:alice:alicepw\n");
 after(() => users.remove());
