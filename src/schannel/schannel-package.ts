@@ -97,9 +97,17 @@ export class SchannelPackage implements SecurityPackage {
     wRPCID: UNISP_RPC_ID,
     cbMaxToken: SCHANNEL_MAX_TOKEN,
     Name: SCHANNEL_NAME,
-    Comment: "TLS 1.2 and 1.3 (Schannel role) on OpenSSL through Node's tls",
+    Comment: "TLS 1.2 and 1.3 (Schannel role) on the OpenSSL Node exports",
   });
   readonly aliases = [UNISP_NAME, DEFAULT_TLS_SSP_NAME] as const;
+
+  /**
+   * Unavailable exactly when the security service's engine cannot run here (the native addon did
+   * not load): never a fallback to another engine.
+   */
+  unavailableReason(): string | null {
+    return securityService().unavailableReason ?? null;
+  }
 
   prepareCredentials(
     _principal: string | null,

@@ -49,6 +49,12 @@ export interface CreateContextResult {
 /** A security service hosting credentials and TLS engines. */
 export interface EngineHost {
   /**
+   * Why this host's engine cannot run in this process (one sentence: the native addon could not
+   * load), or null/absent when it can. The Schannel package is then unavailable with this reason.
+   */
+  readonly unavailableReason?: string | null;
+
+  /**
    * Checks the configuration and builds the credential (certificates, keys, SecureContexts).
    *
    * @returns `SEC_E_OK` with a new credential id; `SEC_E_NO_CREDENTIALS` (server without

@@ -16,6 +16,7 @@ import { loadNativeEngine } from "../schannel/native/load-native-engine.js";
 import { NativeEngineCredential } from "../schannel/native/native-credential.js";
 import { NativeTlsEngine } from "../schannel/native/native-engine.js";
 import {
+  SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_OK,
@@ -41,6 +42,25 @@ interface ContextEntry {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Default bound on the asynchronous handshake steps the native host holds at once (queued for the
+ * libuv pool or running on it). A pending step holds its context mid-handshake (about 40–60 KiB
+ * of OpenSSL state with its buffers) and a copy of its input (one flight, a few KiB), so the
+ * default bounds what a burst can pin at roughly 8,192 × 64 KiB ≈ 512 MiB; a burst of thousands
+ * of concurrent handshakes completes without shedding.
+ */
+export const DEFAULT_NATIVE_QUEUE_DEPTH = 8192;
+
+/** Options of {@link NativeEngineHost}. */
+export interface NativeHostOptions {
+  /**
+   * Asynchronous steps pending at once (queued or running); one more completes at once with
+   * `SEC_E_INSUFFICIENT_MEMORY` ("security service queue full …"), its input unconsumed.
+   * Default {@link DEFAULT_NATIVE_QUEUE_DEPTH}.
+   */
+  queueDepth?: number;
+}
+
 function unknownContext(): EngineStepResult {
   return { status: SEC_E_INVALID_HANDLE, output: EMPTY, consumed: 0, missing: 0, reason: "unknown context" };
 }
@@ -58,14 +78,21 @@ export class NativeEngineHost implements BlockingCapableHost {
   private readonly contexts = new Map<number, ContextEntry>();
   private nextId = 1;
   private disposed = false;
+  private pendingSteps = 0;
+  private readonly queueDepth: number;
   readonly blocking: BlockingEngineHost;
 
-  /** @param addon - the loaded addon, or the reason it could not load. */
+  /**
+   * @param addon - the loaded addon, or the reason it could not load.
+   * @param options - the queue bound.
+   */
   constructor(
     private readonly addon:
       | { ok: true; addon: NativeAddon }
       | { ok: false; reason: string } = loadNativeEngine(),
+    options: NativeHostOptions = {},
   ) {
+    this.queueDepth = options.queueDepth ?? DEFAULT_NATIVE_QUEUE_DEPTH;
     this.blocking = {
       acquireCredential: (config) => this.acquireNow(config),
       freeCredential: (id) => this.freeCredentialNow(id),
@@ -96,12 +123,31 @@ export class NativeEngineHost implements BlockingCapableHost {
   async step(contextId: number, input: Uint8Array): Promise<EngineStepResult> {
     const entry = this.contexts.get(contextId);
     if (entry === undefined) return unknownContext();
+    if (this.pendingSteps >= this.queueDepth)
+      return {
+        status: SEC_E_INSUFFICIENT_MEMORY,
+        output: EMPTY,
+        consumed: 0,
+        missing: 0,
+        reason: `security service queue full: ${this.pendingSteps} handshake steps pending (queueDepth ${this.queueDepth})`,
+      };
+    this.pendingSteps++;
     const copy = input.slice();
-    return this.enqueue(entry, async () => {
+    const run = this.enqueue(entry, async () => {
       const plan = entry.engine.plan(copy);
       if (!plan.run) return plan.result;
       return entry.engine.finish(await stepOnPool(entry.engine.native, plan.input));
     });
+    try {
+      return await run;
+    } finally {
+      this.pendingSteps--;
+    }
+  }
+
+  /** Asynchronous steps queued or running now (for tests and diagnostics). */
+  get pendingStepCount(): number {
+    return this.pendingSteps;
   }
 
   /** {@inheritDoc EngineHost.deliverPostHandshake} */
@@ -142,6 +188,11 @@ export class NativeEngineHost implements BlockingCapableHost {
     }
     for (const credential of this.credentials.values()) credential.dispose();
     this.credentials.clear();
+  }
+
+  /** {@inheritDoc EngineHost.unavailableReason} */
+  get unavailableReason(): string | null {
+    return this.addon.ok ? null : this.addon.reason;
   }
 
   /** Number of live contexts (for tests and diagnostics). */
