@@ -257,7 +257,11 @@ int Context::OnCertificateRequest() {
 }
 
 size_t Context::Feed(const uint8_t* data, size_t length) {
-  size_t complete = CompleteRecordsPrefix(data, length);
+  // A length field beyond the negotiated version's limit (RFC 8446 §5.2: 2^14 + 256; RFC 5246
+  // §6.2.3: 2^14 + 2048) goes to OpenSSL with its header: it answers record_overflow from the
+  // header alone, under the keys in use, instead of waiting for a body that never fits.
+  size_t maxBody = SSL_version(ssl_) == TLS1_3_VERSION ? SSL3_RT_MAX_TLS13_ENCRYPTED_LENGTH : 16384 + 2048;
+  size_t complete = CompleteRecordsPrefix(data, length, maxBody);
   if (complete > 0) BIO_write(rbio_, data, static_cast<int>(complete));
   return complete;
 }

@@ -15,12 +15,15 @@ import type { NativeAddon, NativeContext, NativeStepResult } from "../schannel/n
 import { loadNativeEngine } from "../schannel/native/load-native-engine.js";
 import { NativeEngineCredential } from "../schannel/native/native-credential.js";
 import { NativeTlsEngine } from "../schannel/native/native-engine.js";
+import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import {
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
+  SEC_E_UNSUPPORTED_FUNCTION,
   SEC_E_WRONG_CREDENTIAL_HANDLE,
   type SECURITY_STATUS,
 } from "../sspi/status.js";
@@ -188,6 +191,31 @@ export class NativeEngineHost implements BlockingCapableHost {
     }
     for (const credential of this.credentials.values()) credential.dispose();
     this.credentials.clear();
+  }
+
+  /** {@inheritDoc EngineHost.setTicketKeys} */
+  setTicketKeys(
+    credentialId: number,
+    keys: TicketKeyMaterial[],
+  ): { status: SECURITY_STATUS; reason?: string } {
+    const credential = this.credentials.get(credentialId);
+    if (credential === undefined) return { status: SEC_E_INVALID_HANDLE, reason: "unknown credential" };
+    if (credential.config.role !== "server")
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "session ticket keys belong to a server credential",
+      };
+    if (credential.config.disableResumption === true)
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "this credential disabled resumption (no tickets)",
+      };
+    try {
+      credential.native.setTicketKeys(keys);
+    } catch (error) {
+      return { status: SEC_E_INVALID_PARAMETER, reason: (error as Error).message };
+    }
+    return { status: SEC_E_OK };
   }
 
   /** {@inheritDoc EngineHost.unavailableReason} */

@@ -63,7 +63,12 @@ let blockingPool: WorkerPoolHost | null = null;
 export function serviceSettings(): ServiceSettings {
   if (settings === null) {
     const engine = engineFromEnvironment();
-    settings = { workers: defaultWorkerCount(), queueDepth: defaultQueueDepth(engine), blockingTimeoutMs: 30_000, engine };
+    settings = {
+      workers: defaultWorkerCount(),
+      queueDepth: defaultQueueDepth(engine),
+      blockingTimeoutMs: 30_000,
+      engine,
+    };
   }
   return { ...settings };
 }

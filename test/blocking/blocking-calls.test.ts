@@ -204,4 +204,3 @@ test("a blocking call on a context with an asynchronous call in flight: SEC_E_IN
   await inFlight;
   assert.equal(FreeCredentialsHandle(clientCred), SEC_E_OK);
 });
-

@@ -92,7 +92,17 @@ test("without the addon: AcquireCredentialsHandle(…Schannel…) → SEC_E_SECP
 
     const blockingHandle = new CredHandle();
     assert.equal(
-      AcquireCredentialsHandle(null, "schannel", SECPKG_CRED_OUTBOUND, null, null, null, null, blockingHandle, null),
+      AcquireCredentialsHandle(
+        null,
+        "schannel",
+        SECPKG_CRED_OUTBOUND,
+        null,
+        null,
+        null,
+        null,
+        blockingHandle,
+        null,
+      ),
       SEC_E_SECPKG_NOT_FOUND,
     );
     assert.equal(SspiGetLastErrorInfo()?.reason, REASON);
@@ -100,7 +110,17 @@ test("without the addon: AcquireCredentialsHandle(…Schannel…) → SEC_E_SECP
     // NTLM is not affected.
     const ntlm = new CredHandle();
     assert.equal(
-      AcquireCredentialsHandle(null, NTLMSP_NAME, SECPKG_CRED_OUTBOUND, null, { User: "u", Domain: "d", Password: "p" }, null, null, ntlm, null),
+      AcquireCredentialsHandle(
+        null,
+        NTLMSP_NAME,
+        SECPKG_CRED_OUTBOUND,
+        null,
+        { User: "u", Domain: "d", Password: "p" },
+        null,
+        null,
+        ntlm,
+        null,
+      ),
       SEC_E_OK,
     );
     assert.equal(FreeCredentialsHandle(ntlm), SEC_E_OK);

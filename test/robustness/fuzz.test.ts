@@ -105,7 +105,6 @@ function assertDefinedHandshakeStatus(r: CallResult, what: string): void {
   assertFatalAlert(r, `${what} (${statusName(r.status)})`);
 }
 
-
 /** A bounded case that must leave no context behind. */
 async function boundedCase(what: string, body: (track: (h: CtxtHandle) => CtxtHandle) => Promise<void>) {
   const handles: CtxtHandle[] = [];

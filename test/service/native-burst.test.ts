@@ -26,7 +26,9 @@ before(async () => {
   keys = await pki();
 });
 
-test(`a burst of ${BURST} concurrent handshakes completes with the default queue bound`, { timeout: 180_000 }, async () => {
+test(`a burst of ${BURST} concurrent handshakes completes with the default queue bound`, {
+  timeout: 180_000,
+}, async () => {
   const host = securityService();
   assert.ok(host instanceof NativeEngineHost, "the default host");
   const { queueDepth } = securityServiceConfiguration();
