@@ -257,7 +257,16 @@ int Context::OnCertificateRequest() {
 }
 
 size_t Context::Feed(const uint8_t* data, size_t length) {
-  size_t complete = CompleteRecordsPrefix(data, length);
+  // A length field beyond the negotiated version's limit (RFC 8446 §5.2: 2^14 + 256; RFC 5246
+  // §6.2.3: 2^14 + 2048) goes to OpenSSL with its header: it answers record_overflow from the
+  // header alone, under the keys in use, instead of waiting for a body that never fits.
+  // "Negotiated" as OpenSSL's own check sees it: the version-flexible method has been replaced by
+  // the negotiated version's (before that, a header within TLS 1.2's limit would be waited on).
+  const SSL_METHOD* method = SSL_get_ssl_method(ssl_);
+  bool negotiated13 = SSL_version(ssl_) == TLS1_3_VERSION && method != TLS_server_method() &&
+                      method != TLS_client_method() && method != TLS_method();
+  size_t maxBody = negotiated13 ? SSL3_RT_MAX_TLS13_ENCRYPTED_LENGTH : 16384 + 2048;
+  size_t complete = CompleteRecordsPrefix(data, length, maxBody);
   if (complete > 0) BIO_write(rbio_, data, static_cast<int>(complete));
   return complete;
 }

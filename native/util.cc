@@ -91,7 +91,7 @@ void DrainBio(BIO* bio, std::vector<uint8_t>& out) {
   out.resize(at + (read > 0 ? static_cast<size_t>(read) : 0));
 }
 
-size_t CompleteRecordsPrefix(const uint8_t* data, size_t length) {
+size_t CompleteRecordsPrefix(const uint8_t* data, size_t length, size_t maxBody) {
   size_t at = 0;
   while (at < length) {
     // An invalid header goes to OpenSSL whole: it fails on it with the right alert.
@@ -99,7 +99,7 @@ size_t CompleteRecordsPrefix(const uint8_t* data, size_t length) {
     if (length - at >= 2 && data[at + 1] != 3) return length;
     if (length - at < 5) break;
     size_t body = (static_cast<size_t>(data[at + 3]) << 8) | data[at + 4];
-    if (body > 16384 + 2048) return length;
+    if (body > maxBody) return length;
     if (length - at - 5 < body) break;
     at += 5 + body;
   }

@@ -45,7 +45,7 @@ void DrainBio(BIO* bio, std::vector<uint8_t>& out);
 
 // Length of the prefix of `data` made of complete TLS records (5-byte header + body); all of
 // `data` when a header is invalid (OpenSSL then rejects it with its alert).
-size_t CompleteRecordsPrefix(const uint8_t* data, size_t length);
+size_t CompleteRecordsPrefix(const uint8_t* data, size_t length, size_t maxBody);
 
 Napi::Buffer<uint8_t> CopyToBuffer(Napi::Env env, const uint8_t* data, size_t length);
 

@@ -67,6 +67,13 @@ export type {
 } from "./schannel/sch-credentials.js";
 export { SCHANNEL_MAX_TOKEN } from "./schannel/schannel-package.js";
 export {
+  MAX_SESSION_TICKET_KEYS,
+  SESSION_TICKET_INFO_V0,
+  SESSION_TICKET_INFO_VERSION,
+  type SecPkgCred_SessionTicketKey,
+  type SecPkgCred_SessionTicketKeys,
+} from "./schannel/session-ticket-keys.js";
+export {
   configureSecurityService,
   type SecurityServiceOptions,
   securityServiceConfiguration,

@@ -163,7 +163,8 @@ function channelBindings(prefix: string, data: Uint8Array) {
  *   for `SECPKG_ATTR_KEYING_MATERIAL` before `SECPKG_ATTR_KEYING_MATERIAL_INFO` was set;
  *   `SEC_E_INCOMPLETE_MESSAGE` when the handshake has not completed (attributes that need it);
  *   `SEC_E_UNSUPPORTED_FUNCTION` for an attribute Schannel contexts do not answer
- *   (`SECPKG_ATTR_UNIQUE_BINDINGS` on TLS 1.2, where tls-unique needs the Finished message).
+ *   (`SECPKG_ATTR_UNIQUE_BINDINGS` on TLS 1.2 from the first engine, which has no Finished
+ *   message; the native engine answers tls-unique from it).
  *   `requestedIssuers` (client) are the issuers a CertificateRequest named, answered by
  *   `SECPKG_ATTR_ISSUER_LIST_EX` even before the handshake completes.
  */
@@ -316,6 +317,10 @@ export function queryEstablishedAttribute(
       return { status: SEC_E_OK };
     }
     case SECPKG_ATTR_UNIQUE_BINDINGS: {
+      if (summary.protocol === "TLSv1.2" && summary.tlsUnique !== undefined) {
+        pBuffer.value = channelBindings("tls-unique:", summary.tlsUnique);
+        return { status: SEC_E_OK };
+      }
       if (summary.protocol !== "TLSv1.3" || !snapshot.exporter.exporterSecret) {
         return {
           status: SEC_E_UNSUPPORTED_FUNCTION,

@@ -13,6 +13,7 @@ import { blockingSecurityService, securityService } from "../service/security-se
 import {
   SECPKG_ATTR_CIPHER_STRENGTHS,
   SECPKG_ATTR_KEYING_MATERIAL_INFO,
+  SECPKG_ATTR_SESSION_TICKET_KEYS,
   SECPKG_ATTR_SUPPORTED_ALGS,
   SECPKG_ATTR_SUPPORTED_PROTOCOLS,
 } from "../sspi/attributes.js";
@@ -77,6 +78,7 @@ import {
   releaseIfUnusedTask,
   type SchannelCredential,
 } from "./schannel-credential.js";
+import { parseSessionTicketKeys } from "./session-ticket-keys.js";
 
 /** Schannel's `cbMaxToken` on Windows (24 KiB): enough for any handshake flight we produce. */
 export const SCHANNEL_MAX_TOKEN = 0x6000;
@@ -97,9 +99,17 @@ export class SchannelPackage implements SecurityPackage {
     wRPCID: UNISP_RPC_ID,
     cbMaxToken: SCHANNEL_MAX_TOKEN,
     Name: SCHANNEL_NAME,
-    Comment: "TLS 1.2 and 1.3 (Schannel role) on OpenSSL through Node's tls",
+    Comment: "TLS 1.2 and 1.3 (Schannel role) on the OpenSSL Node exports",
   });
   readonly aliases = [UNISP_NAME, DEFAULT_TLS_SSP_NAME] as const;
+
+  /**
+   * Unavailable exactly when the security service's engine cannot run here (the native addon did
+   * not load): never a fallback to another engine.
+   */
+  unavailableReason(): string | null {
+    return securityService().unavailableReason ?? null;
+  }
 
   prepareCredentials(
     _principal: string | null,
@@ -256,6 +266,32 @@ export class SchannelPackage implements SecurityPackage {
       return { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" };
     ctx.snapshot.keyingMaterialInfo = info;
     return { status: SEC_E_OK };
+  }
+
+  /**
+   * `SECPKG_ATTR_SESSION_TICKET_KEYS` on a server credential ({@link parseSessionTicketKeys}):
+   * rotates its ticket keys in place, for the contexts it already has and those to come.
+   */
+  setCredentialsAttributes(credential: PackageObject, attribute: number, value: unknown): Outcome {
+    const c = credential as SchannelCredential;
+    if (attribute !== SECPKG_ATTR_SESSION_TICKET_KEYS)
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: `attribute 0x${attribute.toString(16)} cannot be set on Schannel credentials`,
+      };
+    const parsed = parseSessionTicketKeys(value);
+    if ("error" in parsed) return { status: SEC_E_INVALID_PARAMETER, reason: parsed.error };
+    if (c.host.setTicketKeys === undefined)
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "session ticket keys can be rotated on the native engine only",
+      };
+    const result = c.host.setTicketKeys(c.engineCredentialId, parsed.keys);
+    for (const key of parsed.keys) {
+      key.hmac.fill(0);
+      key.aes.fill(0);
+    }
+    return result;
   }
 
   queryCredentialsAttributes(credential: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {

@@ -7,20 +7,34 @@
 
 import { recordError } from "../sspi/last-error.js";
 import { SEC_E_INVALID_PARAMETER, SEC_E_OK, type SECURITY_STATUS } from "../sspi/status.js";
-import { applyServiceSettings, type ServiceSettings, serviceSettings } from "./security-service.js";
+import {
+  applyServiceSettings,
+  defaultQueueDepth,
+  type ServiceSettings,
+  serviceSettings,
+  type TlsEngineName,
+} from "./security-service.js";
 
 /** Options of {@link configureSecurityService}; omitted fields keep their current value. */
 export interface SecurityServiceOptions {
   /**
-   * Worker threads running the TLS engines of asynchronous calls. Default
+   * With `engine: "node-tls"` only: worker threads running the TLS engines of asynchronous calls. Default
    * `max(1, availableParallelism() - 1)`. `0` selects the in-thread host: engines run on this
    * thread, at most one engine step per macrotask (blocking calls then use a one-worker pool
    * started on their first use).
    */
   workers?: number;
   /**
-   * Requests in flight per worker (default 256). One more fails at once: its SSPI call completes
-   * with `SEC_E_INSUFFICIENT_MEMORY` ("security service queue full …").
+   * The bound before shedding. One more fails at once: its SSPI call completes with
+   * `SEC_E_INSUFFICIENT_MEMORY` ("security service queue full …"), its input not consumed.
+   *
+   * - Native engine (the default): asynchronous handshake steps pending at once, queued for the
+   *   libuv pool or running on it (default 8,192). A pending step pins its context mid-handshake
+   *   (about 40–60 KiB of OpenSSL state) and its input flight, so the default bounds that memory
+   *   at roughly 512 MiB; a burst of 2,000 concurrent handshakes completes without shedding.
+   * - `node-tls`: requests in flight per worker (default 256).
+   *
+   * Changing `engine` without giving `queueDepth` moves a default bound to the new engine's.
    */
   queueDepth?: number;
   /**
@@ -29,12 +43,14 @@ export interface SecurityServiceOptions {
    */
   blockingTimeoutMs?: number;
   /**
-   * The TLS engine: `"node"` (Node's `tls`, the default) or `"native"` (the addon over the
-   * OpenSSL node exports; also selected by the environment variable `ASYNC_SSPI_ENGINE=native`).
+   * The TLS engine: `"native"` (the default: the addon over the OpenSSL node exports) or
+   * `"node-tls"` (the first engine, Node's `tls` over an in-memory Duplex, kept selectable only
+   * explicitly for the transition; also `ASYNC_SSPI_ENGINE=node-tls`). There is no automatic
+   * fallback: where the addon cannot load, the Schannel package is unavailable and says why.
    * With `"native"`, steps run on the libuv pool and blocking calls on the calling thread;
    * `workers` is not used.
    */
-  engine?: "node" | "native";
+  engine?: TlsEngineName;
 }
 
 /**
@@ -46,8 +62,8 @@ export interface SecurityServiceOptions {
  * they are freed and deleted; a replaced worker pool shuts its workers down after its last
  * credential is freed and its last context deleted.
  *
- * By default (without this call) the service is a worker pool of the default size, so the
- * caller's event loop never runs a handshake step.
+ * By default (without this call) the service is the native engine's host: handshake steps run
+ * on the libuv pool, so the caller's event loop never runs one.
  *
  * @returns `SEC_E_OK`; `SEC_E_INVALID_PARAMETER` (nothing changes) when `workers` is not an
  *   integer ≥ 0, `queueDepth` not an integer ≥ 1, `blockingTimeoutMs` not a number > 0, or
@@ -76,8 +92,11 @@ export function configureSecurityService(options: SecurityServiceOptions): SECUR
     next.blockingTimeoutMs = options.blockingTimeoutMs;
   }
   if (options.engine !== undefined) {
-    if (options.engine !== "node" && options.engine !== "native")
-      return invalid('engine must be "node" or "native"');
+    if (options.engine !== "native" && options.engine !== "node-tls")
+      return invalid('engine must be "native" or "node-tls"');
+    // An engine change without an explicit queueDepth takes the new engine's default bound.
+    if (options.queueDepth === undefined && next.queueDepth === defaultQueueDepth(next.engine))
+      next.queueDepth = defaultQueueDepth(options.engine);
     next.engine = options.engine;
   }
   applyServiceSettings(next);

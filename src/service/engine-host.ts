@@ -17,6 +17,7 @@ import type {
   EngineStepResult,
   PostHandshakeResult,
 } from "../schannel/engine/engine-types.js";
+import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 
 export type {
@@ -48,6 +49,25 @@ export interface CreateContextResult {
 
 /** A security service hosting credentials and TLS engines. */
 export interface EngineHost {
+  /**
+   * Why this host's engine cannot run in this process (one sentence: the native addon could not
+   * load), or null/absent when it can. The Schannel package is then unavailable with this reason.
+   */
+  readonly unavailableReason?: string | null;
+
+  /**
+   * Replaces a server credential's session ticket keys in place (`SetCredentialsAttributes(…,
+   * SECPKG_ATTR_SESSION_TICKET_KEYS, …)`): the first key encrypts new tickets, every key decrypts.
+   * Synchronous. Absent on hosts that cannot rotate keys (the first engine's).
+   *
+   * @returns `SEC_E_OK`; `SEC_E_INVALID_HANDLE` (unknown credential); `SEC_E_UNSUPPORTED_FUNCTION`
+   *   (a client credential, or one with resumption disabled); `SEC_E_INVALID_PARAMETER`.
+   */
+  setTicketKeys?(
+    credentialId: number,
+    keys: TicketKeyMaterial[],
+  ): { status: SECURITY_STATUS; reason?: string };
+
   /**
    * Checks the configuration and builds the credential (certificates, keys, SecureContexts).
    *

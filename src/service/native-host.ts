@@ -15,11 +15,15 @@ import type { NativeAddon, NativeContext, NativeStepResult } from "../schannel/n
 import { loadNativeEngine } from "../schannel/native/load-native-engine.js";
 import { NativeEngineCredential } from "../schannel/native/native-credential.js";
 import { NativeTlsEngine } from "../schannel/native/native-engine.js";
+import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import {
+  SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
+  SEC_E_UNSUPPORTED_FUNCTION,
   SEC_E_WRONG_CREDENTIAL_HANDLE,
   type SECURITY_STATUS,
 } from "../sspi/status.js";
@@ -41,6 +45,25 @@ interface ContextEntry {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Default bound on the asynchronous handshake steps the native host holds at once (queued for the
+ * libuv pool or running on it). A pending step holds its context mid-handshake (about 40–60 KiB
+ * of OpenSSL state with its buffers) and a copy of its input (one flight, a few KiB), so the
+ * default bounds what a burst can pin at roughly 8,192 × 64 KiB ≈ 512 MiB; a burst of thousands
+ * of concurrent handshakes completes without shedding.
+ */
+export const DEFAULT_NATIVE_QUEUE_DEPTH = 8192;
+
+/** Options of {@link NativeEngineHost}. */
+export interface NativeHostOptions {
+  /**
+   * Asynchronous steps pending at once (queued or running); one more completes at once with
+   * `SEC_E_INSUFFICIENT_MEMORY` ("security service queue full …"), its input unconsumed.
+   * Default {@link DEFAULT_NATIVE_QUEUE_DEPTH}.
+   */
+  queueDepth?: number;
+}
+
 function unknownContext(): EngineStepResult {
   return { status: SEC_E_INVALID_HANDLE, output: EMPTY, consumed: 0, missing: 0, reason: "unknown context" };
 }
@@ -58,14 +81,21 @@ export class NativeEngineHost implements BlockingCapableHost {
   private readonly contexts = new Map<number, ContextEntry>();
   private nextId = 1;
   private disposed = false;
+  private pendingSteps = 0;
+  private readonly queueDepth: number;
   readonly blocking: BlockingEngineHost;
 
-  /** @param addon - the loaded addon, or the reason it could not load. */
+  /**
+   * @param addon - the loaded addon, or the reason it could not load.
+   * @param options - the queue bound.
+   */
   constructor(
     private readonly addon:
       | { ok: true; addon: NativeAddon }
       | { ok: false; reason: string } = loadNativeEngine(),
+    options: NativeHostOptions = {},
   ) {
+    this.queueDepth = options.queueDepth ?? DEFAULT_NATIVE_QUEUE_DEPTH;
     this.blocking = {
       acquireCredential: (config) => this.acquireNow(config),
       freeCredential: (id) => this.freeCredentialNow(id),
@@ -96,12 +126,31 @@ export class NativeEngineHost implements BlockingCapableHost {
   async step(contextId: number, input: Uint8Array): Promise<EngineStepResult> {
     const entry = this.contexts.get(contextId);
     if (entry === undefined) return unknownContext();
+    if (this.pendingSteps >= this.queueDepth)
+      return {
+        status: SEC_E_INSUFFICIENT_MEMORY,
+        output: EMPTY,
+        consumed: 0,
+        missing: 0,
+        reason: `security service queue full: ${this.pendingSteps} handshake steps pending (queueDepth ${this.queueDepth})`,
+      };
+    this.pendingSteps++;
     const copy = input.slice();
-    return this.enqueue(entry, async () => {
+    const run = this.enqueue(entry, async () => {
       const plan = entry.engine.plan(copy);
       if (!plan.run) return plan.result;
       return entry.engine.finish(await stepOnPool(entry.engine.native, plan.input));
     });
+    try {
+      return await run;
+    } finally {
+      this.pendingSteps--;
+    }
+  }
+
+  /** Asynchronous steps queued or running now (for tests and diagnostics). */
+  get pendingStepCount(): number {
+    return this.pendingSteps;
   }
 
   /** {@inheritDoc EngineHost.deliverPostHandshake} */
@@ -142,6 +191,36 @@ export class NativeEngineHost implements BlockingCapableHost {
     }
     for (const credential of this.credentials.values()) credential.dispose();
     this.credentials.clear();
+  }
+
+  /** {@inheritDoc EngineHost.setTicketKeys} */
+  setTicketKeys(
+    credentialId: number,
+    keys: TicketKeyMaterial[],
+  ): { status: SECURITY_STATUS; reason?: string } {
+    const credential = this.credentials.get(credentialId);
+    if (credential === undefined) return { status: SEC_E_INVALID_HANDLE, reason: "unknown credential" };
+    if (credential.config.role !== "server")
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "session ticket keys belong to a server credential",
+      };
+    if (credential.config.disableResumption === true)
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "this credential disabled resumption (no tickets)",
+      };
+    try {
+      credential.native.setTicketKeys(keys);
+    } catch (error) {
+      return { status: SEC_E_INVALID_PARAMETER, reason: (error as Error).message };
+    }
+    return { status: SEC_E_OK };
+  }
+
+  /** {@inheritDoc EngineHost.unavailableReason} */
+  get unavailableReason(): string | null {
+    return this.addon.ok ? null : this.addon.reason;
   }
 
   /** Number of live contexts (for tests and diagnostics). */

@@ -2,12 +2,15 @@
  * The security service of this isolate: the engine host the Schannel package sends its
  * credentials and handshakes to.
  *
- * By default a {@link WorkerPoolHost} (`max(1, availableParallelism() - 1)` workers), created on
- * first use, so the caller's thread never runs a handshake step. `configureSecurityService({
- * workers: 0 })` selects the {@link InThreadEngineHost} instead (at most one engine step per
- * macrotask on the caller's thread). Blocking SSPI calls always run on a worker: with the
- * in-thread host they use a one-worker pool started on their first use
- * ({@link blockingSecurityService}).
+ * By default the {@link NativeEngineHost}, created on first use: the native engine's steps run on
+ * the libuv pool (blocking calls: synchronously on the calling thread), so the caller's event
+ * loop never runs a handshake step. Only with the first engine selected explicitly
+ * (`configureSecurityService({ engine: "node-tls" })` or `ASYNC_SSPI_ENGINE=node-tls`) is it a
+ * {@link WorkerPoolHost} (`max(1, availableParallelism() - 1)` workers), or with `workers: 0` the
+ * {@link InThreadEngineHost} (at most one engine step per macrotask on the caller's thread), whose
+ * blocking calls use a one-worker pool started on their first use ({@link blockingSecurityService}).
+ * There is no fallback between engines: where the addon cannot load, the native host reports
+ * Schannel unavailable.
  *
  * A credential keeps the host it was acquired on for its whole life (its contexts too), so
  * replacing the service affects new credentials only.
@@ -17,24 +20,39 @@
 import { type BlockingCapableHost, blockingFaceOf } from "./blocking-host.js";
 import type { EngineHost } from "./engine-host.js";
 import { InThreadEngineHost } from "./in-thread-host.js";
-import { NativeEngineHost } from "./native-host.js";
+import { DEFAULT_NATIVE_QUEUE_DEPTH, NativeEngineHost } from "./native-host.js";
 import { DEFAULT_QUEUE_DEPTH, defaultWorkerCount, WorkerPoolHost } from "./worker-pool-host.js";
 
 /** The effective configuration (see `configureSecurityService`). */
 export interface ServiceSettings {
   /** Worker threads for asynchronous calls; 0: the in-thread host. */
   workers: number;
-  /** Requests in flight per worker before `SEC_E_INSUFFICIENT_MEMORY`. */
+  /**
+   * Before `SEC_E_INSUFFICIENT_MEMORY`: with the native engine, asynchronous handshake steps
+   * pending at once (default 8,192); with `node-tls`, requests in flight per worker (default 256).
+   */
   queueDepth: number;
   /** How long a blocking call waits for a silent worker. */
   blockingTimeoutMs: number;
-  /** The TLS engine: `node` (Node's `tls`, the default) or `native` (the addon over OpenSSL). */
-  engine: "node" | "native";
+  /** The TLS engine: `native` (the addon over OpenSSL, the default) or `node-tls` (Node's `tls`, the first engine, only when asked for). */
+  engine: TlsEngineName;
 }
 
-/** The engine named by `ASYNC_SSPI_ENGINE` (`native` or the default `node`). */
-function engineFromEnvironment(): "node" | "native" {
-  return process.env.ASYNC_SSPI_ENGINE === "native" ? "native" : "node";
+/** The TLS engines: the native one (the default) and the first one, selectable only explicitly. */
+export type TlsEngineName = "native" | "node-tls";
+
+/**
+ * The engine named by `ASYNC_SSPI_ENGINE`: `node-tls` selects the first engine explicitly;
+ * anything else (or nothing) is the native engine. Never a fallback: where the addon cannot
+ * load, the native engine reports Schannel unavailable.
+ */
+function engineFromEnvironment(): TlsEngineName {
+  return process.env.ASYNC_SSPI_ENGINE === "node-tls" ? "node-tls" : "native";
+}
+
+/** The default `queueDepth` of an engine. */
+export function defaultQueueDepth(engine: TlsEngineName): number {
+  return engine === "native" ? DEFAULT_NATIVE_QUEUE_DEPTH : DEFAULT_QUEUE_DEPTH;
 }
 
 let settings: ServiceSettings | null = null;
@@ -43,12 +61,15 @@ let blockingPool: WorkerPoolHost | null = null;
 
 /** The configuration in effect (defaults until `configureSecurityService` is called). */
 export function serviceSettings(): ServiceSettings {
-  settings ??= {
-    workers: defaultWorkerCount(),
-    queueDepth: DEFAULT_QUEUE_DEPTH,
-    blockingTimeoutMs: 30_000,
-    engine: engineFromEnvironment(),
-  };
+  if (settings === null) {
+    const engine = engineFromEnvironment();
+    settings = {
+      workers: defaultWorkerCount(),
+      queueDepth: defaultQueueDepth(engine),
+      blockingTimeoutMs: 30_000,
+      engine,
+    };
+  }
   return { ...settings };
 }
 
@@ -68,7 +89,7 @@ export function applyServiceSettings(next: ServiceSettings): void {
  * The engine host new credentials are acquired on, created on first use from
  * {@link serviceSettings}.
  *
- * @returns the current host (a worker pool unless configured with `workers: 0` or replaced with
+ * @returns the current host (the native host unless `node-tls` was selected, or replaced with
  *   {@link setSecurityService}).
  */
 export function securityService(): EngineHost {
@@ -76,7 +97,7 @@ export function securityService(): EngineHost {
     const { workers, queueDepth, blockingTimeoutMs, engine } = serviceSettings();
     host =
       engine === "native"
-        ? new NativeEngineHost()
+        ? new NativeEngineHost(undefined, { queueDepth })
         : workers === 0
           ? new InThreadEngineHost()
           : new WorkerPoolHost({ workers, queueDepth, blockingTimeoutMs });

@@ -33,7 +33,7 @@ import {
 import type { SecHandle } from "./handles.js";
 import { type HostTask, reply, runTask, runTaskBlocking, WouldWaitError } from "./host-task.js";
 import { recordError } from "./last-error.js";
-import { findSecurityPackage } from "./package-registry.js";
+import { findSecurityPackage, unavailableReasonOf } from "./package-registry.js";
 import type {
   BlockingPackageOperations,
   ContextResult,
@@ -183,6 +183,8 @@ export function prepareAcquireCredentialsHandle(
   const pkg = findSecurityPackage(pszPackage);
   if (pkg === undefined)
     return reject(op, SEC_E_SECPKG_NOT_FOUND, `no security package named "${pszPackage}"`);
+  const unavailable = unavailableReasonOf(pkg);
+  if (unavailable !== null) return reject(op, SEC_E_SECPKG_NOT_FOUND, unavailable);
   const prepared = pkg.prepareCredentials(pszPrincipal ?? null, fCredentialUse >>> 0, pAuthData);
   if (prepared.status !== SEC_E_OK)
     return reject(op, prepared.status, prepared.reason ?? "pAuthData rejected");

@@ -34,13 +34,28 @@ export function unregisterSecurityPackage(pkg: SecurityPackage): boolean {
   return true;
 }
 
+/** Why `pkg` cannot be used in this process, or null when it can. */
+export function unavailableReasonOf(pkg: SecurityPackage): string | null {
+  return pkg.unavailableReason?.() ?? null;
+}
+
+/**
+ * The package selected by `name` (case-insensitive, aliases included), or undefined — also for
+ * a registered package that is unavailable here ({@link unavailableReasonOf} says why).
+ */
+export function findAvailableSecurityPackage(name: string): SecurityPackage | undefined {
+  const pkg = findSecurityPackage(name);
+  return pkg === undefined || unavailableReasonOf(pkg) !== null ? undefined : pkg;
+}
+
 /** The package selected by `name` (case-insensitive, aliases included), or undefined. */
 export function findSecurityPackage(name: string): SecurityPackage | undefined {
   return byName.get(name.toLowerCase());
 }
 
 /**
- * Lists the installed security packages.
+ * Lists the installed security packages that are available in this process (Schannel is left out
+ * where its native engine cannot load).
  *
  * @param pcPackages receives the number of packages.
  * @param ppPackageInfo receives an array of {@link SecPkgInfo} copies (release with {@link FreeContextBuffer}).
@@ -51,7 +66,7 @@ export function EnumerateSecurityPackages(
   ppPackageInfo: Box<SecPkgInfo[] | null>,
 ): SECURITY_STATUS {
   if (!isBox(pcPackages) || !isBox(ppPackageInfo)) return SEC_E_INVALID_PARAMETER;
-  const list = packages.map((p) => ({ ...p.info }));
+  const list = packages.filter((p) => unavailableReasonOf(p) === null).map((p) => ({ ...p.info }));
   pcPackages.value = list.length;
   ppPackageInfo.value = contextBuffers.track(list);
   return SEC_E_OK;
@@ -63,7 +78,8 @@ export function EnumerateSecurityPackages(
  * @param pszPackageName a package name or alias, case-insensitive ("Schannel",
  *   "Microsoft Unified Security Protocol Provider", "Default TLS SSP").
  * @param ppPackageInfo receives a {@link SecPkgInfo} copy (release with {@link FreeContextBuffer}).
- * @returns `SEC_E_OK`; `SEC_E_SECPKG_NOT_FOUND` for an unknown name; `SEC_E_INVALID_PARAMETER`
+ * @returns `SEC_E_OK`; `SEC_E_SECPKG_NOT_FOUND` for an unknown name or a package unavailable
+ *   here (Schannel without its native engine); `SEC_E_INVALID_PARAMETER`
  *   when the name is not a string or the out-parameter is not a box.
  */
 export function QuerySecurityPackageInfo(
@@ -71,7 +87,7 @@ export function QuerySecurityPackageInfo(
   ppPackageInfo: Box<SecPkgInfo | null>,
 ): SECURITY_STATUS {
   if (typeof pszPackageName !== "string" || !isBox(ppPackageInfo)) return SEC_E_INVALID_PARAMETER;
-  const pkg = findSecurityPackage(pszPackageName);
+  const pkg = findAvailableSecurityPackage(pszPackageName);
   if (pkg === undefined) return SEC_E_SECPKG_NOT_FOUND;
   ppPackageInfo.value = contextBuffers.track({ ...pkg.info });
   return SEC_E_OK;

@@ -120,6 +120,13 @@ export interface SecurityPackage {
   readonly info: Readonly<SecPkgInfo>;
   /** Other names that select this package (matched case-insensitively, like `Name`). */
   readonly aliases: readonly string[];
+  /**
+   * Why the package cannot be used in this process (one sentence), or null when it can. An
+   * unavailable package is left out of `EnumerateSecurityPackages`, unknown to
+   * `QuerySecurityPackageInfo`, and `AcquireCredentialsHandle` fails with `SEC_E_SECPKG_NOT_FOUND`
+   * and this reason. Absent: always available.
+   */
+  unavailableReason?(): string | null;
 
   /**
    * Validates and copies `pAuthData` when AcquireCredentialsHandle is queued (the caller may

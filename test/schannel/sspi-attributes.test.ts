@@ -236,7 +236,7 @@ test("SECPKG_ATTR_KEYING_MATERIAL equals the peer's exportKeyingMaterial, both v
   }
 });
 
-test("channel bindings: ENDPOINT_BINDINGS = tls-server-end-point: SHA-256(server DER); UNIQUE_BINDINGS (TLS 1.3) = tls-exporter: peer's EXPORTER-Channel-Binding", async () => {
+test("channel bindings: ENDPOINT_BINDINGS = tls-server-end-point: SHA-256(server DER); UNIQUE_BINDINGS = tls-unique: the client's Finished as Node's peer reports it (TLS 1.2), tls-exporter: peer's EXPORTER-Channel-Binding (TLS 1.3)", async () => {
   const serverDer = Buffer.from(f.servers["ecdsa-p256"].der);
   for (const version of VERSIONS) {
     for (const role of ROLES) {
@@ -261,7 +261,15 @@ test("channel bindings: ENDPOINT_BINDINGS = tls-server-end-point: SHA-256(server
         const unique = box<{ Bindings: { applicationData: Uint8Array } } | null>(null);
         const status = QueryContextAttributes(handle, SECPKG_ATTR_UNIQUE_BINDINGS, unique);
         if (version === "TLSv1.2") {
-          assert.equal(statusName(status), "SEC_E_UNSUPPORTED_FUNCTION", what);
+          // tls-unique (RFC 5929): the first Finished of the handshake, the client's on a full one.
+          assert.equal(status, SEC_E_OK, what);
+          const clientFinished = role === "client" ? peer.getPeerFinished() : peer.getFinished();
+          assert.ok(clientFinished && clientFinished.length === 12, what);
+          assert.deepEqual(
+            Buffer.from(unique.value!.Bindings.applicationData),
+            Buffer.concat([Buffer.from("tls-unique:"), clientFinished]),
+            what,
+          );
         } else {
           assert.equal(status, SEC_E_OK, what);
           assert.deepEqual(

@@ -1,5 +1,6 @@
 /**
- * Backpressure seen through the SSPI surface: with `queueDepth: 1`, a second asynchronous call
+ * Backpressure of the first engine's worker pool (`engine: "node-tls"`), seen through the SSPI
+ * surface: with `queueDepth: 1`, a second asynchronous call
  * that reaches a busy worker is still queued (`SEC_E_OK`) and completes with
  * `SEC_E_INSUFFICIENT_MEMORY` and a reason; the blocking form returns the same status.
  */
@@ -31,7 +32,7 @@ before(async () => {
 });
 
 test("a full worker queue: queued with SEC_E_OK, completes with SEC_E_INSUFFICIENT_MEMORY", async () => {
-  assert.equal(configureSecurityService({ workers: 1, queueDepth: 1 }), SEC_E_OK);
+  assert.equal(configureSecurityService({ engine: "node-tls", workers: 1, queueDepth: 1 }), SEC_E_OK);
   const cred = await acquire("async", SECPKG_CRED_OUTBOUND, keys.client);
   const calls = [0, 1, 2].map(() => {
     const asyncContext = SspiCreateAsyncContext();

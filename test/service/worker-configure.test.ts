@@ -1,5 +1,6 @@
 /**
- * configureSecurityService: defaults, bad options, `workers: 0` (in-thread host for asynchronous
+ * configureSecurityService: defaults (the native engine), bad options, the first engine only when
+ * asked for (`engine: "node-tls"`), its `workers: 0` (in-thread host for asynchronous
  * calls, blocking calls still on a worker), and reconfiguring after contexts exist (new
  * credentials only; the replaced pool shuts down after its last credential and context).
  */
@@ -21,6 +22,7 @@ import {
 } from "../../src/index.js";
 import { configureSecurityService, securityServiceConfiguration } from "../../src/service/configure.js";
 import { engineOperationsOnThisThread, InThreadEngineHost } from "../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../src/service/native-host.js";
 import { blockingSecurityService, securityService } from "../../src/service/security-service.js";
 import { WorkerPoolHost } from "../../src/service/worker-pool-host.js";
 import {
@@ -45,26 +47,42 @@ before(async () => {
 test("defaults and invalid options (nothing changes)", () => {
   assert.deepEqual(securityServiceConfiguration(), {
     workers: Math.max(1, availableParallelism() - 1),
-    queueDepth: 256,
+    queueDepth: 8192,
     blockingTimeoutMs: 30_000,
-    engine: process.env.ASYNC_SSPI_ENGINE === "native" ? "native" : "node",
+    engine: "native",
   });
+  assert.ok(securityService() instanceof NativeEngineHost, "the native engine by default");
   for (const bad of [
     { workers: -1 },
     { workers: 1.5 },
     { queueDepth: 0 },
     { blockingTimeoutMs: 0 },
     { engine: "boringssl" },
+    { engine: "node" },
     null,
   ]) {
     assert.equal(configureSecurityService(bad as never), SEC_E_INVALID_PARAMETER);
     assert.equal(SspiGetLastErrorInfo()?.operation, "configureSecurityService");
   }
+  assert.equal(securityServiceConfiguration().queueDepth, 8192);
+});
+
+test("the first engine only when asked for; its default queueDepth follows the engine", () => {
+  assert.equal(configureSecurityService({ engine: "node-tls" }), SEC_E_OK);
   assert.equal(securityServiceConfiguration().queueDepth, 256);
+  assert.ok(securityService() instanceof WorkerPoolHost);
+  assert.equal(configureSecurityService({ engine: "native" }), SEC_E_OK);
+  assert.equal(securityServiceConfiguration().queueDepth, 8192);
+  assert.ok(securityService() instanceof NativeEngineHost);
+  assert.equal(configureSecurityService({ engine: "node-tls", queueDepth: 32 }), SEC_E_OK);
+  assert.equal(securityServiceConfiguration().queueDepth, 32);
+  assert.equal(configureSecurityService({ engine: "native" }), SEC_E_OK);
+  assert.equal(securityServiceConfiguration().queueDepth, 32, "an explicit bound is kept");
+  assert.equal(configureSecurityService({ queueDepth: 8192 }), SEC_E_OK);
 });
 
 test("workers: 0 — asynchronous calls run in this thread, blocking calls on an on-demand worker", async () => {
-  assert.equal(configureSecurityService({ workers: 0 }), SEC_E_OK);
+  assert.equal(configureSecurityService({ engine: "node-tls", workers: 0 }), SEC_E_OK);
   assert.ok(securityService() instanceof InThreadEngineHost);
   const before = engineOperationsOnThisThread();
   const clientAsync = await acquire("async", SECPKG_CRED_OUTBOUND, keys.client);
@@ -117,7 +135,7 @@ test("workers: 0 — asynchronous calls run in this thread, blocking calls on an
 });
 
 test("reconfiguring after contexts exist applies to new credentials only; the old pool shuts down when unused", async () => {
-  assert.equal(configureSecurityService({ workers: 1 }), SEC_E_OK);
+  assert.equal(configureSecurityService({ engine: "node-tls", workers: 1 }), SEC_E_OK);
   const oldPool = securityService();
   assert.ok(oldPool instanceof WorkerPoolHost);
   const clientOld = await acquire("async", SECPKG_CRED_OUTBOUND, keys.client);

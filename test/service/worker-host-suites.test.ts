@@ -1,5 +1,6 @@
 /**
- * The SSPI TLS tests on both hosts: each file runs in a child process configured with
+ * The SSPI TLS tests on both hosts of the first engine (`engine: "node-tls"`; the default native
+ * engine runs them in the main suite): each file runs in a child process configured with
  * `workers: 2` (worker pool) and `workers: 0` (in-thread host). With the pool, the preload also
  * checks that the main thread ran no engine step and built no credential (a hook, not timing).
  */

@@ -178,6 +178,11 @@ export interface HandshakeSummary {
   writeSequence: number;
   /** Sequence number of the next record this side reads. */
   readSequence: number;
+  /**
+   * TLS 1.2: the first Finished message of the handshake (RFC 5929 tls-unique: the client's on a
+   * full handshake, the server's on a resumption). Absent on TLS 1.3 and from the first engine.
+   */
+  tlsUnique?: Uint8Array;
 }
 
 /** Result of one `step` (one InitializeSecurityContext/AcceptSecurityContext call). */

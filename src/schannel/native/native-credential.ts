@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import {
   SEC_E_ALGORITHM_MISMATCH,
@@ -236,7 +236,11 @@ function nativeOptions(
     for (const m of all) digest.update(m.leaf?.raw ?? m.pfx ?? Buffer.alloc(0));
     options.sessionIdContext = digest.digest().subarray(0, 16);
     if (config.sessionLifetimeSeconds !== undefined) options.sessionTimeout = config.sessionLifetimeSeconds;
+    // Always the engine's ticket-key callback, so SECPKG_ATTR_SESSION_TICKET_KEYS can rotate the
+    // keys in place later: the configured 48-byte key, or a random one of this credential.
     if (config.ticketKeys !== undefined) options.ticketKeys = [ticketKeyFrom48(config.ticketKeys)];
+    else if (!config.disableResumption)
+      options.ticketKeys = [{ name: randomBytes(16), hmac: randomBytes(32), aes: randomBytes(32) }];
     if (config.disableResumption) {
       options.tickets = false;
       options.sessionCache = false;

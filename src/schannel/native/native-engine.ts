@@ -52,7 +52,7 @@ import type { NativeAddon, NativeContext, NativeContextOptions, NativeStepResult
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
 import { failureOfStep } from "./step-failure.js";
-import { certificateVerdict } from "./verify-codes.js";
+import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 
 /** What a step needs: an answer without OpenSSL, or OpenSSL run over `input`. */
 export type StepPlan = { run: false; result: EngineStepResult } | { run: true; input: Uint8Array };
@@ -269,7 +269,9 @@ export class NativeTlsEngine {
     let check: CertificateCheck;
     if (role === "client") {
       const options = this.options as ClientContextOptions;
-      const verdict = certificateVerdict(raw.verifyResult !== 0 ? raw.verifyResult : info.verifyResult);
+      const verdict = certificateVerdict(
+        raw.verifyResult !== 0 ? settledVerifyResult(raw.verifyResult, raw.verifyDepth) : info.verifyResult,
+      );
       let { verifyError, status } = verdict;
       if (status === SEC_E_OK && info.resumed && this.mode === "full" && options.serverName !== null) {
         // A resumed session proves the certificate of the first handshake: check its name again.
@@ -327,6 +329,13 @@ export class NativeTlsEngine {
         : 1,
       readSequence: tls13 ? 0 : 1,
     };
+    if (!tls13) {
+      // tls-unique: the first Finished on the wire — this side's when it is the client of a full
+      // handshake or the server of a resumption, else the peer's.
+      const first =
+        (role === "client") !== info.resumed ? this.native.finished() : this.native.peerFinished();
+      if (first !== null) summary.tlsUnique = first;
+    }
     if (this.credential.config.keylog !== false)
       summary.secrets = handshakeSecrets(this.secrets, info.clientRandom, info.serverRandom);
     this.phase = "established";

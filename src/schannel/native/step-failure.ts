@@ -16,7 +16,7 @@ import {
 } from "../engine/engine-errors.js";
 import type { RecordHeaderError } from "../records/record-header.js";
 import type { NativeAlert, NativeStepResult } from "./addon-types.js";
-import { certificateVerdict } from "./verify-codes.js";
+import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 
 /** @returns Node's `ERR_SSL_*` code for an OpenSSL reason string (`"no shared cipher"` → `ERR_SSL_NO_SHARED_CIPHER`). */
 export function nodeCodeOf(reason: string): string {
@@ -52,7 +52,7 @@ export function failureOfStep(
   const received = alertOf(raw.alerts, "received");
   let failure: EngineFailure;
   if (raw.verifyResult !== 0 && /certificate verify failed/i.test(reason)) {
-    const verdict = certificateVerdict(raw.verifyResult);
+    const verdict = certificateVerdict(settledVerifyResult(raw.verifyResult, raw.verifyDepth));
     failure = {
       status: verdict.status,
       reason: `${peer} certificate rejected: ${verdict.verifyError} (${formatStatus(verdict.status)})`,

@@ -43,6 +43,22 @@ const VERIFY_CODES: ReadonlyMap<number, string> = new Map([
   [64, "IP_ADDRESS_MISMATCH"],
 ]);
 
+const UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+const UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
+
+/**
+ * The verification result OpenSSL settles on — what `SSL_get_verify_result` and Node's `tls`
+ * report — from the first error the verify callback saw. A lone leaf whose issuer is unknown is
+ * first reported by chain building as `UNABLE_TO_GET_ISSUER_CERT_LOCALLY` at depth 0 and then,
+ * when verification goes on, by OpenSSL's signature check as `UNABLE_TO_VERIFY_LEAF_SIGNATURE`
+ * (the verdict Node gives); an enforcing callback stops at the first, so that one is translated.
+ *
+ * @returns the settled `X509_V_ERR_*` number.
+ */
+export function settledVerifyResult(first: number, depth: number): number {
+  return first === UNABLE_TO_GET_ISSUER_CERT_LOCALLY && depth === 0 ? UNABLE_TO_VERIFY_LEAF_SIGNATURE : first;
+}
+
 /** @returns Node's name of a verification result; `null` for `X509_V_OK` (0). */
 export function verifyCodeName(result: number): string | null {
   if (result === 0) return null;
