@@ -7,28 +7,19 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
-  box,
-  type CredHandle,
-  CtxtHandle,
-  ISC_REQ_ALLOCATE_MEMORY,
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_OK,
   SEC_I_ASYNC_CALL_PENDING,
   SEC_I_CONTINUE_NEEDED,
-  SECBUFFER_TOKEN,
-  SspiCreateAsyncContext,
   SspiGetAsyncCallStatus,
   SspiGetLastErrorInfo,
-  SspiInitializeSecurityContextAsync,
-  SspiSetAsyncNotifyCallback,
-  secBuffer,
-  secBufferDesc,
   promises as sspi,
 } from "../../src/index.js";
 import { configureSecurityService, securityServiceConfiguration } from "../../src/service/configure.js";
 import { NativeEngineHost } from "../../src/service/native-host.js";
 import { securityService } from "../../src/service/security-service.js";
 import { acquire, type Pki, pki, SECPKG_CRED_OUTBOUND } from "../blocking/memory-handshake.js";
+import { queueClientHello } from "../support/sspi-driver.js";
 
 let keys: Pki;
 let defaultDepth: number;
@@ -40,32 +31,11 @@ after(() => {
   configureSecurityService({ queueDepth: defaultDepth });
 });
 
-function startClient(cred: CredHandle, handle: CtxtHandle) {
-  const asyncContext = SspiCreateAsyncContext();
-  const done = new Promise<void>((resolve) => SspiSetAsyncNotifyCallback(asyncContext, () => resolve()));
-  const queued = SspiInitializeSecurityContextAsync(
-    asyncContext,
-    cred,
-    null,
-    "server.test",
-    ISC_REQ_ALLOCATE_MEMORY,
-    0,
-    0,
-    null,
-    0,
-    handle,
-    secBufferDesc(secBuffer(SECBUFFER_TOKEN)),
-    box(0),
-    null,
-  );
-  return { asyncContext, handle, done, queued };
-}
-
 test("a full native queue: queued with SEC_E_OK, completes with SEC_E_INSUFFICIENT_MEMORY and a reason", async () => {
   assert.equal(configureSecurityService({ queueDepth: 1 }), SEC_E_OK);
   assert.ok(securityService() instanceof NativeEngineHost);
   const cred = await acquire("async", SECPKG_CRED_OUTBOUND, keys.client);
-  const calls = [0, 1, 2, 3].map(() => startClient(cred, new CtxtHandle()));
+  const calls = [0, 1, 2, 3].map(() => queueClientHello(cred));
   for (const c of calls) {
     assert.equal(c.queued, SEC_E_OK, "queueing never fails for backpressure");
     assert.equal(SspiGetAsyncCallStatus(c.asyncContext), SEC_I_ASYNC_CALL_PENDING);
@@ -80,7 +50,7 @@ test("a full native queue: queued with SEC_E_OK, completes with SEC_E_INSUFFICIE
   assert.match(info?.reason ?? "", /security service queue full: 1 handshake steps pending \(queueDepth 1\)/);
 
   // Once the queue has drained, a new call goes through: the bound sheds, it does not stick.
-  const again = startClient(cred, new CtxtHandle());
+  const again = queueClientHello(cred);
   await again.done;
   assert.equal(SspiGetAsyncCallStatus(again.asyncContext), SEC_I_CONTINUE_NEEDED);
   for (const c of [...calls, again])

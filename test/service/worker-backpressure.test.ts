@@ -7,24 +7,16 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import {
-  box,
-  CtxtHandle,
-  ISC_REQ_ALLOCATE_MEMORY,
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_OK,
   SEC_I_ASYNC_CALL_PENDING,
   SEC_I_CONTINUE_NEEDED,
-  SECBUFFER_TOKEN,
-  SspiCreateAsyncContext,
   SspiGetAsyncCallStatus,
   SspiGetLastErrorInfo,
-  SspiInitializeSecurityContextAsync,
-  SspiSetAsyncNotifyCallback,
-  secBuffer,
-  secBufferDesc,
 } from "../../src/index.js";
 import { configureSecurityService } from "../../src/service/configure.js";
 import { acquire, type Pki, pki, SECPKG_CRED_OUTBOUND } from "../blocking/memory-handshake.js";
+import { queueClientHello } from "../support/sspi-driver.js";
 
 let keys: Pki;
 before(async () => {
@@ -34,27 +26,7 @@ before(async () => {
 test("a full worker queue: queued with SEC_E_OK, completes with SEC_E_INSUFFICIENT_MEMORY", async () => {
   assert.equal(configureSecurityService({ engine: "node-tls", workers: 1, queueDepth: 1 }), SEC_E_OK);
   const cred = await acquire("async", SECPKG_CRED_OUTBOUND, keys.client);
-  const calls = [0, 1, 2].map(() => {
-    const asyncContext = SspiCreateAsyncContext();
-    const handle = new CtxtHandle();
-    const done = new Promise<void>((resolve) => SspiSetAsyncNotifyCallback(asyncContext, () => resolve()));
-    const queued = SspiInitializeSecurityContextAsync(
-      asyncContext,
-      cred,
-      null,
-      "server.test",
-      ISC_REQ_ALLOCATE_MEMORY,
-      0,
-      0,
-      null,
-      0,
-      handle,
-      secBufferDesc(secBuffer(SECBUFFER_TOKEN)),
-      box(0),
-      null,
-    );
-    return { asyncContext, handle, done, queued };
-  });
+  const calls = [0, 1, 2].map(() => queueClientHello(cred));
   for (const c of calls) {
     assert.equal(c.queued, SEC_E_OK, "queueing never fails for backpressure");
     assert.equal(SspiGetAsyncCallStatus(c.asyncContext), SEC_I_ASYNC_CALL_PENDING);

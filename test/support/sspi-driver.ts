@@ -44,7 +44,11 @@ import {
   type SecBuffer,
   type SecBufferDesc,
   type SecHandle,
+  type SspiAsyncContext,
+  SspiCreateAsyncContext,
   SspiGetLastErrorInfo,
+  SspiInitializeSecurityContextAsync,
+  SspiSetAsyncNotifyCallback,
   secBuffer,
   secBufferDesc,
   shutdownToken,
@@ -577,4 +581,36 @@ export async function continueHandshake(
     if (r.status !== SEC_I_CONTINUE_NEEDED)
       return { status: r.status, handle, leftover: acc, alert: r.alert, calls };
   }
+}
+
+/** A first ClientHello queued with `SspiInitializeSecurityContextAsync` (target `server.test`). */
+export interface QueuedClientHello {
+  asyncContext: SspiAsyncContext;
+  handle: CtxtHandle;
+  /** Resolves when the notify callback ran. */
+  done: Promise<void>;
+  /** The queueing status. */
+  queued: number;
+}
+
+/** Queues the first InitializeSecurityContext of `handle` on `cred` asynchronously. */
+export function queueClientHello(cred: CredHandle, handle = new CtxtHandle()): QueuedClientHello {
+  const asyncContext = SspiCreateAsyncContext();
+  const done = new Promise<void>((resolve) => SspiSetAsyncNotifyCallback(asyncContext, () => resolve()));
+  const queued = SspiInitializeSecurityContextAsync(
+    asyncContext,
+    cred,
+    null,
+    "server.test",
+    ISC_REQ_ALLOCATE_MEMORY,
+    0,
+    0,
+    null,
+    0,
+    handle,
+    secBufferDesc(secBuffer(SECBUFFER_TOKEN)),
+    box(0),
+    null,
+  );
+  return { asyncContext, handle, done, queued };
 }
