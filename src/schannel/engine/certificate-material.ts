@@ -13,7 +13,11 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { createSecureContext as createTlsContext } from "node:tls";
 import { SEC_E_OK, SEC_E_UNKNOWN_CREDENTIALS, type SECURITY_STATUS } from "../../sspi/status.js";
-import type { EngineCertificateSource } from "./engine-types.js";
+import type {
+  EngineCertificateSource,
+  EngineCredentialConfig,
+  EngineCredentialSummary,
+} from "./engine-types.js";
 
 /** A checked certificate entry, ready for `tls.createSecureContext`. */
 export interface CertificateMaterial {
@@ -194,4 +198,22 @@ function pemBytes(der: Uint8Array, label: string): Buffer {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** @returns what an acquired credential holds, as both engines report it. */
+export function credentialSummary(
+  config: EngineCredentialConfig,
+  materials: readonly CertificateMaterial[],
+): EngineCredentialSummary {
+  return {
+    role: config.role,
+    certificates: materials.map((m) => ({
+      subject: m.subject,
+      names: m.names,
+      keyType: m.keyType,
+      der: m.leaf === null ? null : new Uint8Array(m.leaf.raw),
+    })),
+    minVersion: config.minVersion,
+    maxVersion: config.maxVersion,
+  };
 }

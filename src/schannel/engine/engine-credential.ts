@@ -17,7 +17,12 @@ import {
   SEC_E_OK,
   SEC_E_UNKNOWN_CREDENTIALS,
 } from "../../sspi/status.js";
-import { type CertificateMaterial, certificateToPem, loadCertificate } from "./certificate-material.js";
+import {
+  type CertificateMaterial,
+  certificateToPem,
+  credentialSummary,
+  loadCertificate,
+} from "./certificate-material.js";
 import type { EngineCredentialConfig, EngineCredentialResult } from "./engine-types.js";
 
 /** Default TLS 1.3 suites (all three AEAD suites). */
@@ -115,17 +120,7 @@ export class EngineCredential {
       return {
         result: {
           status: SEC_E_OK,
-          summary: {
-            role: config.role,
-            certificates: materials.map((m) => ({
-              subject: m.subject,
-              names: m.names,
-              keyType: m.keyType,
-              der: m.leaf === null ? null : new Uint8Array(m.leaf.raw),
-            })),
-            minVersion: config.minVersion,
-            maxVersion: config.maxVersion,
-          },
+          summary: credentialSummary(config, materials),
         },
         credential,
       };

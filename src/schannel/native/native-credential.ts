@@ -21,6 +21,7 @@ import {
 import {
   type CertificateMaterial,
   certificateToPem,
+  credentialSummary,
   loadCertificate,
 } from "../engine/certificate-material.js";
 import { DEFAULT_CIPHER_SUITES_13, DEFAULT_CIPHERS_12, DEFAULT_GROUPS } from "../engine/engine-credential.js";
@@ -136,17 +137,7 @@ export class NativeEngineCredential {
     return {
       result: {
         status: SEC_E_OK,
-        summary: {
-          role: config.role,
-          certificates: materials.map((m) => ({
-            subject: m.subject,
-            names: m.names,
-            keyType: m.keyType,
-            der: m.leaf === null ? null : new Uint8Array(m.leaf.raw),
-          })),
-          minVersion: config.minVersion,
-          maxVersion: config.maxVersion,
-        },
+        summary: credentialSummary(config, materials),
       },
       credential: new NativeEngineCredential(config, native, alternatives),
     };
