@@ -10,6 +10,7 @@
  */
 import "./schannel/register.js";
 import "./ntlm/register.js";
+import "./negotiate/register.js";
 
 export * from "./api/index.js";
 export {
@@ -31,6 +32,8 @@ export {
   SspiInitializeSecurityContextAsync,
 } from "./async/entry-points.js";
 export * as promises from "./async/promises.js";
+export type { NegotiateAuthData } from "./negotiate/negotiate-credential.js";
+export { NEGOSSP_NAME, NEGOTIATE_MAX_TOKEN } from "./negotiate/package-info.js";
 export type { NtlmAcceptorCredentials } from "./ntlm/package/acceptor-credentials.js";
 export {
   type SEC_WINNT_AUTH_IDENTITY,
