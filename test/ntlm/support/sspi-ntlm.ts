@@ -82,9 +82,9 @@ export function acquire(
   cred: CredHandle,
   principal: string | null = null,
   expiry: Box<TimeStamp> | null = null,
-  packageName = "NTLM",
+  pkg = "NTLM",
 ): Promise<SECURITY_STATUS> {
-  const args = [principal, packageName, use, null, authData, null, null, cred, expiry] as const;
+  const args = [principal, pkg, use, null, authData, null, null, cred, expiry] as const;
   return through(
     door,
     args,
