@@ -81,8 +81,9 @@ export function acquire(
   cred: CredHandle,
   principal: string | null = null,
   expiry: Box<TimeStamp> | null = null,
+  pkg = "NTLM",
 ): Promise<SECURITY_STATUS> {
-  const args = [principal, "NTLM", use, null, authData, null, null, cred, expiry] as const;
+  const args = [principal, pkg, use, null, authData, null, null, cred, expiry] as const;
   return through(
     door,
     args,
