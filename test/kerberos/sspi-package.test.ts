@@ -6,7 +6,9 @@
  * KDC's error named.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import {
   ASC_RET_CONFIDENTIALITY,
   ASC_RET_MUTUAL_AUTH,
@@ -24,6 +26,7 @@ import {
   QueryContextAttributes,
   QuerySecurityPackageInfo,
   SEC_E_BAD_BINDINGS,
+  SEC_E_CONTEXT_EXPIRED,
   SEC_E_INVALID_PARAMETER,
   SEC_E_LOGON_DENIED,
   SEC_E_MESSAGE_ALTERED,
@@ -41,6 +44,10 @@ import {
   SECPKG_ATTR_SIZES,
   type SecPkgInfo,
 } from "../../src/index.js";
+import { initiateApExchange } from "../../src/kerberos/ap/initiator.js";
+import { fromCachedCredential } from "../../src/kerberos/client/credential.js";
+import { readCredentialCache } from "../../src/kerberos/files/ccache.js";
+import { GSS_FLAGS } from "../../src/kerberos/gss/authenticator-checksum.js";
 import { FRONT_DOORS } from "../ntlm/support/sspi-ntlm.js";
 import {
   KerberosEnd,
@@ -311,6 +318,45 @@ describe("Kerberos package against MIT krb5", () => {
     const replay = track(s.sibling());
     assert.equal((await replay.step(x.tokens[0]!)).status, SEC_E_LOGON_DENIED);
     assert.match(replay.reason, /replayed authenticator/);
+  });
+
+  it("expired tickets: an expired TGT in the cache and an expired service ticket are SEC_E_CONTEXT_EXPIRED", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    const cache = `FILE:${realm.kdc.dir}/short.ccache`;
+    const env = { ...realm.kdc.env, KRB5CCNAME: cache };
+    const run = (tool: string, args: string[], input?: string) => {
+      const r = spawnSync(tool, args, { env, input, encoding: "utf8", timeout: 20_000 });
+      assert.equal(r.status, 0, `${tool}: ${r.stdout}${r.stderr}`);
+    };
+    run("kinit", ["-l", "2s", "alice"], "alicepw\n");
+    run("kvno", ["HTTP/localhost"]);
+    const parsed = await readCredentialCache(cache);
+    const ticket = parsed.credentials.find((c) => c.server.name.components[0] === "HTTP")!;
+    // Both tickets end within 2 s; wait until the service ticket is 1.5 s past its end.
+    await setTimeout(Math.max(0, ticket.endTime * 1000 + 1500 - Date.now()));
+
+    const saved = process.env.KRB5CCNAME;
+    process.env.KRB5CCNAME = cache;
+    try {
+      const expired = await client({ krb5Conf: realm.krb5Conf }, { target: "HTTP/other.example.test" });
+      assert.equal((await expired.step(null)).status, SEC_E_CONTEXT_EXPIRED);
+      assert.match(
+        expired.reason,
+        /ticket-granting ticket in .*short\.ccache expired at .*KRB_AP_ERR_TKT_EXPIRED/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.KRB5CCNAME;
+      else process.env.KRB5CCNAME = saved;
+    }
+
+    // The expired service ticket, presented anyway (MIT's clients refuse to): our acceptor refuses it.
+    const state = initiateApExchange({
+      credential: fromCachedCredential(ticket),
+      flags: GSS_FLAGS.MUTUAL | GSS_FLAGS.INTEG,
+    });
+    const s = await server({ clockSkewSeconds: 1 });
+    assert.equal((await s.step(state.token)).status, SEC_E_CONTEXT_EXPIRED);
+    assert.match(s.reason, /ticket expired/);
   });
 
   it("bad credentials: a user without a secret, a missing keytab", async (t) => {
