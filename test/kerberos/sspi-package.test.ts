@@ -255,6 +255,38 @@ describe("Kerberos package against MIT krb5", () => {
     assert.equal(utf8(s.decrypt(sealed.token, sealed.data).data), "sha2");
   });
 
+  it("rc4-hmac session keys (RFC 4757 tokens): EncryptMessage with SECBUFFER_PADDING, signatures, both ways", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    const keytab = `${realm.kdc.dir}/rc4.keytab`;
+    realm.kdc.kadmin("addprinc -randkey -e arcfour-hmac:normal HTTP/rc4.example.test");
+    realm.kdc.kadmin(`ktadd -k ${keytab} -e arcfour-hmac:normal HTTP/rc4.example.test`);
+    realm.kdc.kadmin("setstr HTTP/rc4.example.test session_enctypes arcfour-hmac");
+    const c = await client(realm.alice, { target: "HTTP/rc4.example.test" });
+    const s = await server({ keytab });
+    const x = await kerberosExchange(c, s);
+    assert.equal(x.statuses.at(-1), SEC_E_OK, c.reason || s.reason);
+    const key = box<{ SessionKey: Uint8Array; SessionKeyLength: number } | null>(null);
+    QueryContextAttributes(c.context, SECPKG_ATTR_SESSION_KEY, key);
+    assert.equal(key.value!.SessionKeyLength, 16, "an rc4-hmac context key");
+    FreeContextBuffer(key.value!.SessionKey);
+    for (const [from, to] of [
+      [c, s],
+      [s, c],
+    ] as const) {
+      const sealed = from.encrypt(text("rc4 sealed"));
+      assert.equal(sealed.status, SEC_E_OK, from.reason);
+      assert.equal(sealed.data.length, "rc4 sealed".length);
+      assert.equal(sealed.padding.length, 1);
+      const opened = to.decrypt(sealed.token, sealed.data, sealed.padding);
+      assert.equal(opened.status, SEC_E_OK, to.reason);
+      assert.equal(utf8(opened.data), "rc4 sealed");
+      assert.equal(to.verify(text("rc4 signed"), from.sign(text("rc4 signed"))), SEC_E_OK, to.reason);
+    }
+    const tampered = c.encrypt(text("rc4 tampered"));
+    tampered.data[3]! ^= 0x40;
+    assert.equal(s.decrypt(tampered.token, tampered.data, tampered.padding).status, SEC_E_MESSAGE_ALTERED);
+  });
+
   it("channel bindings: matching accepted, different ones SEC_E_BAD_BINDINGS, missing with policy required refused", async (t) => {
     if (!requireMitKrb5(t) || !realm) return;
     const cb = (fill: number) =>

@@ -19,6 +19,7 @@ import {
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   SECBUFFER_DATA,
+  SECBUFFER_PADDING,
   SECBUFFER_STREAM,
   SECBUFFER_TOKEN,
   SECPKG_CRED_INBOUND,
@@ -163,31 +164,37 @@ export class KerberosEnd {
     );
   }
 
-  /** EncryptMessage: the SECBUFFER_TOKEN part and the data sealed in place. */
-  encrypt(message: Uint8Array, fQOP = 0): { status: SECURITY_STATUS; token: Uint8Array; data: Uint8Array } {
+  /** EncryptMessage: the SECBUFFER_TOKEN part, the data sealed in place, the padding (rc4-hmac). */
+  encrypt(
+    message: Uint8Array,
+    fQOP = 0,
+  ): { status: SECURITY_STATUS; token: Uint8Array; data: Uint8Array; padding: Uint8Array } {
     const token = secBuffer(SECBUFFER_TOKEN, 76);
     const data = secBuffer(SECBUFFER_DATA, message.slice());
-    const status = EncryptMessage(this.context, fQOP, secBufferDesc(token, data), 0);
-    return {
-      status,
-      token: token.pvBuffer!.slice(0, token.cbBuffer),
-      data: data.pvBuffer!.slice(0, data.cbBuffer),
-    };
+    const padding = secBuffer(SECBUFFER_PADDING, 16);
+    const status = EncryptMessage(this.context, fQOP, secBufferDesc(token, data, padding), 0);
+    const bytes = (b: SecBuffer) => (b.pvBuffer ?? new Uint8Array(0)).slice(0, b.cbBuffer);
+    return { status, token: bytes(token), data: bytes(data), padding: bytes(padding) };
   }
 
-  /** EncryptMessage as one GSS Wrap token (token ‖ data), what another GSS implementation reads. */
+  /** EncryptMessage as one GSS Wrap token (token ‖ data ‖ padding), what another GSS implementation reads. */
   wrap(message: Uint8Array): Uint8Array {
     const r = this.encrypt(message);
     if (r.status !== SEC_E_OK) throw new Error(`EncryptMessage: ${this.reason}`);
-    return Buffer.concat([r.token, r.data]);
+    return Buffer.concat([r.token, r.data, r.padding]);
   }
 
-  /** DecryptMessage of a token and data part: status, plaintext and the QOP. */
-  decrypt(token: Uint8Array, data: Uint8Array): { status: SECURITY_STATUS; data: Uint8Array; qop: number } {
+  /** DecryptMessage of a token, data and padding part: status, plaintext and the QOP. */
+  decrypt(
+    token: Uint8Array,
+    data: Uint8Array,
+    padding: Uint8Array = new Uint8Array(0),
+  ): { status: SECURITY_STATUS; data: Uint8Array; qop: number } {
     const t = secBuffer(SECBUFFER_TOKEN, token.slice());
     const d = secBuffer(SECBUFFER_DATA, data.slice());
+    const p = secBuffer(SECBUFFER_PADDING, padding.slice());
     const qop = box(-1);
-    const status = DecryptMessage(this.context, secBufferDesc(t, d), 0, qop);
+    const status = DecryptMessage(this.context, secBufferDesc(t, d, p), 0, qop);
     return { status, data: d.pvBuffer!.slice(0, d.cbBuffer), qop: qop.value };
   }
 

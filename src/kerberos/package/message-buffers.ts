@@ -13,8 +13,10 @@
  *   `pfQOP` receives 0 or `KERB_WRAP_NO_ENCRYPT`.
  * Received sequence numbers are checked: a replayed or too old token is `SEC_E_OUT_OF_SEQUENCE`,
  * and so is a gap or reordering when sequence detection was negotiated. `MessageSeqNo` is
- * ignored (connection-oriented contexts count their own). rc4-hmac contexts sign and verify; their
- * EncryptMessage/DecryptMessage are not implemented (`SEC_E_UNSUPPORTED_FUNCTION`).
+ * ignored (connection-oriented contexts count their own).
+ * - **rc4-hmac** contexts (RFC 4757 tokens): EncryptMessage writes the GSS framing, header and
+ *   encrypted confounder to `SECBUFFER_TOKEN`, the data in place and the encrypted padding byte to
+ *   a `SECBUFFER_PADDING` buffer (required); DecryptMessage joins the three back.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import {
   bufferKind,
   isReadOnlyBuffer,
   SECBUFFER_DATA,
+  SECBUFFER_PADDING,
   SECBUFFER_STREAM,
   SECBUFFER_TOKEN,
 } from "../../sspi/buffer-types.js";
@@ -37,9 +40,9 @@ import {
 } from "../../sspi/status.js";
 import type { Box, SecBuffer, SecBufferDesc } from "../../sspi/types.js";
 import { ETYPE } from "../crypto/encryption-type.js";
-import { getMic, unwrapMessage, verifyMicToken } from "../gss/per-message.js";
+import { getMic, unwrapMessage, verifyMicToken, wrapMessage } from "../gss/per-message.js";
 import { tokenEncryptionType } from "../gss/per-message-context.js";
-import { sealForSspi, unsealFromSspi } from "../gss/sspi-wrap-layout.js";
+import { sealForSspi } from "../gss/sspi-wrap-layout.js";
 import { wrap } from "../gss/wrap-token.js";
 import { statusForKerberosError } from "../status-mapping.js";
 import type { Established, KerberosContext } from "./kerberos-context.js";
@@ -65,6 +68,7 @@ export function protectMessage(
   const buffers = message.pBuffers.slice(0, message.cBuffers);
   const data = buffers.filter((b) => bufferKind(b.BufferType) === SECBUFFER_DATA);
   const token = buffers.find((b) => bufferKind(b.BufferType) === SECBUFFER_TOKEN);
+  const padding = buffers.find((b) => bufferKind(b.BufferType) === SECBUFFER_PADDING);
   try {
     switch (operation) {
       case "sign":
@@ -73,10 +77,10 @@ export function protectMessage(
       case "verify":
         return verify(e, token, data, pfQOP);
       case "seal":
-        return seal(e, token, data, fQOP);
+        return seal(e, token, data, padding, fQOP);
       case "unseal": {
         const stream = buffers.find((b) => bufferKind(b.BufferType) === SECBUFFER_STREAM);
-        return stream ? unsealStream(e, stream, data[0], pfQOP) : unseal(e, token, data, pfQOP);
+        return stream ? unsealStream(e, stream, data[0], pfQOP) : unseal(e, token, data, padding, pfQOP);
       }
     }
   } catch (error) {
@@ -108,14 +112,15 @@ function verify(
   return { status: SEC_E_OK };
 }
 
-function seal(e: Established, token: SecBuffer | undefined, data: SecBuffer[], fQOP: number): Outcome {
+function seal(
+  e: Established,
+  token: SecBuffer | undefined,
+  data: SecBuffer[],
+  padding: SecBuffer | undefined,
+  fQOP: number,
+): Outcome {
   if (fQOP !== 0 && fQOP !== KERB_WRAP_NO_ENCRYPT)
     return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "EncryptMessage takes fQOP 0 or KERB_WRAP_NO_ENCRYPT" };
-  if (e.perMessage.key.etype === ETYPE.RC4_HMAC)
-    return {
-      status: SEC_E_UNSUPPORTED_FUNCTION,
-      reason: "EncryptMessage is not implemented for rc4-hmac contexts",
-    };
   if (!token)
     return { status: SEC_E_INVALID_TOKEN, reason: "no SECBUFFER_TOKEN for the Wrap token's header" };
   if (data.some((b) => isReadOnlyBuffer(b.BufferType)))
@@ -124,20 +129,39 @@ function seal(e: Established, token: SecBuffer | undefined, data: SecBuffer[], f
       reason: "read-only SECBUFFER_DATA buffers cannot be sealed here",
     };
   const plaintext = Buffer.concat(data.map(bytesOf));
-  if (fQOP === KERB_WRAP_NO_ENCRYPT) {
+  const confidential = fQOP === 0;
+  let parts: { token: Uint8Array; data: Uint8Array; padding: Uint8Array };
+  if (e.perMessage.key.etype === ETYPE.RC4_HMAC) {
+    // RFC 4757: GSS framing, header and confounder ‖ data ‖ one padding byte (RC4 is a stream).
+    if (!padding || padding.pvBuffer === null || padding.pvBuffer.byteLength < 1)
+      return {
+        status: SEC_E_BUFFER_TOO_SMALL,
+        reason: "rc4-hmac EncryptMessage needs a SECBUFFER_PADDING buffer of at least 1 byte",
+      };
+    const whole = wrapMessage(e.perMessage, e.sendSeq, plaintext, { confidential });
+    const header = whole.length - plaintext.length - 1;
+    parts = {
+      token: whole.subarray(0, header),
+      data: whole.subarray(header, header + plaintext.length),
+      padding: whole.subarray(header + plaintext.length),
+    };
+  } else if (confidential) {
+    parts = { ...sealForSspi(e.perMessage, e.sendSeq, plaintext), padding: new Uint8Array(0) };
+  } else {
     const checksumBytes = tokenEncryptionType(e.perMessage.key).checksumBytes;
     const whole = wrap(e.perMessage, e.sendSeq, plaintext, { confidential: false, rrc: checksumBytes });
-    const written = place(token, whole.subarray(0, 16 + checksumBytes), "Wrap header and checksum");
-    if (written) return written;
-  } else {
-    const sealed = sealForSspi(e.perMessage, e.sendSeq, plaintext);
-    const written = place(token, sealed.token, "Wrap token's header part");
-    if (written) return written;
-    let offset = 0;
-    for (const b of data) {
-      b.pvBuffer?.set(sealed.data.subarray(offset, offset + b.cbBuffer));
-      offset += b.cbBuffer;
-    }
+    parts = { token: whole.subarray(0, 16 + checksumBytes), data: plaintext, padding: new Uint8Array(0) };
+  }
+  const written = place(token, parts.token, "Wrap token's header part");
+  if (written) return written;
+  let offset = 0;
+  for (const b of data) {
+    b.pvBuffer?.set(parts.data.subarray(offset, offset + b.cbBuffer));
+    offset += b.cbBuffer;
+  }
+  if (padding?.pvBuffer) {
+    padding.pvBuffer.set(parts.padding);
+    padding.cbBuffer = parts.padding.length;
   }
   e.sendSeq++;
   return { status: SEC_E_OK };
@@ -147,16 +171,17 @@ function unseal(
   e: Established,
   token: SecBuffer | undefined,
   data: SecBuffer[],
+  padding: SecBuffer | undefined,
   pfQOP: Box<number> | null,
 ): Outcome {
-  if (e.perMessage.key.etype === ETYPE.RC4_HMAC)
-    return {
-      status: SEC_E_UNSUPPORTED_FUNCTION,
-      reason: "DecryptMessage is not implemented for rc4-hmac contexts",
-    };
   if (!token)
     return { status: SEC_E_INVALID_TOKEN, reason: "no SECBUFFER_TOKEN holding the Wrap token's header" };
-  const u = unsealFromSspi(e.perMessage, bytesOf(token), Buffer.concat(data.map(bytesOf)));
+  const whole = Buffer.concat([
+    bytesOf(token),
+    ...data.map(bytesOf),
+    padding ? bytesOf(padding) : new Uint8Array(0),
+  ]);
+  const u = unwrapMessage(e.perMessage, whole);
   const total = data.reduce((n, b) => n + b.cbBuffer, 0);
   if (u.data.length !== total && data.length !== 1)
     return {
@@ -172,6 +197,7 @@ function unseal(
     b.cbBuffer = part.length;
     offset += part.length;
   }
+  if (padding) padding.cbBuffer = 0;
   if (pfQOP) pfQOP.value = u.confidential ? 0 : KERB_WRAP_NO_ENCRYPT;
   return { status: SEC_E_OK };
 }

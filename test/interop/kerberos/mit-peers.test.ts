@@ -270,6 +270,33 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     }
   });
 
+  it("rc4-hmac session key: our EncryptMessage (token ‖ data ‖ padding) read by MIT, MIT's Wrap and MIC read by us", async (t) => {
+    if (!requireMitKrb5(t) || !realm || !requirePythonGssapi(t)) return;
+    const keytab = `${realm.kdc.dir}/rc4-interop.keytab`;
+    realm.kdc.kadmin("addprinc -randkey -e arcfour-hmac:normal host/rc4.example.test");
+    realm.kdc.kadmin(`ktadd -k ${keytab} -e arcfour-hmac:normal host/rc4.example.test`);
+    realm.kdc.kadmin("setstr host/rc4.example.test session_enctypes arcfour-hmac");
+    const mit = peer("acceptor", "host@rc4.example.test", { ...env, KRB5_KTNAME: `FILE:${keytab}` });
+    const client = track(
+      await KerberosEnd.initiator(realm.alice, { target: "host/rc4.example.test", fContextReq: FLAGS }),
+    );
+    const apReq = await client.step(null);
+    assert.equal(apReq.status, SEC_I_CONTINUE_NEEDED, client.reason);
+    const reply = await mit.call({ op: "step", token: b64(apReq.output) });
+    assert.equal(reply.error, undefined);
+    assert.equal((await client.step(unb64(reply.token!))).status, SEC_E_OK, client.reason);
+    const u = await mit.call({ op: "unwrap", token: b64(client.wrap(text("rc4 to MIT"))) });
+    assert.equal(u.error, undefined);
+    assert.equal(Buffer.from(unb64(u.data!)).toString(), "rc4 to MIT");
+    assert.equal(u.conf, true);
+    const w = await mit.call({ op: "wrap", data: b64(text("rc4 from MIT")), conf: true });
+    const opened = client.unwrap(unb64(w.token!));
+    assert.equal(opened.status, SEC_E_OK, client.reason);
+    assert.equal(Buffer.from(opened.data).toString(), "rc4 from MIT");
+    const mic = await mit.call({ op: "mic", data: b64(text("rc4 signed")) });
+    assert.equal(client.verify(text("rc4 signed"), unb64(mic.token!)), SEC_E_OK, client.reason);
+  });
+
   it("an initiator 10 minutes ahead (faketime) → our server: SEC_E_TIME_SKEW naming the skew", async (t) => {
     if (
       !requireMitKrb5(t) ||
