@@ -107,6 +107,28 @@ describe("Negotiate with Kerberos (MIT KDC)", () => {
       assert.equal(s.verify(text("signed"), c.sign(text("signed"))), SEC_E_OK);
     });
 
+  it("a client keytab (bob) through NegotiateAuthData: Kerberos alone, 2 legs", async (t) => {
+    if (!requireMitKrb5(t)) return;
+    const c = await client({
+      authData: {
+        packages: {
+          Kerberos: { User: "bob", Domain: REALM, Keytab: realm!.clientKeytab, krb5Conf: realm!.krb5Conf },
+        },
+      },
+    });
+    const s = await server(both());
+    const legs = await tokenLoop(c, s);
+    assert.deepEqual(
+      legs.map((l) => l.status),
+      [SEC_I_CONTINUE_NEEDED, SEC_E_OK, SEC_E_OK],
+      c.reason || s.reason,
+    );
+    const init = decodeNegotiationToken(legs[0]!.output);
+    assert.ok(init.kind === "init");
+    assert.deepEqual(init.mechTypes, [MS_KRB5_OID, KRB5_OID], "NTLM was not named");
+    assert.equal(userName(s), `bob@${REALM}`);
+  });
+
   it("without mutual authentication: the AP-REQ, then the server's accept-completed", async (t) => {
     if (!requireMitKrb5(t)) return;
     const c = await client({ fContextReq: ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY });
