@@ -161,7 +161,10 @@ export class NegotiateContext {
       const chosen = chosenPackage(resp, negotiation);
       if (chosen !== packageOf(negotiation.mechTypes[0]!)) negotiation.micRequired = true;
       // the server took a later mechanism, or dropped the optimistic token: (re)start the chosen one
-      const dropped = chosen === mech.name && resp.responseToken === undefined && !mech.complete;
+      const dropped =
+        chosen === mech.name &&
+        resp.responseToken === undefined &&
+        resp.negState !== NEG_STATE.ACCEPT_COMPLETED;
       if (chosen !== mech.name || dropped) {
         if (resp.responseToken) throw invalid(`a ${chosen} token before ${chosen} was started`);
         this.abandon(mech);
