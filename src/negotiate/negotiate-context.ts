@@ -249,7 +249,8 @@ export class NegotiateContext {
         encodeNegTokenInit({ mechTypes, ...(first.token && { mechToken: first.token }) }),
       );
     }
-    throw new NegotiateError(status, `no package could start: ${failures.join("; ")}`);
+    const all = [...failures, ...this.credential.leftOut.map((r) => `${r} (credential)`)];
+    throw new NegotiateError(status, `no package could start: ${all.join("; ")}`);
   }
 
   /** negState reject: the mechanism's own error when its token says more, else logon denied. */
