@@ -17,6 +17,7 @@ import {
   QueryContextAttributes,
   SEC_E_DOWNGRADE_DETECTED,
   SEC_E_OK,
+  SEC_E_TARGET_UNKNOWN,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_NAMES,
   SECPKG_ATTR_NEGOTIATION_INFO,
@@ -183,6 +184,19 @@ describe("Negotiate with Kerberos (MIT KDC)", () => {
     assert.ok(init.kind === "init");
     assert.deepEqual(init.mechTypes, [NTLMSSP_OID]);
     assert.deepEqual(chosen(s), ["NTLM", SECPKG_NEGOTIATION_COMPLETE]);
+  });
+
+  it("Kerberos alone (PackageList) and it cannot start: the KDC's status, no fallback", async (t) => {
+    if (!requireMitKrb5(t)) return;
+    const c = await client({
+      target: "HTTP/nowhere.example.test",
+      authData: { ...realm!.alice, PackageList: "Kerberos" },
+    });
+    const first = await c.step(null);
+    assert.equal(first.status, SEC_E_TARGET_UNKNOWN);
+    assert.equal(first.output.length, 0, "nothing to send");
+    assert.match(c.reason, /no package could start: Kerberos: /);
+    assert.doesNotMatch(c.reason, /NTLM/, "PackageList left NTLM out: it was never tried");
   });
 
   it("accepts a bare Kerberos client (no SPNEGO), as Windows does, and answers a bare AP-REP", async (t) => {
