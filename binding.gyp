@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/credential.cc",
         "native/context.cc",
+        "native/revocation.cc",
         "native/session.cc",
         "native/util.cc"
       ],
