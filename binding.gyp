@@ -4,6 +4,7 @@
       "target_name": "async_sspi_native",
       "sources": [
         "native/addon.cc",
+        "native/cipher-bench.cc",
         "native/credential.cc",
         "native/context.cc",
         "native/revocation.cc",
