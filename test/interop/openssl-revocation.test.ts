@@ -16,19 +16,23 @@ import {
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_MUTUAL_AUTH,
   ASC_REQ_STREAM,
+  box,
   CRYPT_E_NO_REVOCATION_CHECK,
   CRYPT_E_REVOCATION_OFFLINE,
   CRYPT_E_REVOKED,
   DeleteSecurityContext,
   FreeCredentialsHandle,
+  QueryContextAttributes,
   SCH_CRED_IGNORE_NO_REVOCATION_CHECK,
   SCH_CRED_IGNORE_REVOCATION_OFFLINE,
+  SCH_CRED_MANUAL_CRED_VALIDATION,
   SCH_CRED_REVOCATION_CHECK_CHAIN,
   SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
   SCH_CRED_REVOCATION_CHECK_END_CERT,
   SCH_CREDENTIALS_VERSION,
   SEC_E_CERT_UNKNOWN,
   SEC_E_OK,
+  SECPKG_ATTR_CERT_CHECK_RESULT,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
   type SECURITY_STATUS,
@@ -90,7 +94,7 @@ async function clientAgainst(
   leaf: PkiLeaf,
   auth: { dwFlags: number; hRootStore: Array<string | Uint8Array> },
   statusFile?: string,
-): Promise<{ status: SECURITY_STATUS; alert: number[] | null; peer: string }> {
+): Promise<{ status: SECURITY_STATUS; alert: number[] | null; peer: string; chainStatus: number }> {
   const server = await opensslServer([
     "-cert",
     leaf.certificateFile,
@@ -107,10 +111,18 @@ async function clientAgainst(
   try {
     const reader = await connectReader(server.port);
     const outcome = await handshake("initiator", reader, cred, { target: "server.test" });
+    const check = box<{ hrVerifyChainStatus: number }>({ hrVerifyChainStatus: -1 });
+    if (outcome.status === SEC_E_OK)
+      assert.equal(QueryContextAttributes(outcome.handle, SECPKG_ATTR_CERT_CHECK_RESULT, check), SEC_E_OK);
     reader.socket.destroy();
     await DeleteSecurityContext(outcome.handle);
     if (outcome.status !== SEC_E_OK) await server.process.exited;
-    return { status: outcome.status, alert: outcome.alert, peer: server.output() };
+    return {
+      status: outcome.status,
+      alert: outcome.alert,
+      peer: server.output(),
+      chainStatus: check.value.hrVerifyChainStatus,
+    };
   } finally {
     await server.stop();
     FreeCredentialsHandle(cred);
@@ -241,6 +253,35 @@ test("stapled OCSP (s_server -status_file): good stands in for the CRL, revoked 
       await clientAgainst(version, pki.good, { ...auth, dwFlags: 0 }, pki.ocspRevokedFile),
       SEC_E_OK,
       `${version}: without a revocation flag nothing is requested or checked`,
+    );
+  }
+});
+
+test("manual validation: the handshake completes and SECPKG_ATTR_CERT_CHECK_RESULT says CRYPT_E_REVOKED", async (t) => {
+  if (!ready(t)) return;
+  for (const version of VERSIONS) {
+    const manual = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_REVOCATION_CHECK_END_CERT;
+    const byCrl = await clientAgainst(version, pki.revoked, {
+      dwFlags: manual,
+      hRootStore: [pki.ca, pki.crl],
+    });
+    expect(byCrl, SEC_E_OK, `${version}: completes`);
+    assert.equal(
+      statusName(byCrl.chainStatus),
+      statusName(CRYPT_E_REVOKED),
+      `${version}: CRL verdict recorded`,
+    );
+    const byStaple = await clientAgainst(
+      version,
+      pki.revoked,
+      { dwFlags: manual, hRootStore: [pki.ca] },
+      pki.ocspRevokedFile,
+    );
+    expect(byStaple, SEC_E_OK, `${version}: completes with a revoked staple`);
+    assert.equal(
+      statusName(byStaple.chainStatus),
+      statusName(CRYPT_E_REVOKED),
+      `${version}: staple verdict recorded`,
     );
   }
 });
