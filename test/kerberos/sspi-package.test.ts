@@ -7,8 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { setTimeout } from "node:timers/promises";
+import { setImmediate as setImmediatePromise, setTimeout } from "node:timers/promises";
 import {
   ASC_RET_CONFIDENTIALITY,
   ASC_RET_MUTUAL_AUTH,
@@ -57,7 +58,7 @@ import {
   startKerberosRealm,
 } from "../support/kerberos-sspi.js";
 import { mitKrb5Installed, requireMitKrb5 } from "../support/mit-kdc.js";
-import { freePort } from "../support/peers.js";
+import { closeServer, freePort, rawServer } from "../support/peers.js";
 
 const MUTUAL =
   ISC_REQ_MUTUAL_AUTH |
@@ -339,6 +340,69 @@ describe("Kerberos package against MIT krb5", () => {
       );
       assert.equal((await down.step(null)).status, SEC_E_NO_AUTHENTICATING_AUTHORITY, door);
       assert.match(down.reason, new RegExp(`KDC 127\\.0\\.0\\.1:${closed}: connection failed`));
+    }
+  });
+
+  it("a silent KDC is bounded by kdcTimeoutMs; an unreachable KDC in the list is skipped", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    // Reads and never answers (reading lets it see the client's close).
+    const { server: silent, port } = await rawServer((socket) => socket.resume());
+    try {
+      for (const door of ["promise", "async"] as const) {
+        const c = await client(
+          { ...realm.alice, kdcs: { [REALM]: [`tcp/127.0.0.1:${port}`] }, kdcTimeoutMs: 300 },
+          { door },
+        );
+        assert.equal((await c.step(null)).status, SEC_E_NO_AUTHENTICATING_AUTHORITY, door);
+        assert.match(c.reason, new RegExp(`KDC 127\\.0\\.0\\.1:${port}: no reply within 300 ms`));
+      }
+    } finally {
+      await closeServer(silent);
+    }
+    const closed = await freePort();
+    const c = await client({
+      ...realm.alice,
+      kdcs: { [REALM]: [`tcp/127.0.0.1:${closed}`, `127.0.0.1:${realm.kdc.port}`] },
+    });
+    const x = await kerberosExchange(c, await server());
+    assert.equal(x.statuses.at(-1), SEC_E_OK, c.reason);
+  });
+
+  it("the asynchronous ISC leaves the event loop running while the KDC has not answered", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    // A TCP relay to the KDC that holds every request until the test opens it.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let held = 0;
+    const { server: relay, port } = await rawServer((socket) => {
+      held++;
+      void gate.then(() => {
+        const kdc = connect(realm!.kdc.port, "127.0.0.1");
+        kdc.on("error", () => socket.destroy());
+        socket.on("error", () => kdc.destroy());
+        socket.pipe(kdc).pipe(socket);
+      });
+    });
+    try {
+      for (const door of ["promise", "async"] as const) {
+        const c = await client({ ...realm.alice, kdcs: { [REALM]: [`tcp/127.0.0.1:${port}`] } }, { door });
+        let done = false;
+        const pending = c.step(null).then((r) => {
+          done = true;
+          return r;
+        });
+        // This loop runs on the same thread: the ISC is waiting for the KDC without blocking it.
+        for (let i = 0; i < 10_000 && held === 0; i++) await setImmediatePromise();
+        assert.ok(held > 0, "the AS-REQ reached the relay");
+        assert.equal(done, false, "the ISC is still waiting for the KDC");
+        open();
+        assert.equal((await pending).status, SEC_I_CONTINUE_NEEDED, c.reason);
+        held = 0;
+      }
+    } finally {
+      await closeServer(relay);
     }
   });
 
