@@ -31,6 +31,7 @@ import {
   SEC_E_INVALID_PARAMETER,
   SEC_E_LOGON_DENIED,
   SEC_E_MESSAGE_ALTERED,
+  SEC_E_MUTUAL_AUTH_FAILED,
   SEC_E_NO_AUTHENTICATING_AUTHORITY,
   SEC_E_NO_CREDENTIALS,
   SEC_E_OK,
@@ -404,6 +405,17 @@ describe("Kerberos package against MIT krb5", () => {
     } finally {
       await closeServer(relay);
     }
+  });
+
+  it("mutual authentication: an AP-REP from another context is SEC_E_MUTUAL_AUTH_FAILED", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    const s = await server();
+    const first = await client(realm.alice);
+    const other = await kerberosExchange(await client(realm.alice), s.sibling());
+    assert.equal(other.statuses[1], SEC_E_OK);
+    assert.equal((await first.step(null)).status, SEC_I_CONTINUE_NEEDED, first.reason);
+    assert.equal((await first.step(other.tokens[1]!)).status, SEC_E_MUTUAL_AUTH_FAILED);
+    assert.match(first.reason, /AP-REP does not prove the service/);
   });
 
   it("a replayed AP-REQ is refused by the credential's replay cache", async (t) => {

@@ -230,7 +230,7 @@ export class KerberosInitiator extends KerberosContext {
           null,
           "InitializeSecurityContext needs the AP-REP in a SECBUFFER_TOKEN",
         );
-      const done = completeApExchange(phase.state, token);
+      const done = mutualAuthentication(() => completeApExchange(phase.state, token));
       this.establish(phase, done);
       return this.result(SEC_E_OK, null);
     }
@@ -254,6 +254,23 @@ export class KerberosInitiator extends KerberosContext {
       authorizationData: [],
       channelBound: this.bindings !== undefined,
     };
+  }
+}
+
+/**
+ * Runs the AP-REP check: an AP-REP that does not decrypt or verify under the session key did not
+ * come from the service, so mutual authentication failed (KRB_AP_ERR_MUT_FAIL, 46).
+ */
+function mutualAuthentication<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof KerberosError && e.code === "ERR_KRB_INTEGRITY" && e.krbCode === undefined)
+      throw new KerberosError("ERR_KRB_INTEGRITY", `the AP-REP does not prove the service (${e.message})`, {
+        krbCode: 46,
+        cause: e,
+      });
+    throw e;
   }
 }
 
