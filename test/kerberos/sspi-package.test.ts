@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setImmediate as setImmediatePromise, setTimeout } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import {
   ASC_RET_CONFIDENTIALITY,
   ASC_RET_MUTUAL_AUTH,
@@ -23,6 +24,7 @@ import {
   ISC_REQ_REPLAY_DETECT,
   ISC_REQ_SEQUENCE_DETECT,
   ISC_RET_MUTUAL_AUTH,
+  KERB_ATTR_AUTHORIZATION_DATA,
   KERB_WRAP_NO_ENCRYPT,
   QueryContextAttributes,
   QuerySecurityPackageInfo,
@@ -37,6 +39,7 @@ import {
   SEC_E_OK,
   SEC_E_OUT_OF_SEQUENCE,
   SEC_E_TARGET_UNKNOWN,
+  SEC_E_TIME_SKEW,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_LIFESPAN,
   SECPKG_ATTR_NAMES,
@@ -152,6 +155,10 @@ describe("Kerberos package against MIT krb5", () => {
       const life = box<{ tsStart: bigint; tsExpiry: bigint } | null>(null);
       assert.equal(QueryContextAttributes(s.context, SECPKG_ATTR_LIFESPAN, life), SEC_E_OK);
       assert.ok(life.value!.tsExpiry > life.value!.tsStart);
+      // MIT 1.20 puts a PAC (in AD-IF-RELEVANT, type 1) into every ticket: exposed, not validated.
+      const authz = box<{ AuthorizationData: { type: number; data: Uint8Array }[] } | null>(null);
+      assert.equal(QueryContextAttributes(s.context, KERB_ATTR_AUTHORIZATION_DATA, authz), SEC_E_OK);
+      assert.ok(authz.value!.AuthorizationData.some((a) => a.type === 1 && a.data.length > 0));
       const info = box<{ PackageInfo: SecPkgInfo } | null>(null);
       assert.equal(QueryContextAttributes(c.context, SECPKG_ATTR_PACKAGE_INFO, info), SEC_E_OK);
       assert.equal(info.value!.PackageInfo.Name, "Kerberos");
@@ -416,6 +423,34 @@ describe("Kerberos package against MIT krb5", () => {
     assert.equal((await first.step(null)).status, SEC_I_CONTINUE_NEEDED, first.reason);
     assert.equal((await first.step(other.tokens[1]!)).status, SEC_E_MUTUAL_AUTH_FAILED);
     assert.match(first.reason, /AP-REP does not prove the service/);
+  });
+
+  it("clock skew: our client 10 minutes ahead (faketime) gets SEC_E_TIME_SKEW naming KRB_AP_ERR_SKEW", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    if (spawnSync("sh", ["-c", "command -v faketime"]).status !== 0) {
+      const reason = "faketime is not installed (apt-get install faketime)";
+      if (process.env.CI === "true") assert.fail(`${reason}; required when CI=true`);
+      return t.skip(reason);
+    }
+    const child = spawnSync(
+      "faketime",
+      ["-f", "+10m", process.execPath, fileURLToPath(new URL("./skewed-client-child.js", import.meta.url))],
+      {
+        encoding: "utf8",
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          ASYNC_SSPI_TEST_CHILD: "1",
+          KRB5_CONFIG: realm.krb5Conf,
+          TEST_REALM: REALM,
+          TEST_PASSWORD: realm.alice.Password,
+        },
+      },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const result = JSON.parse(child.stdout) as { status: number; reason: string };
+    assert.equal(result.status, SEC_E_TIME_SKEW, result.reason);
+    assert.match(result.reason, /KRB_AP_ERR_SKEW/);
   });
 
   it("a replayed AP-REQ is refused by the credential's replay cache", async (t) => {
