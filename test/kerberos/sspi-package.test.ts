@@ -502,11 +502,19 @@ describe("Kerberos package against MIT krb5", () => {
     assert.match(s.reason, /ticket expired/);
   });
 
-  it("bad credentials: a user without a secret, a missing keytab", async (t) => {
+  it("bad credentials and configuration: no secret, missing keytab or krb5.conf, a realm without a KDC", async (t) => {
     if (!requireMitKrb5(t) || !realm) return;
-    const noSecret = await KerberosEnd.initiator({ User: "alice", Domain: REALM });
+    const noSecret = track(await KerberosEnd.initiator({ User: "alice", Domain: REALM }));
     assert.equal(noSecret.acquireStatus, SEC_E_INVALID_PARAMETER);
-    const noKeytab = await KerberosEnd.acceptor({ keytab: `${realm.kdc.dir}/missing.keytab` });
+    const noKeytab = track(await KerberosEnd.acceptor({ keytab: `${realm.kdc.dir}/missing.keytab` }));
     assert.equal(noKeytab.acquireStatus, SEC_E_NO_CREDENTIALS);
+    const noConf = track(
+      await KerberosEnd.initiator({ ...realm.alice, krb5Conf: `${realm.kdc.dir}/missing.conf` }),
+    );
+    assert.equal(noConf.acquireStatus, SEC_E_NO_CREDENTIALS);
+    assert.match(noConf.reason, /cannot read krb5\.conf/);
+    const otherRealm = await client({ ...realm.alice, Domain: "OTHER.TEST" });
+    assert.equal((await otherRealm.step(null)).status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+    assert.match(otherRealm.reason, /no KDC known for realm OTHER\.TEST/);
   });
 });
