@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
+  ASC_REQ_EXTENDED_ERROR,
+  ASC_RET_EXTENDED_ERROR,
   box,
   channelBindingsBuffer,
   ISC_REQ_CONFIDENTIALITY,
@@ -297,7 +299,7 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     assert.equal(client.verify(text("rc4 signed"), unb64(mic.token!)), SEC_E_OK, client.reason);
   });
 
-  it("an initiator 10 minutes ahead (faketime) → our server: SEC_E_TIME_SKEW naming the skew", async (t) => {
+  it("an initiator 10 minutes ahead (faketime) → our server: SEC_E_TIME_SKEW, and a KRB-ERROR MIT reads", async (t) => {
     if (
       !requireMitKrb5(t) ||
       !realm ||
@@ -308,10 +310,17 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     // The service ticket is fetched with the true clock (the KDC would refuse the skewed one).
     realm.kdc.run("kvno", ["host/localhost"]);
     const mit = peer("initiator", "host@localhost", env, undefined, ["faketime", "-f", "+10m"]);
-    const server = track(await KerberosEnd.acceptor({ keytab: realm.serviceKeytab }));
+    const server = track(
+      await KerberosEnd.acceptor({ keytab: realm.serviceKeytab }, { fContextReq: ASC_REQ_EXTENDED_ERROR }),
+    );
     const apReq = await mit.call({ op: "step", token: null });
     assert.equal(apReq.error, undefined, apReq.error);
-    assert.equal((await server.step(unb64(apReq.token!))).status, SEC_E_TIME_SKEW);
+    const refused = await server.step(unb64(apReq.token!));
+    assert.equal(refused.status, SEC_E_TIME_SKEW);
     assert.match(server.reason, /authenticator time is (5\d\d|6\d\d) s from ours \(clock skew\)/);
+    // ASC_REQ_EXTENDED_ERROR: a KRB-ERROR token goes back, and MIT names the error from it.
+    assert.ok(server.attr.value & ASC_RET_EXTENDED_ERROR);
+    const told = await mit.call({ op: "step", token: b64(refused.output) });
+    assert.match(told.error ?? "", /[Cc]lock skew too great/);
   });
 });
