@@ -27,6 +27,7 @@ import {
   KERB_ATTR_AUTHORIZATION_DATA,
   KERB_WRAP_NO_ENCRYPT,
   QueryContextAttributes,
+  QueryCredentialsAttributes,
   QuerySecurityPackageInfo,
   SEC_E_BAD_BINDINGS,
   SEC_E_CONTEXT_EXPIRED,
@@ -47,6 +48,7 @@ import {
   SECPKG_ATTR_PACKAGE_INFO,
   SECPKG_ATTR_SESSION_KEY,
   SECPKG_ATTR_SIZES,
+  SECPKG_CRED_ATTR_NAMES,
   type SecPkgInfo,
 } from "../../src/index.js";
 import { initiateApExchange } from "../../src/kerberos/ap/initiator.js";
@@ -233,6 +235,9 @@ describe("Kerberos package against MIT krb5", () => {
       const path = realm.kdc.env.KRB5CCNAME!.replace(/^FILE:/, "");
       const before = statSync(path).mtimeMs;
       const c = await client(null);
+      const who = box<{ sUserName: string } | null>(null);
+      assert.equal(QueryCredentialsAttributes(c.credential, SECPKG_CRED_ATTR_NAMES, who), SEC_E_OK);
+      assert.equal(who.value!.sUserName, `alice@${REALM}`, "the cache's default principal");
       const x = await kerberosExchange(c, await server());
       assert.deepEqual(x.statuses, [SEC_I_CONTINUE_NEEDED, SEC_E_OK, SEC_E_OK], c.reason || x.server.reason);
       assert.equal(statSync(path).mtimeMs, before, "the cache is not written");
