@@ -361,7 +361,8 @@ describe("Kerberos package against MIT krb5", () => {
     // Reads and never answers (reading lets it see the client's close).
     const { server: silent, port } = await rawServer((socket) => socket.resume());
     try {
-      for (const door of ["promise", "async"] as const) {
+      // Blocking too: the kernel accepts for the silent server while this thread waits on the worker.
+      for (const door of FRONT_DOORS) {
         const c = await client(
           { ...realm.alice, kdcs: { [REALM]: [`tcp/127.0.0.1:${port}`] }, kdcTimeoutMs: 300 },
           { door },
