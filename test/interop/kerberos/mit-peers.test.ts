@@ -24,6 +24,7 @@ import {
   SEC_E_TIME_SKEW,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_NAMES,
+  SECPKG_ATTR_SIZES,
 } from "../../../src/index.js";
 import {
   frame,
@@ -270,6 +271,35 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
       assert.equal(Buffer.from(unb64(u.data!)).toString(), "to MIT");
       assert.equal(u.conf, true);
     }
+  });
+
+  it("AES-SHA2: a service with only aes256-sha384 and aes128-sha256 keys, our client ↔ MIT acceptor, messages both ways", async (t) => {
+    if (!requireMitKrb5(t) || !realm || !requirePythonGssapi(t)) return;
+    const keytab = `${realm.kdc.dir}/sha2-interop.keytab`;
+    const enctypes = "aes256-cts-hmac-sha384-192:normal,aes128-cts-hmac-sha256-128:normal";
+    realm.kdc.kadmin(`addprinc -randkey -e ${enctypes} host/sha2.example.test`);
+    realm.kdc.kadmin(`ktadd -k ${keytab} -e ${enctypes} host/sha2.example.test`);
+    realm.kdc.kadmin("setstr host/sha2.example.test session_enctypes aes256-cts-hmac-sha384-192");
+    const mit = peer("acceptor", "host@sha2.example.test", { ...env, KRB5_KTNAME: `FILE:${keytab}` });
+    const client = track(
+      await KerberosEnd.initiator(realm.alice, { target: "host/sha2.example.test", fContextReq: FLAGS }),
+    );
+    const apReq = await client.step(null);
+    assert.equal(apReq.status, SEC_I_CONTINUE_NEEDED, client.reason);
+    const reply = await mit.call({ op: "step", token: b64(apReq.output) });
+    assert.equal(reply.error, undefined);
+    assert.equal((await client.step(unb64(reply.token!))).status, SEC_E_OK, client.reason);
+    const sizes = box<{ cbMaxSignature: number } | null>(null);
+    QueryContextAttributes(client.context, SECPKG_ATTR_SIZES, sizes);
+    assert.equal(sizes.value!.cbMaxSignature, 40, "an aes256-cts-hmac-sha384-192 context key");
+    const u = await mit.call({ op: "unwrap", token: b64(client.wrap(text("sha2 to MIT"))) });
+    assert.equal(Buffer.from(unb64(u.data!)).toString(), "sha2 to MIT");
+    const w = await mit.call({ op: "wrap", data: b64(text("sha2 from MIT")), conf: true });
+    const opened = client.unwrap(unb64(w.token!));
+    assert.equal(opened.status, SEC_E_OK, client.reason);
+    assert.equal(Buffer.from(opened.data).toString(), "sha2 from MIT");
+    const mic = await mit.call({ op: "mic", data: b64(text("sha2 signed")) });
+    assert.equal(client.verify(text("sha2 signed"), unb64(mic.token!)), SEC_E_OK, client.reason);
   });
 
   it("rc4-hmac session key: our EncryptMessage (token ‖ data ‖ padding) read by MIT, MIT's Wrap and MIC read by us", async (t) => {
