@@ -6,12 +6,30 @@
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
  * - {@link createTlsServer}: a server shaped like `tls.Server`; {@link createTlsConnection}: `tls.connect`'s shape
  * - Node's option names ({@link NodeTlsOptions}) and error codes (`TlsError.code`)
+ * - {@link acquireAuthCredentials} → {@link AuthCredentials}, {@link AuthContext}: Negotiate,
+ *   Kerberos and NTLM as promises (step, signature, wrap, names, session key), bound to a TLS
+ *   connection by {@link channelBindingsOf}; failures throw {@link AuthError}
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
  * @module
  */
 export { AbortError } from "./abort.js";
+export {
+  AuthContext,
+  type AuthContextOptions,
+  type AuthNames,
+  type AuthStepResult,
+} from "./auth-context.js";
+export {
+  AuthCredentials,
+  type AuthCredentialsOptions,
+  type AuthIdentity,
+  type AuthPackageName,
+  acquireAuthCredentials,
+} from "./auth-credentials.js";
+export { AuthError } from "./auth-error.js";
+export { type ChannelBindingKind, type ChannelBindingSource, channelBindingsOf } from "./channel-bindings.js";
 export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
 export { createTlsConnection, type TlsConnectionOptions } from "./create-connection.js";
 export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
