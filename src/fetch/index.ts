@@ -11,6 +11,8 @@
  *
  * @module
  */
+import "../index.js"; // registers every security package (Negotiate, Kerberos, NTLM)
+
 export type { HttpClientAuthOptions } from "../api/http-client-auth.js";
 export {
   type AuthOutcome,
