@@ -35,6 +35,29 @@ export { createTlsConnection, type TlsConnectionOptions } from "./create-connect
 export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
+export {
+  type AuthHeaders,
+  formatCredentials,
+  type HttpAuthScheme,
+  type HttpChallenge,
+  parseChallenges,
+  parseCredentials,
+} from "./http-auth-scheme.js";
+export {
+  HttpAuthExchange,
+  HttpClientAuth,
+  type HttpClientAuthOptions,
+} from "./http-client-auth.js";
+export {
+  type AuthenticatedRequest,
+  HttpAuthAcceptor,
+  type HttpAuthenticatedUser,
+  type HttpAuthenticationOptions,
+  type HttpAuthVerdict,
+  HttpConnectionAuth,
+  httpAuthentication,
+  withHttpAuthentication,
+} from "./http-server-auth.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";

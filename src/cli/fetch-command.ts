@@ -88,7 +88,8 @@ function parse(args: string[]): Parsed {
   } catch {
     throw new UsageError(`not a URL: ${positionals[0]}`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new UsageError("the URL must be http(s)://");
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new UsageError("the URL must be http(s)://");
   const auth = (values.auth ?? "any").toLowerCase();
   if (auth !== "negotiate" && auth !== "ntlm" && auth !== "any")
     throw new UsageError(`--auth: "${values.auth}" is not negotiate, ntlm or any`);
@@ -133,7 +134,8 @@ function parse(args: string[]): Parsed {
 function describeOutcome(o: AuthOutcome): string {
   const chosen = o.scheme === "Negotiate" ? `Negotiate (${o.package})` : o.package;
   const by = o.by === "proxy" ? "proxy" : "server";
-  if (o.status === 401 || o.status === 407) return `* ${chosen}: the ${by} refused the authentication (${o.status})`;
+  if (o.status === 401 || o.status === 407)
+    return `* ${chosen}: the ${by} refused the authentication (${o.status})`;
   return `* ${chosen}: authenticated to the ${by}${o.mutual ? "; the server proved its identity (mutual authentication)" : ""}`;
 }
 
@@ -158,7 +160,9 @@ export const fetchCommand: Command = {
       undici = await import("undici");
       dispatcherModule = await import("../fetch/index.js");
     } catch (e) {
-      console.error(`async-sspi fetch needs the undici package (npm install undici): ${(e as Error).message}`);
+      console.error(
+        `async-sspi fetch needs the undici package (npm install undici): ${(e as Error).message}`,
+      );
       return FETCH_EXIT.failed;
     }
     const outcomes: AuthOutcome[] = [];
@@ -175,7 +179,8 @@ export const fetchCommand: Command = {
       const body = Buffer.from(await response.arrayBuffer());
       await new Promise<void>((resolve) => process.stdout.write(body, () => resolve()));
       if (response.status === 401 || response.status === 407) {
-        if (!parsed.verbose) console.error(`async-sspi fetch: authentication failed (HTTP ${response.status})`);
+        if (!parsed.verbose)
+          console.error(`async-sspi fetch: authentication failed (HTTP ${response.status})`);
         return FETCH_EXIT.authentication;
       }
       return response.status >= 400 ? FETCH_EXIT.httpError : FETCH_EXIT.ok;
