@@ -44,7 +44,9 @@ function fromNodeSocket(socket: TLSSocket, kind: ChannelBindingKind): SEC_CHANNE
 
 /**
  * The channel bindings of a TLS connection, or null when it has none of that kind (no server
- * certificate, tls-unique on TLS 1.3, a handshake not complete).
+ * certificate, tls-unique on TLS 1.3, a handshake not complete). A Node `TLSSocket` whose
+ * session was resumed shows no peer certificate, so its tls-server-end-point is null: clients
+ * that send bindings turn session resumption off (`maxCachedSessions: 0`).
  */
 export function channelBindingsOf(
   source: ChannelBindingSource,

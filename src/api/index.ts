@@ -59,6 +59,7 @@ export {
   withHttpAuthentication,
 } from "./http-server-auth.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
+export { NegotiateAgent, type NegotiateAgentOptions } from "./negotiate-agent.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
 export type { CertificateCheck } from "./tls-attributes.js";

@@ -132,7 +132,12 @@ export class NegotiateDispatcher extends Dispatcher {
     this.#auth = new HttpClientAuth(options);
     this.#proxy = options.proxy ? new URL(options.proxy) : null;
     this.#onAuthenticated = options.onAuthenticated;
-    const connector = buildConnector({ ...options.connect });
+    // No TLS session resumption by default: Node exposes no peer certificate on a resumed
+    // session, so its tls-server-end-point channel bindings could not be computed.
+    const connector = buildConnector({
+      ...(options.channelBindings !== false ? { maxCachedSessions: 0 } : {}),
+      ...options.connect,
+    });
     this.#agent = new Agent({
       connections: 1,
       connect: (opts, callback) =>
