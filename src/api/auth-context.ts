@@ -160,6 +160,11 @@ export class AuthContext {
     return this.#phase.kind === "established";
   }
 
+  /** Client: true once the server proved its identity (`ISC_RET_MUTUAL_AUTH`: Kerberos' AP-REP). */
+  get mutuallyAuthenticated(): boolean {
+    return this.#phase.kind === "established" && (this.#phase.flags & ISC_RET_MUTUAL_AUTH) !== 0;
+  }
+
   /**
    * One step: the client's first call takes no token; every other call takes the peer's.
    *

@@ -6,8 +6,8 @@
  * page, which shows the authenticated principal and the package. A failure answers the bare
  * challenge again (the status and reason only in the log).
  *
- * `--auth negotiate`: `--keytab FILE` enables Kerberos (`KRB5_KTNAME`), `--ntlm-users FILE` the
- * NTLM fallback (`NTLM_USER_FILE`). `--auth ntlm`: `--ntlm-users FILE`. Each connection's
+ * `--auth negotiate`: `--keytab FILE` enables Kerberos, `--ntlm-users FILE` the NTLM fallback
+ * (the Negotiate package's `{ packages: { Kerberos, NTLM } }` credentials). `--auth ntlm`: `--ntlm-users FILE`. Each connection's
  * `SECPKG_ATTR_ENDPOINT_BINDINGS` go to the package, checked by the `--channel-binding` policy.
  *
  * @module
@@ -39,7 +39,7 @@ export const httpAuthUsage = [
   "  --auth negotiate|ntlm    ask every HTTP client to authenticate (WWW-Authenticate: Negotiate",
   "                           or NTLM) through the SSPI package; the page shows the principal",
   "                           and the package (Negotiate: Kerberos or NTLM)",
-  "  --keytab FILE            negotiate: the service keytab (Kerberos; default KRB5_KTNAME)",
+  "  --keytab FILE            negotiate: the service keytab (Kerberos: HTTP/host keys)",
   "  --ntlm-users FILE        the NTLM users: DOMAIN:user:password lines (gss-ntlmssp's",
   "                           NTLM_USER_FILE); with negotiate, the NTLM fallback",
   "  --channel-binding P      never | allow (default) | require: this TLS connection's",
@@ -118,18 +118,16 @@ export class HttpAuth {
         `--ntlm-users ${users}`,
       );
     } else {
-      if (values.keytab === undefined && users === undefined && process.env.KRB5_KTNAME === undefined)
+      if (values.keytab === undefined && users === undefined)
         throw new UsageError(
           "--auth negotiate needs --keytab FILE (Kerberos) and/or --ntlm-users FILE (NTLM)",
         );
-      // The Negotiate package's default credentials: the keytab of KRB5_KTNAME, the users of NTLM_USER_FILE.
-      if (values.keytab !== undefined) process.env.KRB5_KTNAME = `FILE:${values.keytab}`;
-      if (users !== undefined) process.env.NTLM_USER_FILE = users;
-      credentials = acquire(
-        "Negotiate",
-        null,
-        values.keytab !== undefined ? `--keytab ${values.keytab}` : "--auth negotiate",
-      );
+      // The Negotiate package's sub-packages: only those given serve.
+      const packages: Record<string, unknown> = {};
+      if (values.keytab !== undefined)
+        packages.Kerberos = { keytab: values.keytab, channelBindingPolicy: POLICY[policy] };
+      if (users !== undefined) packages.NTLM = { userFile: users, channelBindingPolicy: POLICY[policy] };
+      credentials = acquire("Negotiate", { packages }, "--auth negotiate");
     }
     const acceptor = await HttpAuthAcceptor.create({
       package: auth === "ntlm" ? "NTLM" : "Negotiate",

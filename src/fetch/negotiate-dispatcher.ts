@@ -294,7 +294,6 @@ class AuthHandler implements ControllerHandler {
       }
     }
     if (current !== null) {
-      this.#report(statusCode);
       const finalValues = headerValues(headers, current.headers.challenge);
       const needsStep =
         !current.exchange.context.done ||
@@ -307,6 +306,7 @@ class AuthHandler implements ControllerHandler {
           () => {
             if (this.#phase !== phase) return;
             this.#phase = { kind: "forwarding" };
+            this.#report(statusCode);
             this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
             for (const event of phase.queued) event();
             if (!phase.ended) controller.resume();
@@ -320,6 +320,7 @@ class AuthHandler implements ControllerHandler {
         );
         return;
       }
+      this.#report(statusCode);
     }
     this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
@@ -333,7 +334,7 @@ class AuthHandler implements ControllerHandler {
       scheme: current.exchange.scheme,
       package: current.exchange.package,
       status,
-      mutual: current.exchange.context.done && current.exchange.package.toLowerCase() === "kerberos",
+      mutual: current.exchange.context.mutuallyAuthenticated,
     });
   }
 
