@@ -34,7 +34,12 @@ import {
   SECPKG_ATTR_SESSION_KEY,
   SECPKG_ATTR_SIZES,
 } from "../sspi/attributes.js";
-import { SECBUFFER_DATA, SECBUFFER_PADDING, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import {
+  SECBUFFER_DATA,
+  SECBUFFER_PADDING,
+  SECBUFFER_STREAM,
+  SECBUFFER_TOKEN,
+} from "../sspi/buffer-types.js";
 import { channelBindingsBuffer, type SEC_CHANNEL_BINDINGS } from "../sspi/channel-bindings.js";
 import {
   ASC_REQ_CONFIDENTIALITY,
@@ -375,9 +380,10 @@ export class AuthContext {
   }
 
   /**
-   * Seals `data` (`EncryptMessage`): one message, the security trailer
-   * (`cbSecurityTrailer` bytes) followed by the ciphertext (and any padding) — Windows' `TOKEN`,
-   * `DATA`, `PADDING` buffers back to back, what {@link unwrap} takes.
+   * Seals `data` (`EncryptMessage`): one message, Windows' `TOKEN`, `DATA` and `PADDING` buffers
+   * back to back — for Kerberos a whole RFC 4121 Wrap token (RFC 4757 for rc4-hmac) that any GSS
+   * peer unwraps; for NTLM the 16-byte signature followed by the sealed data. What
+   * {@link unwrap} takes.
    *
    * @throws {AuthError} `SEC_E_INVALID_HANDLE` before the context is established, and the
    *   package's statuses (e.g. `SEC_E_UNSUPPORTED_FUNCTION` without confidentiality).
@@ -398,7 +404,8 @@ export class AuthContext {
   }
 
   /**
-   * Unseals a message {@link wrap} (or the peer's `EncryptMessage`) produced.
+   * Unseals a message {@link wrap} produced (or a peer's: for Kerberos any GSS Wrap token, passed
+   * as `SECBUFFER_STREAM`; for NTLM the signature followed by the sealed data).
    *
    * @returns the plaintext.
    * @throws {AuthError} `SEC_E_MESSAGE_ALTERED` (tampered), `SEC_E_OUT_OF_SEQUENCE`,
@@ -407,6 +414,17 @@ export class AuthContext {
    */
   unwrap(message: Uint8Array): Uint8Array {
     const sizes = this.#messageSizes("DecryptMessage");
+    if (this.package.toLowerCase() === "kerberos") {
+      // A whole Wrap token (any RRC/EC the sender chose): SECBUFFER_STREAM in, plaintext in DATA.
+      const stream = secBufferDesc(
+        secBuffer(SECBUFFER_STREAM, copyBytes(message)),
+        secBuffer(SECBUFFER_DATA),
+      );
+      const status = DecryptMessage(this.handle, stream, 0, box(0));
+      if (status !== SEC_E_OK) throw AuthError.of("DecryptMessage", status, this.handle);
+      const plain = stream.pBuffers[1]!;
+      return copyBytes(plain.pvBuffer!.subarray(0, plain.cbBuffer));
+    }
     if (message.byteLength < sizes.cbSecurityTrailer)
       throw AuthError.refused(
         "DecryptMessage",

@@ -55,6 +55,7 @@ export class HttpAuthExchange {
     readonly context: AuthContext,
     /** The `Authorization` value to send now. */
     public header: string,
+    private readonly mutualAuth: boolean = true,
   ) {}
 
   /**
@@ -81,13 +82,13 @@ export class HttpAuthExchange {
    * Checks the final (non-401) response: the server's last token, if any, completes the
    * context (Kerberos: the AP-REP proving the server's identity).
    *
-   * @throws {AuthError} `SEC_E_MUTUAL_AUTH_FAILED` when mutual authentication was required and
-   *   the server sent no proof; the step's status when its token is wrong.
+   * @throws {AuthError} `SEC_E_MUTUAL_AUTH_FAILED` when mutual authentication is required (the
+   *   default) and the server sent no proof; the step's status when its token is wrong.
    */
   async verify(challengeValues: readonly string[]): Promise<void> {
     const final = parseChallenges(challengeValues).find((c) => c.scheme === this.scheme);
     if (final?.token) await this.context.step(final.token);
-    if (!this.context.done)
+    if (!this.context.done && this.mutualAuth)
       throw AuthError.refused(
         "InitializeSecurityContext",
         SEC_E_MUTUAL_AUTH_FAILED,
@@ -145,7 +146,12 @@ export class HttpClientAuth {
     });
     try {
       const { token } = await context.step();
-      return new HttpAuthExchange(challenge.scheme, context, formatCredentials(challenge.scheme, token));
+      return new HttpAuthExchange(
+        challenge.scheme,
+        context,
+        formatCredentials(challenge.scheme, token),
+        this.#options.mutualAuth ?? true,
+      );
     } catch (e) {
       await context.close();
       throw e;
