@@ -336,6 +336,7 @@ class AuthHandler implements ControllerHandler {
       status,
       mutual: current.exchange.context.mutuallyAuthenticated,
     });
+    void current.exchange.context.close(); // the exchange is over: delete its context
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
