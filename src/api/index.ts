@@ -32,7 +32,12 @@ export { AuthError } from "./auth-error.js";
 export { type ChannelBindingKind, type ChannelBindingSource, channelBindingsOf } from "./channel-bindings.js";
 export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
 export { createTlsConnection, type TlsConnectionOptions } from "./create-connection.js";
-export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
+export type {
+  RevocationCheck,
+  TlsCertificate,
+  TlsCredentialsOptions,
+  TlsVersion,
+} from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
 export {

@@ -2,7 +2,7 @@
  * The mechListMIC (RFC 4178 §5): the chosen mechanism's MIC (its MakeSignature) over the DER
  * MechTypeList exactly as the initiator sent it, which protects the negotiation from a
  * downgrade. After making or verifying it the package is told (`afterMechListMic`): NTLM
- * re-keys that direction's RC4 handle (MS-SPNG §3.3.5.1).
+ * re-keys that direction's RC4 handle (MS-SPNG §3.2.5.1).
  *
  * @module
  */

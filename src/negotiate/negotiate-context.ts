@@ -161,7 +161,10 @@ export class NegotiateContext {
       const chosen = chosenPackage(resp, negotiation);
       if (chosen !== packageOf(negotiation.mechTypes[0]!)) negotiation.micRequired = true;
       // the server took a later mechanism, or dropped the optimistic token: (re)start the chosen one
-      const dropped = chosen === mech.name && resp.responseToken === undefined && !mech.complete;
+      const dropped =
+        chosen === mech.name &&
+        resp.responseToken === undefined &&
+        resp.negState !== NEG_STATE.ACCEPT_COMPLETED;
       if (chosen !== mech.name || dropped) {
         if (resp.responseToken) throw invalid(`a ${chosen} token before ${chosen} was started`);
         this.abandon(mech);
@@ -246,7 +249,8 @@ export class NegotiateContext {
         encodeNegTokenInit({ mechTypes, ...(first.token && { mechToken: first.token }) }),
       );
     }
-    throw new NegotiateError(status, `no package could start: ${failures.join("; ")}`);
+    const all = [...failures, ...this.credential.leftOut.map((r) => `${r} (credential)`)];
+    throw new NegotiateError(status, `no package could start: ${all.join("; ")}`);
   }
 
   /** negState reject: the mechanism's own error when its token says more, else logon denied. */

@@ -117,7 +117,7 @@ export function* acquireNegotiateCredentials(
   const prepared = request.authData as PreparedNegotiateCredentials;
   const subs: SubCredential[] = [];
   const leftOut = [...prepared.leftOut];
-  let status: SECURITY_STATUS = SEC_E_NO_CREDENTIALS;
+  let firstFailure: SECURITY_STATUS | undefined;
   let expiry: TimeStamp | undefined;
   for (const sub of prepared.subs) {
     const result = yield* reply(acquire(sub.pkg, { ...request, authData: sub.authData }));
@@ -125,11 +125,12 @@ export function* acquireNegotiateCredentials(
       subs.push({ name: sub.name, pkg: sub.pkg, credential: result.credential });
       expiry ??= result.expiry;
     } else {
-      if (subs.length === 0 && status === SEC_E_NO_CREDENTIALS) status = result.status;
+      firstFailure ??= result.status;
       leftOut.push(`${sub.name}: ${result.reason ?? "no credentials"}`);
     }
   }
-  if (subs.length === 0) return { status, reason: noneLeft(leftOut), expiry: 0n };
+  if (subs.length === 0)
+    return { status: firstFailure ?? SEC_E_NO_CREDENTIALS, reason: noneLeft(leftOut), expiry: 0n };
   const role = (request.credentialUse & SECPKG_CRED_BOTH) === SECPKG_CRED_OUTBOUND ? "initiator" : "acceptor";
   const credential: NegotiateCredential = { role, subs, leftOut };
   return { status: SEC_E_OK, credential, expiry: expiry ?? 0n };

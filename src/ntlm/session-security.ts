@@ -115,7 +115,7 @@ export class NtlmSessionSecurity {
    * Re-keys one direction's RC4 handle with its SealKey, as if no message had been sealed or
    * signed in that direction; the sequence number is kept. SPNEGO needs this after the
    * mechListMIC ("NTLM RC4 Key State for MechListMIC and First Signed Message", MS-SPNG
-   * §3.3.5.1): `"outgoing"` after making it, `"incoming"` after verifying the peer's.
+   * §3.2.5.1): `"outgoing"` after making it, `"incoming"` after verifying the peer's.
    */
   resetRc4(direction: "outgoing" | "incoming"): void {
     (direction === "outgoing" ? this.outgoing : this.incoming).rekey();

@@ -7,6 +7,9 @@
  * credential forms.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   AcquireCredentialsHandle,
@@ -71,7 +74,7 @@ async function ends(
 ): Promise<Ends> {
   const door = o.door ?? "promise";
   const [clientCb, serverCb] = o.cb ?? [];
-  const client = await SspiNtlmEnd.initiator(o.identity ?? ALICE, {
+  const client = await SspiNtlmEnd.initiator(o.identity === undefined ? ALICE : o.identity, {
     door,
     package: o.clientPackage ?? NEGOSSP_NAME,
     cbMaxToken: 48256,
@@ -320,6 +323,30 @@ describe("Negotiate through the SSPI surface", () => {
       assert.match(e.client.reason, /not offered/);
     } finally {
       dispose(e);
+    }
+  });
+
+  it("null pAuthData: each package's defaults (no credential cache: Kerberos left out; NTLM_USER_FILE)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "negotiate-defaults-"));
+    const saved = { NTLM_USER_FILE: process.env.NTLM_USER_FILE, KRB5CCNAME: process.env.KRB5CCNAME };
+    process.env.NTLM_USER_FILE = join(dir, "users");
+    process.env.KRB5CCNAME = `FILE:${join(dir, "no-such-ccache")}`;
+    writeFileSync(process.env.NTLM_USER_FILE, "TESTDOM:alice:alicepw\n");
+    let e: Ends | undefined;
+    try {
+      e = await ends({ identity: null });
+      const legs = await tokenLoop(e.client, e.server);
+      assert.equal(legs.at(-1)!.status, SEC_E_OK, e.client.reason || e.server.reason);
+      const init = decodeNegotiationToken(legs[0]!.output);
+      assert.ok(init.kind === "init");
+      assert.deepEqual(init.mechTypes, [NTLMSSP_OID], "no ticket: only NTLM is offered");
+      assert.equal(e.server.query<{ sUserName: string }>(SECPKG_ATTR_NAMES).sUserName, "TESTDOM\\alice");
+    } finally {
+      if (e) dispose(e);
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -85,6 +85,8 @@ export interface KerberosEndOptions {
   target?: string;
   bindings?: SecBuffer;
   principal?: string | null;
+  /** The package to acquire (default "Kerberos"; "Negotiate" drives Kerberos through SPNEGO). */
+  package?: string;
 }
 
 /** Output buffers are as large as Kerberos' cbMaxToken. */
@@ -136,7 +138,7 @@ export class KerberosEnd {
       this.credential,
       this.options.principal ?? null,
       null,
-      "Kerberos",
+      this.options.package ?? "Kerberos",
     );
   }
 

@@ -131,7 +131,7 @@ export class NtlmPackage implements SecurityPackage {
     return protectMessage(context as NtlmContext, "unseal", message, 0, pfQOP);
   }
 
-  /** MS-SPNG §3.3.5.1: the direction that made or checked the mechListMIC starts its RC4 over. */
+  /** MS-SPNG §3.2.5.1: the direction that made or checked the mechListMIC starts its RC4 over. */
   afterMechListMic(context: PackageObject, direction: "sent" | "verified"): void {
     (context as NtlmContext).established?.session?.resetRc4(direction === "sent" ? "outgoing" : "incoming");
   }
