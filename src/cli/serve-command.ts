@@ -74,6 +74,8 @@ const usage = [
   "  SSLKEYLOGFILE=keys.log: async-sspi serve --keylog keys.log (then open keys.log in Wireshark)",
   "  async-sspi serve --save-ca ca.pem --auth ntlm --ntlm-users users.txt --channel-binding allow &",
   "  curl --ntlm -u 'TESTDOM\\alice:alicepw' --cacert ca.pem https://localhost:8443/",
+  "  async-sspi serve --save-ca ca.pem --auth negotiate --keytab http.keytab --channel-binding require &",
+  "  kinit alice && async-sspi fetch https://localhost:8443/ --ca ca.pem --auth negotiate -v",
 ].join("\n");
 
 /** One connection while it lives. */
