@@ -3,15 +3,18 @@
  * temporary credential cache): our fetch dispatcher (the cache as default credentials) →
  * `async-sspi serve --http --auth negotiate --keytab FILE --channel-binding require` over HTTPS,
  * mutual authentication verified; `curl --negotiate -u : --cacert CA` → the same server;
- * `async-sspi fetch --auth negotiate` → Apache with mod_auth_gssapi; and Negotiate falling
+ * `NegotiateAgent` (https.get) → the same server; `async-sspi fetch --auth negotiate` → Apache
+ * with mod_auth_gssapi; and Negotiate falling
  * back to NTLM when the server has only an NTLM user file.
  */
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import https from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetch } from "undici";
 import { type AuthOutcome, NegotiateDispatcher } from "../../../src/fetch/index.js";
+import { NegotiateAgent } from "../../../src/index.js";
 import {
   cli,
   kill,
@@ -94,6 +97,28 @@ describe("HTTP Negotiate (Kerberos) → async-sspi serve --auth negotiate --keyt
       );
     } finally {
       await dispatcher.close();
+    }
+  });
+
+  it("https.get with NegotiateAgent: the connection authenticated with Kerberos, mutual authentication verified", async (t) => {
+    if (!requireMitKrb5(t) || !serve) return;
+    const agent = new NegotiateAgent({ auth: "negotiate", ca: readFileSync(serve.caFile) });
+    try {
+      const page = await new Promise<string>((resolve, reject) => {
+        https
+          .get(`https://localhost:${serve!.port}/agent`, { agent }, (response) => {
+            let text = "";
+            response.setEncoding("utf8").on("data", (d: string) => {
+              text += d;
+            });
+            response.on("end", () => resolve(text));
+          })
+          .on("error", reject);
+      });
+      assert.equal(userOnPage(page), `alice@${REALM}`);
+      assert.equal(packageOnPage(page), "Kerberos");
+    } finally {
+      agent.destroy();
     }
   });
 
