@@ -17,6 +17,7 @@
 import { once } from "node:events";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
+import { sessionBlobError } from "../schannel/native/session-blob.js";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import {
@@ -83,6 +84,7 @@ async function open(
     serverName: _serverName,
     checkServerIdentity: _check,
     requestClientCertificate,
+    session,
     ...rest
   } = options;
   // Listen at once: a socket that fails while the credentials are acquired must not emit an
@@ -102,6 +104,7 @@ async function open(
       ...(identity !== null && { serverName: identity.serverName }),
       ...(rest.alpn !== undefined && { alpn: typeof rest.alpn === "string" ? [rest.alpn] : rest.alpn }),
       ...(requestClientCertificate !== undefined && { requestClientCertificate }),
+      ...(session !== undefined && { session }),
     });
   } catch (error) {
     if (!given) await credentials.close();
@@ -143,7 +146,8 @@ async function open(
  * @returns the stream, once the handshake completed (and `checkServerIdentity` accepted).
  * @throws {TypeError} synchronously, before any byte is sent: a transport with neither
  *   `serverName` nor `checkServerIdentity`; a `serverName` that is not a non-empty string; a
- *   `checkServerIdentity` that is not a function; a missing or invalid `port`.
+ *   `checkServerIdentity` that is not a function; a missing or invalid `port`; a `session`
+ *   that is not one from `getSession()` (garbage, truncated, another format).
  * @throws {SspiError} from `acquireTlsCredentials` (bad options) or from the handshake
  *   (`TlsError`: `SEC_E_UNTRUSTED_ROOT`, `SEC_E_WRONG_PRINCIPAL`, `SEC_E_CERT_EXPIRED`,
  *   `SEC_E_ILLEGAL_MESSAGE`, `SEC_E_ALGORITHM_MISMATCH`, …; the alert was sent), or
@@ -162,6 +166,7 @@ export function connectTls(
 ): Promise<SspiTlsStream> {
   if (isDuplex(first) || second !== undefined || isMessageTransport(first)) {
     const options = fromNodeOptions(second ?? {}, STREAM_OPTION_NAMES, "connectTls", "client");
+    assertSession(options.session);
     const identity = serverIdentityOf(options, undefined);
     return open("client", first as MessageTransport | Duplex, options, identity);
   }
@@ -172,11 +177,19 @@ export function connectTls(
     "client",
   );
   const { host = "localhost", port, ...options } = normalized;
+  assertSession(options.session);
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
   const identity = serverIdentityOf(options, host);
   // allowHalfOpen: the stream, not the socket, decides when our side ends (after close_notify).
   return open("client", netConnect({ host, port, allowHalfOpen: true, noDelay: true }), options, identity);
+}
+
+/** Throws the `TypeError` of a `session` that is not one from `getSession()`. */
+function assertSession(session: unknown): void {
+  if (session === undefined) return;
+  const problem = sessionBlobError(session);
+  if (problem !== null) throw new TypeError(`connectTls: options.session: ${problem}`);
 }
 
 function isMessageTransport(value: unknown): value is MessageTransport {

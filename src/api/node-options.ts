@@ -16,7 +16,7 @@
  * | `ecdhCurve` (`"X25519:P-256"`) | `groups` |
  * | `ticketKeys` | `sessionTicketKeys` |
  *
- * `checkServerIdentity`, `host`, `port` have the same names. Our own names also accept a single
+ * `checkServerIdentity`, `host`, `port`, `session` have the same names. Our own names also accept a single
  * value where a list is expected (`alpn: "http/1.1"`, `trustedRoots: caPem`).
  *
  * @module
@@ -92,7 +92,7 @@ export const CREDENTIAL_NAMES = [
 ] as const;
 
 /** Our per-connection option names (`TlsContext`). */
-export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate"] as const;
+export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate", "session"] as const;
 
 /** Our stream option names (`connectTls`, `acceptTls`). */
 export const STREAM_NAMES = [
@@ -105,8 +105,6 @@ export const STREAM_NAMES = [
 
 /** Node options that are known but not supported, with why. */
 const UNSUPPORTED: Record<string, string> = {
-  session:
-    "resuming a session saved from another connection is not supported yet: a TlsCredentials resumes its own sessions (share the credentials between connections)",
   secureContext: "pass `credentials` (acquireTlsCredentials) instead of a SecureContext",
   socket: "pass the socket as connectTls(socket, options)",
 };
