@@ -57,7 +57,7 @@ import type {
 } from "./addon-types.js";
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
-import { decodeSessionBlob, encodeSessionBlob } from "./session-blob.js";
+import { decodeSessionBlob, encodeSessionBlob, openSession } from "./session-blob.js";
 import { failureOfStep } from "./step-failure.js";
 import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 
@@ -462,7 +462,8 @@ function importSession(
   if (credential.config.disableResumption) return undefined;
   if (blob.mode !== mode || blob.target !== target) return undefined;
   if (!Buffer.from(blob.trustId).equals(credential.trustId)) return undefined;
-  const session = addon.Session.fromDER(blob.der);
+  const session = openSession(addon, blob.der);
+  if ("error" in session) throw new TypeError(`session: ${session.error}`);
   if (session.isResumable()) return session;
   session.free();
   return undefined;

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { X509Certificate } from "node:crypto";
+import type { NativeAddon, NativeSession } from "./addon-types.js";
 import { loadNativeEngine } from "./load-native-engine.js";
 import type { ValidationMode } from "./native-credential.js";
 
@@ -99,20 +101,42 @@ export function decodeSessionBlob(bytes: Uint8Array): SessionBlob | { error: str
 }
 
 /**
+ * The OpenSSL session inside an envelope, checked: `d2i_SSL_SESSION` reads it and it carries a
+ * server certificate that parses (every exported session has one; the name check on resumption
+ * and `peerCertificate` need it).
+ *
+ * @returns the session (the caller frees it), or `{ error }`.
+ */
+export function openSession(addon: NativeAddon, der: Uint8Array): NativeSession | { error: string } {
+  let session: NativeSession;
+  try {
+    session = addon.Session.fromDER(der);
+  } catch {
+    return { error: "the session inside is not an OpenSSL session" };
+  }
+  const leaf = session.peerCertificate();
+  try {
+    if (leaf === null) throw new Error("none");
+    void new X509Certificate(leaf).publicKey; // the key too: the attributes read it
+  } catch {
+    session.free();
+    return { error: "the session carries no readable server certificate" };
+  }
+  return session;
+}
+
+/**
  * Why `bytes` cannot be given as a session, or null when it can: the envelope is checked here
- * and the session inside by OpenSSL (`d2i_SSL_SESSION`), when the native engine is loaded.
+ * and the session inside by {@link openSession}, when the native engine is loaded.
  */
 export function sessionBlobError(bytes: unknown): string | null {
   if (!(bytes instanceof Uint8Array)) return "a session is a Buffer (from getSession())";
   const blob = decodeSessionBlob(bytes);
   if ("error" in blob) return blob.error;
   const engine = loadNativeEngine();
-  if (engine.ok) {
-    try {
-      engine.addon.Session.fromDER(blob.der).free();
-    } catch {
-      return "the session inside is not an OpenSSL session";
-    }
-  }
+  if (!engine.ok) return null;
+  const session = openSession(engine.addon, blob.der);
+  if ("error" in session) return session.error;
+  session.free();
   return null;
 }
