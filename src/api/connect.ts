@@ -18,6 +18,7 @@ import { once } from "node:events";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { sessionBlobError } from "../schannel/native/session-blob.js";
+import { raceAbort } from "./abort.js";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import {
@@ -33,6 +34,7 @@ import {
   type ServerIdentity,
   serverIdentityOf,
 } from "./server-identity.js";
+import { credentialsForName, peekClientHello, refuseName, type SniCallback } from "./sni-callback.js";
 import { TlsContext, type TlsContextOptions } from "./tls-context.js";
 import { SspiTlsStream } from "./tls-stream.js";
 import { isDuplex, type MessageTransport } from "./transport.js";
@@ -60,6 +62,12 @@ export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
      * when there is no `serverName` (`() => undefined` opts out of the name check explicitly).
      */
     checkServerIdentity?: CheckServerIdentity;
+    /**
+     * Server: Node's `SNICallback(servername, cb)`, called with the name the client sent (SNI)
+     * before the handshake starts; `cb(null, credentials)` serves the connection with other
+     * credentials. See `sni-callback.ts` for what `credentials` may be and how errors end.
+     */
+    SNICallback?: SniCallback;
   };
 
 /** Options of the form of {@link connectTls} that opens the TCP connection itself. */
@@ -85,18 +93,54 @@ async function open(
     checkServerIdentity: _check,
     requestClientCertificate,
     session,
+    SNICallback,
     ...rest
   } = options;
   // Listen at once: a socket that fails while the credentials are acquired must not emit an
   // 'error' nobody listens to (the stream reports it, with the socket's own code).
   const ignore = () => {};
   if (isDuplex(transport)) transport.on("error", ignore);
-  let credentials: TlsCredentials;
-  try {
-    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
-  } catch (error) {
+  const owned: TlsCredentials[] = [];
+  const release = () => Promise.all(owned.map((c) => c.close())).then(() => undefined);
+  const fail = async (error: unknown): Promise<never> => {
+    await release();
     if (isDuplex(transport)) transport.destroy();
     throw error;
+  };
+  let credentials: TlsCredentials;
+  let received: Uint8Array | undefined;
+  try {
+    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+    if (!given) owned.push(credentials);
+  } catch (error) {
+    return fail(error);
+  }
+  if (role === "server" && SNICallback !== undefined) {
+    const peeked = await raceAbort(peekClientHello(transport), signal, () => {
+      if (isDuplex(transport)) transport.destroy();
+      else transport.close?.();
+    }).catch(fail);
+    transport = peeked.transport;
+    received = peeked.received;
+    const name = peeked.hello?.serverName;
+    if (name !== undefined) {
+      try {
+        const chosen = await raceAbort(
+          credentialsForName(SNICallback, name),
+          signal,
+          () => {},
+          "SNICallback",
+        );
+        if (chosen !== null) {
+          credentials = chosen.credentials;
+          if (chosen.owned) owned.push(chosen.credentials);
+        }
+      } catch (error) {
+        await refuseName(transport);
+        await release();
+        throw error;
+      }
+    }
   }
   let context: TlsContext;
   try {
@@ -107,9 +151,7 @@ async function open(
       ...(session !== undefined && { session }),
     });
   } catch (error) {
-    if (!given) await credentials.close();
-    if (isDuplex(transport)) transport.destroy();
-    throw error;
+    return fail(error);
   }
   const stream = new SspiTlsStream({
     context,
@@ -117,9 +159,13 @@ async function open(
     ...(signal && { signal }),
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
     ...(strictClose !== undefined && { strictClose }),
+    ...(received !== undefined && { received }),
   });
-  if (isDuplex(transport)) transport.off("error", ignore);
-  if (!given) stream.once("close", () => void credentials.close());
+  if (isDuplex(transport)) {
+    transport.off("error", ignore);
+    if (received !== undefined) transport.resume(); // paused while the ClientHello was read
+  }
+  if (owned.length > 0) stream.once("close", () => void release());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.
   await once(stream, "secure");
   const rejected = identity === null ? null : runIdentityCheck(identity, stream);

@@ -101,6 +101,7 @@ export const STREAM_NAMES = [
   "allowHalfOpen",
   "strictClose",
   "checkServerIdentity",
+  "SNICallback",
 ] as const;
 
 /** Node options that are known but not supported, with why. */
@@ -214,8 +215,9 @@ function alias(
  * that every option is known (`known`: ours that apply here).
  *
  * @throws {TypeError} for an unknown option (with a "did you mean"), a Node option that is
- *   not supported (`session`), both a Node name and ours for the same option, `cert` without
- *   `key`, an invalid `minVersion`/`maxVersion`.
+ *   not supported (`secureContext`), both a Node name and ours for the same option, `cert`
+ *   without `key`, an invalid `minVersion`/`maxVersion`; `SNICallback` that is not a function
+ *   or given to a client, `session` given to a server.
  */
 export function fromNodeOptions<T extends object>(
   options: T & NodeTlsOptions,
@@ -260,6 +262,15 @@ export function fromNodeOptions<T extends object>(
       );
     out.manualValidation = true;
   }
+  const sni = out.SNICallback;
+  if (sni !== undefined && (role !== "server" || typeof sni !== "function"))
+    throw new TypeError(
+      role === "server"
+        ? `${where}: options.SNICallback must be a function (servername, callback) => void`
+        : `${where}: options.SNICallback is a server option`,
+    );
+  if (out.session !== undefined && role === "server")
+    throw new TypeError(`${where}: options.session resumes a client connection; this is a server`);
   if (typeof out.alpn === "string") out.alpn = [out.alpn];
   if (typeof out.trustedRoots === "string" || out.trustedRoots instanceof Uint8Array)
     out.trustedRoots = [out.trustedRoots];

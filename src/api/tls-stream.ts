@@ -46,6 +46,8 @@ export interface SspiTlsStreamOptions {
    * error (`ERR_TLS_TRUNCATED`) instead of an end with `truncated` set (default false).
    */
   strictClose?: boolean;
+  /** Bytes already read from the transport (a server that read the ClientHello first), processed first. */
+  received?: Uint8Array;
 }
 
 /** True for the error a transport gives when its writable side is already closed. */
@@ -105,6 +107,7 @@ export class SspiTlsStream extends Duplex {
     this.#endsTransportOnFinal = duplex;
     this.#socket = duplex ? (options.transport as Duplex) : null;
     this.#strictClose = options.strictClose ?? false;
+    if (options.received !== undefined && options.received.byteLength > 0) this.#inbox.push(options.received);
     this.#transport.onMessage((bytes) => this.#inbox.push(bytes));
     this.#transport.onClose((error) => this.#inbox.end(error));
     this.#ready = this.#handshake(options.signal);
