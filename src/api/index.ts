@@ -20,6 +20,7 @@ export type { HandshakeIo } from "./handshake.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
+export type { SniCallback, SniCredentials } from "./sni-callback.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,
