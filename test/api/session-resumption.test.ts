@@ -10,6 +10,7 @@ import type { AddressInfo, Server } from "node:net";
 import { before, test } from "node:test";
 import tls from "node:tls";
 import { connectTls } from "../../src/api/connect.js";
+import { createTlsConnection } from "../../src/api/create-connection.js";
 import { acquireTlsCredentials } from "../../src/api/credentials.js";
 import { TlsContext } from "../../src/api/tls-context.js";
 import { createTlsServer } from "../../src/api/tls-server.js";
@@ -221,6 +222,27 @@ for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
     }
   });
 }
+
+test("createTlsConnection({ session }) resumes too (tls.connect's shape)", async () => {
+  const server = await startServer("ours", "TLSv1.3");
+  const credentials = await acquireTlsCredentials({ role: "client", ca: p.ca.certificate });
+  try {
+    const session = await firstSession(server.port, "TLSv1.3");
+    const stream = createTlsConnection({
+      host: "127.0.0.1",
+      port: server.port,
+      servername: "server.test",
+      credentials,
+      session,
+    });
+    await once(stream, "secureConnect");
+    assert.equal(stream.isSessionReused(), true);
+    await drain(stream);
+  } finally {
+    await credentials.close();
+    server.close();
+  }
+});
 
 test("session: garbage, truncated or extended blobs are a TypeError before anything is sent", async () => {
   const server = await startServer("ours", "TLSv1.3");
