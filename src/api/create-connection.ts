@@ -36,8 +36,16 @@ export type TlsConnectionOptions = TlsConnectOptions & { credentials: TlsCredent
 export function createTlsConnection(options: TlsConnectionOptions): SspiTlsStream {
   const where = "createTlsConnection";
   const normalized = fromNodeOptions(options, [...STREAM_OPTION_NAMES, "host", "port"], where, "client");
-  const { host = "localhost", port, credentials, signal, allowHalfOpen, strictClose, alpn, session } =
-    normalized;
+  const {
+    host = "localhost",
+    port,
+    credentials,
+    signal,
+    allowHalfOpen,
+    strictClose,
+    alpn,
+    session,
+  } = normalized;
   if (credentials === undefined)
     throw new TypeError(
       `${where}: options.credentials is required (acquireTlsCredentials): a stream returned at once cannot wait for credentials — connectTls() acquires them for you`,

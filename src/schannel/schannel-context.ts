@@ -60,6 +60,7 @@ import type { EstablishedSnapshot } from "./context-attributes.js";
 import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
+import { sessionBlobError } from "./native/session-blob.js";
 import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
 import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
@@ -252,6 +253,11 @@ export class SchannelContext {
       alpn = parsed;
     }
     const session = request.input.find((b) => b.type === SECBUFFER_TLS_SESSION_EX)?.data;
+    if (session !== undefined && this.role === "client") {
+      const problem = sessionBlobError(session);
+      if (problem !== null)
+        return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_TLS_SESSION_EX: ${problem}` };
+    }
     const created = yield* reply(
       host.createContext(
         engineCredentialId,
@@ -260,7 +266,7 @@ export class SchannelContext {
               role: "client",
               serverName: request.targetName,
               ...(alpn !== undefined && { alpn }),
-              ...(session !== undefined && session.byteLength > 0 && { session: copyBytes(session) }),
+              ...(session !== undefined && { session: copyBytes(session) }),
               manualValidation:
                 policy.manualValidation || (request.contextReq & ISC_REQ_MANUAL_CRED_VALIDATION) !== 0,
               noServerNameCheck: policy.noServerNameCheck,
@@ -348,9 +354,9 @@ export class SchannelContext {
     }
     const bytes = Buffer.concat(records);
     const blocking = blockingFaceOf(this.credential.host);
-    if (blocking !== null && this.pendingDeliveries === 0) {
-      // Nothing else queued on the engine: deliver now, so the session is there when
-      // DecryptMessage returns.
+    if (blocking?.inThread === true && this.pendingDeliveries === 0) {
+      // Nothing else queued on the engine and no thread to wait for: deliver now, so the
+      // session is there when DecryptMessage returns.
       this.receiveSessions(blocking.deliverPostHandshake(engineId, bytes).sessions);
     } else {
       this.pendingDeliveries++;
