@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { writeFileSync } from "node:fs";
-import { type AddressInfo, createServer as netCreateServer } from "node:net";
+import { type AddressInfo, connect as netConnect, createServer as netCreateServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
@@ -176,6 +176,18 @@ for (const [name, expected] of [
     assert.equal((await nodeClient({ servername: "example.test" })).cn, "example.test");
   });
 }
+
+test("a plain-HTTP probe with SNICallback set: ERR_SSL_HTTP_REQUEST as without it, and no call", async () => {
+  const before = asked.length;
+  const errorsBefore = clientErrors.length;
+  const socket = netConnect(port, "127.0.0.1");
+  socket.end("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
+  socket.resume();
+  await once(socket, "close");
+  for (let i = 0; i < 400 && clientErrors.length === errorsBefore; i++) await delay(5);
+  assert.equal((clientErrors.at(-1) as Error & { code?: string }).code, "ERR_SSL_HTTP_REQUEST");
+  assert.equal(asked.length, before);
+});
 
 test("acceptTls takes SNICallback too; SNICallback is checked up front", async () => {
   const tcp = netCreateServer((socket) => {
