@@ -67,6 +67,7 @@ export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
 export { NegotiateAgent, type NegotiateAgentOptions } from "./negotiate-agent.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
+export type { SniCallback, SniCredentials } from "./sni-callback.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,

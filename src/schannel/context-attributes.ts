@@ -84,6 +84,19 @@ export interface SecPkgContext_KeyingMaterialInfo {
   cbKeyingMaterial: number;
 }
 
+/**
+ * `SECPKG_ATTR_TLS_SESSION_EX` (extension): a TLS client's newest resumable session, exported
+ * (see `native/session-blob.ts`). Only sessions of handshakes the package validated are
+ * exported; with manual validation there is never one.
+ */
+export interface SecPkgContext_TlsSessionEx {
+  cbSession: number;
+  /** The session (a copy), or null while none arrived. */
+  pbSession: Uint8Array | null;
+  /** How many sessions arrived on this connection so far (TLS 1.3 servers send several). */
+  cSessionsReceived: number;
+}
+
 /** What a completed handshake leaves for the attributes. */
 export interface EstablishedSnapshot {
   summary: HandshakeSummary;

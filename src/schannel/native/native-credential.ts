@@ -69,6 +69,8 @@ export class NativeEngineCredential {
     readonly native: NativeCredential,
     /** Server: the credentials chosen by SNI (each also referenced by `native`). */
     private readonly alternatives: NativeCredential[],
+    /** SHA-256 of the trusted roots: exported sessions resume only under the same roots. */
+    readonly trustId: Uint8Array,
   ) {}
 
   /**
@@ -142,7 +144,7 @@ export class NativeEngineCredential {
         status: SEC_E_OK,
         summary: credentialSummary(config, materials),
       },
-      credential: new NativeEngineCredential(config, native, alternatives),
+      credential: new NativeEngineCredential(config, native, alternatives, trustIdOf(roots)),
     };
   }
 
@@ -178,6 +180,17 @@ export class NativeEngineCredential {
     this.native.free();
     for (const a of this.alternatives) a.free();
   }
+}
+
+/** SHA-256 over the trusted roots as given to OpenSSL (each length-prefixed). */
+function trustIdOf(roots: Uint8Array[]): Uint8Array {
+  const digest = createHash("sha256");
+  for (const root of roots) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(root.byteLength);
+    digest.update(length).update(root);
+  }
+  return digest.digest();
 }
 
 function cacheKey(target: string, mode: ValidationMode): string {
