@@ -35,6 +35,7 @@ export function writeApacheGssapiConf(root: string, port: number, keytab: string
     "    AuthType GSSAPI",
     '    AuthName "async-sspi test"',
     `    GssapiCredStore keytab:${keytab}`,
+    "    GssapiAllowedMech krb5",
     "    GssapiConnectionBound On",
     "    GssapiLocalName Off",
     "    Require valid-user",
