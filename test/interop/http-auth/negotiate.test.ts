@@ -192,11 +192,14 @@ describe("async-sspi fetch --auth negotiate → Apache mod_auth_gssapi (GssapiAl
   const root = join(dir.path, "apache");
   let apache: { port: number; process: Spawned } | undefined;
   const errorLog = () => readFileSync(join(root, "logs", "error.log"), "utf8");
+  /** An NTLM user file for the client: NTLM then joins the offered packages. */
+  const users = join(dir.path, "apache-ntlm-users.txt");
   /** Apache once for the tests below, when its peers are here (each test says when they are not). */
   before(async () => {
     if (!realm || !existsSync(MOD_AUTH_GSSAPI)) return;
     mkdirSync(join(root, "logs"), { recursive: true });
     writeFileSync(join(root, "index.html"), "hello from apache\n");
+    writeFileSync(users, "TESTDOM:carol:carolpw\n");
     // Apache's workers run as nobody: they read the keytab and the pages.
     for (const path of [dir.path, root, realm.kdc.dir]) chmodSync(path, 0o755);
     chmodSync(realm.serviceKeytab, 0o644);
@@ -214,8 +217,6 @@ describe("async-sspi fetch --auth negotiate → Apache mod_auth_gssapi (GssapiAl
     if (!requireMitKrb5(t) || !requirePeer(t, APACHE.what, APACHE.probe) || !apache) return;
     // With an NTLM user file the NegTokenInit lists [MS-KRB5, KRB5, NTLM] as Windows does; Apache
     // negotiates only krb5 (gss_set_neg_mechs) and takes the optimistic AP-REQ.
-    const users = join(dir.path, "apache-ntlm-users.txt");
-    writeFileSync(users, "TESTDOM:carol:carolpw\n");
     const r = await runProcess(
       process.execPath,
       [cli, "fetch", `http://localhost:${apache.port}/index.html`, "--auth", "negotiate", "-v"],
@@ -227,6 +228,22 @@ describe("async-sspi fetch --auth negotiate → Apache mod_auth_gssapi (GssapiAl
       r.stderr,
       /\* Negotiate \(Kerberos\): authenticated to the server; the server proved its identity/,
     );
+  });
+
+  it("no Kerberos ticket, NTLM alone: Apache rejects the negotiation; exit 3 and the reason names why Kerberos was not offered", async (t) => {
+    if (!requireMitKrb5(t) || !requirePeer(t, APACHE.what, APACHE.probe) || !apache) return;
+    const r = await runProcess(
+      process.execPath,
+      [cli, "fetch", `http://localhost:${apache.port}/index.html`, "--auth", "negotiate"],
+      { env: { ...process.env, KRB5CCNAME: "FILE:/nonexistent/ccache", NTLM_USER_FILE: users } },
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /SEC_E_LOGON_DENIED .*the server rejected the negotiation: it accepts none of the offered packages \(NTLM\); not offered: Kerberos: no credential cache at FILE:\/nonexistent\/ccache/,
+    );
+    assert.match(errorLog(), /gss_accept_sec_context\(\) failed/, "Apache logged the refusal");
   });
 
   it("curl --negotiate -u : (MIT's SPNEGO) against the same Apache", async (t) => {
