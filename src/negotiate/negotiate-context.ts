@@ -83,6 +83,8 @@ interface Negotiation {
   readonly mechTypesDer: Uint8Array;
   /** The mechanism OIDs of that list. */
   readonly mechTypes: readonly string[];
+  /** Initiator: why packages were left out of that list (no credential, could not start). */
+  readonly notOffered: readonly string[];
   micRequired: boolean;
   micSent: boolean;
   micVerified: boolean;
@@ -155,7 +157,7 @@ export class NegotiateContext {
     if (resp.kind !== "resp") throw invalid("the server answered with a NegTokenInit, not a NegTokenResp");
     const negotiation = this.phase.negotiation;
     let mech = this.phase.mech;
-    if (resp.negState === NEG_STATE.REJECT) return yield* this.rejected(mech, resp, call);
+    if (resp.negState === NEG_STATE.REJECT) return yield* this.rejected(mech, negotiation, resp, call);
     if (!negotiation.answered) {
       negotiation.answered = true;
       const chosen = chosenPackage(resp, negotiation);
@@ -237,6 +239,7 @@ export class NegotiateContext {
       const mechTypes = subs.slice(i).flatMap((s) => oidsOf(s.name));
       const negotiation: Negotiation = {
         mechTypes,
+        notOffered: [...failures, ...this.credential.leftOut],
         mechTypesDer: encodeMechTypes(mechTypes),
         micRequired: false,
         micSent: false,
@@ -253,12 +256,30 @@ export class NegotiateContext {
     throw new NegotiateError(status, `no package could start: ${all.join("; ")}`);
   }
 
-  /** negState reject: the mechanism's own error when its token says more, else logon denied. */
-  private *rejected(mech: Mech, resp: NegTokenResp, call: ProcessCall): HostTask<ContextResult> {
+  /**
+   * negState reject: the mechanism's own error when its token says more; a first answer that
+   * names no mechanism means none of the offered ones is acceptable (MIT, and Apache
+   * mod_auth_gssapi with `GssapiAllowedMech`, answer so); else logon denied.
+   */
+  private *rejected(
+    mech: Mech,
+    negotiation: Negotiation,
+    resp: NegTokenResp,
+    call: ProcessCall,
+  ): HostTask<ContextResult> {
     if (resp.responseToken !== undefined && !mech.complete) {
       const r = yield* this.tryMech(mech, resp.responseToken, call);
       if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED)
         throw new NegotiateError(r.status, `the server rejected the negotiation: ${r.reason ?? mech.name}`);
+    }
+    if (!negotiation.answered && resp.supportedMech === undefined && resp.responseToken === undefined) {
+      const offered = [...new Set(negotiation.mechTypes.map((oid) => packageOf(oid)))].join(", ");
+      const left =
+        negotiation.notOffered.length > 0 ? `; not offered: ${negotiation.notOffered.join("; ")}` : "";
+      throw new NegotiateError(
+        SEC_E_LOGON_DENIED,
+        `the server rejected the negotiation: it accepts none of the offered packages (${offered})${left}`,
+      );
     }
     throw new NegotiateError(SEC_E_LOGON_DENIED, `the server rejected the negotiation (${mech.name})`);
   }
@@ -295,6 +316,7 @@ export class NegotiateContext {
       const preferred = choice.index === 0;
       const negotiation: Negotiation = {
         mechTypes: negToken.mechTypes,
+        notOffered: [],
         mechTypesDer: negToken.mechTypesDer,
         micRequired: !preferred,
         micSent: false,

@@ -16,6 +16,7 @@ import {
   NEGOSSP_NAME,
   QueryContextAttributes,
   SEC_E_DOWNGRADE_DETECTED,
+  SEC_E_LOGON_DENIED,
   SEC_E_OK,
   SEC_E_TARGET_UNKNOWN,
   SEC_I_CONTINUE_NEEDED,
@@ -184,6 +185,23 @@ describe("Negotiate with Kerberos (MIT KDC)", () => {
     assert.ok(init.kind === "init");
     assert.deepEqual(init.mechTypes, [NTLMSSP_OID]);
     assert.deepEqual(chosen(s), ["NTLM", SECPKG_NEGOTIATION_COMPLETE]);
+  });
+
+  it("Kerberos cannot start and the server has only Kerberos: rejected, and the reason says why Kerberos was not offered", async (t) => {
+    if (!requireMitKrb5(t)) return;
+    const c = await client({ target: "HTTP/nowhere.example.test" });
+    const s = await server({ Kerberos: { keytab: realm!.serviceKeytab } });
+    const first = await c.step(null);
+    assert.equal(first.status, SEC_I_CONTINUE_NEEDED, c.reason);
+    const refused = await s.step(first.output);
+    assert.equal(refused.status, SEC_E_LOGON_DENIED);
+    assert.deepEqual(decodeNegotiationToken(refused.output), { kind: "resp", negState: NEG_STATE.REJECT });
+    const last = await c.step(refused.output);
+    assert.equal(last.status, SEC_E_LOGON_DENIED);
+    assert.match(
+      c.reason,
+      /the server rejected the negotiation: it accepts none of the offered packages \(NTLM\); not offered: Kerberos: .*KDC_ERR_S_PRINCIPAL_UNKNOWN/,
+    );
   });
 
   it("Kerberos alone (PackageList) and it cannot start: the KDC's status, no fallback", async (t) => {

@@ -10,7 +10,8 @@ import { join } from "node:path";
 
 /**
  * Writes `root/httpd.conf`: Apache on 127.0.0.1:`port` serving `root`, every location behind
- * `AuthType GSSAPI` with the service keys of `keytab`, authenticated per connection (`GssapiConnectionBound`).
+ * `AuthType GSSAPI` with the service keys of `keytab`, SPNEGO negotiating Kerberos only
+ * (`GssapiAllowedMech krb5`, as most deployments), authenticated per connection (`GssapiConnectionBound`).
  *
  * @returns the configuration file's path.
  */
@@ -35,6 +36,7 @@ export function writeApacheGssapiConf(root: string, port: number, keytab: string
     "    AuthType GSSAPI",
     '    AuthName "async-sspi test"',
     `    GssapiCredStore keytab:${keytab}`,
+    "    GssapiAllowedMech krb5",
     "    GssapiConnectionBound On",
     "    GssapiLocalName Off",
     "    Require valid-user",

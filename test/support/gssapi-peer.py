@@ -6,6 +6,8 @@ Usage: gssapi-peer.py initiator|acceptor TARGET [CB_HEX]
   acceptor:  credentials from KRB5_KTNAME.
   GSSAPI_PEER_MECH=spnego makes the initiator use SPNEGO (Kerberos and, with gss-ntlmssp and
   NTLM_USER_FILE, NTLM); the acceptor takes whatever mechanism its credentials allow.
+  GSSAPI_PEER_NEG_MECHS=krb5[,ntlmssp] restricts the acceptor's SPNEGO to those mechanisms
+  (gss_set_neg_mechs, what Apache's `GssapiAllowedMech krb5` does).
 Requests: {"op": "step", "token": b64|null} | {"op": "wrap", "data": b64, "conf": bool}
           {"op": "unwrap", "token": b64} | {"op": "mic", "data": b64}
           {"op": "verify", "data": b64, "token": b64}
@@ -17,20 +19,24 @@ import os
 import sys
 
 import gssapi
-from gssapi.raw import ChannelBindings
+from gssapi.raw import ChannelBindings, set_neg_mechs
 
 role, target = sys.argv[1], sys.argv[2]
 cb = ChannelBindings(application_data=bytes.fromhex(sys.argv[3])) if len(sys.argv) > 3 else None
 flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.out_of_sequence_detection,
          gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.confidentiality,
          gssapi.RequirementFlag.integrity]
-mechs = {"krb5": gssapi.MechType.kerberos, "spnego": gssapi.OID.from_int_seq("1.3.6.1.5.5.2")}
+mechs = {"krb5": gssapi.MechType.kerberos, "spnego": gssapi.OID.from_int_seq("1.3.6.1.5.5.2"),
+         "ntlmssp": gssapi.OID.from_int_seq("1.3.6.1.4.1.311.2.2.10")}
 mech = mechs[os.environ.get("GSSAPI_PEER_MECH", "krb5")]
 if role == "initiator":
     name = gssapi.Name(target, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate", mech=mech, flags=flags, channel_bindings=cb)
 else:
-    creds = gssapi.Credentials(usage="accept")
+    neg_mechs = os.environ.get("GSSAPI_PEER_NEG_MECHS")
+    creds = gssapi.Credentials(usage="accept", mechs=[mechs["spnego"]] if neg_mechs else None)
+    if neg_mechs:
+        set_neg_mechs(creds, {mechs[m] for m in neg_mechs.split(",")})
     ctx = gssapi.SecurityContext(creds=creds, usage="accept", channel_bindings=cb)
 
 b64 = lambda b: None if b is None else base64.b64encode(b).decode()

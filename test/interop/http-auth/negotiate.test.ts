@@ -3,12 +3,12 @@
  * temporary credential cache): our fetch dispatcher (the cache as default credentials) →
  * `async-sspi serve --http --auth negotiate --keytab FILE --channel-binding require` over HTTPS,
  * mutual authentication verified; `curl --negotiate -u : --cacert CA` → the same server;
- * `NegotiateAgent` (https.get) → the same server; `async-sspi fetch --auth negotiate` → Apache
- * with mod_auth_gssapi; and Negotiate falling
- * back to NTLM when the server has only an NTLM user file.
+ * `NegotiateAgent` (https.get) → the same server; Negotiate falling back to NTLM when the server
+ * has only an NTLM user file; and `async-sspi fetch --auth negotiate` → Apache with mod_auth_gssapi
+ * configured as real deployments are (`GssapiAllowedMech krb5`), curl against the same Apache.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -36,9 +36,10 @@ const CURL = {
   what: "curl with SPNEGO support (Debian package curl)",
   probe: ["sh", "-c", "curl -V | grep -q SPNEGO"],
 };
+const MOD_AUTH_GSSAPI = "/usr/lib/apache2/modules/mod_auth_gssapi.so";
 const APACHE = {
   what: "Apache with mod_auth_gssapi (Debian packages apache2 libapache2-mod-auth-gssapi)",
-  probe: ["test", "-f", "/usr/lib/apache2/modules/mod_auth_gssapi.so"],
+  probe: ["test", "-f", MOD_AUTH_GSSAPI],
 };
 
 const dir = tempDir();
@@ -187,38 +188,84 @@ describe("HTTP Negotiate (Kerberos) → async-sspi serve --auth negotiate --keyt
   });
 });
 
-describe("async-sspi fetch --auth negotiate → Apache mod_auth_gssapi", () => {
-  it("kinit's credential cache; the body Apache serves; mutual authentication", async (t) => {
-    if (!requireMitKrb5(t) || !realm || !requirePeer(t, APACHE.what, APACHE.probe)) return;
-    const root = join(dir.path, "apache");
+describe("async-sspi fetch --auth negotiate → Apache mod_auth_gssapi (GssapiAllowedMech krb5)", () => {
+  const root = join(dir.path, "apache");
+  let apache: { port: number; process: Spawned } | undefined;
+  const errorLog = () => readFileSync(join(root, "logs", "error.log"), "utf8");
+  /** An NTLM user file for the client: NTLM then joins the offered packages. */
+  const users = join(dir.path, "apache-ntlm-users.txt");
+  /** Apache once for the tests below, when its peers are here (each test says when they are not). */
+  before(async () => {
+    if (!realm || !existsSync(MOD_AUTH_GSSAPI)) return;
     mkdirSync(join(root, "logs"), { recursive: true });
     writeFileSync(join(root, "index.html"), "hello from apache\n");
+    writeFileSync(users, "TESTDOM:carol:carolpw\n");
     // Apache's workers run as nobody: they read the keytab and the pages.
     for (const path of [dir.path, root, realm.kdc.dir]) chmodSync(path, 0o755);
     chmodSync(realm.serviceKeytab, 0o644);
     const port = await freePort();
     const conf = writeApacheGssapiConf(root, port, realm.serviceKeytab);
-    let apache: Spawned | undefined;
-    try {
-      apache = spawnProcess("apache2", ["-X", "-f", conf], { ...process.env, APACHE_RUN_DIR: root });
-      await waitForListening(port, apache);
-      const r = await runProcess(process.execPath, [
-        cli,
-        "fetch",
-        `http://localhost:${port}/index.html`,
-        "--auth",
-        "negotiate",
-        "-v",
-      ]);
-      assert.equal(r.code, 0, `${r.stderr}\n${readFileSync(join(root, "logs", "error.log"), "utf8")}`);
-      assert.equal(r.stdout, "hello from apache\n");
-      assert.match(
-        r.stderr,
-        /\* Negotiate \(Kerberos\): authenticated to the server; the server proved its identity/,
-      );
-    } finally {
-      await kill(apache);
-    }
+    const server = spawnProcess("apache2", ["-X", "-f", conf], { ...process.env, APACHE_RUN_DIR: root });
+    apache = { port, process: server };
+    await waitForListening(port, server);
+  });
+  after(async () => {
+    await kill(apache?.process);
+  });
+
+  it("kinit's credential cache, NTLM offered too (Windows' list): Kerberos, the body Apache serves, mutual authentication", async (t) => {
+    if (!requireMitKrb5(t) || !requirePeer(t, APACHE.what, APACHE.probe) || !apache) return;
+    // With an NTLM user file the NegTokenInit lists [MS-KRB5, KRB5, NTLM] as Windows does; Apache
+    // negotiates only krb5 (gss_set_neg_mechs) and takes the optimistic AP-REQ.
+    const r = await runProcess(
+      process.execPath,
+      [cli, "fetch", `http://localhost:${apache.port}/index.html`, "--auth", "negotiate", "-v"],
+      { env: { ...process.env, NTLM_USER_FILE: users } },
+    );
+    assert.equal(r.code, 0, `${r.stderr}\n${errorLog()}`);
+    assert.equal(r.stdout, "hello from apache\n");
+    assert.match(
+      r.stderr,
+      /\* Negotiate \(Kerberos\): authenticated to the server; the server proved its identity/,
+    );
+  });
+
+  it("no Kerberos ticket, NTLM alone: Apache rejects the negotiation; exit 3 and the reason names why Kerberos was not offered", async (t) => {
+    if (!requireMitKrb5(t) || !requirePeer(t, APACHE.what, APACHE.probe) || !apache) return;
+    const r = await runProcess(
+      process.execPath,
+      [cli, "fetch", `http://localhost:${apache.port}/index.html`, "--auth", "negotiate"],
+      { env: { ...process.env, KRB5CCNAME: "FILE:/nonexistent/ccache", NTLM_USER_FILE: users } },
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /SEC_E_LOGON_DENIED .*the server rejected the negotiation: it accepts none of the offered packages \(NTLM\); not offered: Kerberos: no credential cache at FILE:\/nonexistent\/ccache/,
+    );
+    assert.match(errorLog(), /gss_accept_sec_context\(\) failed/, "Apache logged the refusal");
+  });
+
+  it("curl --negotiate -u : (MIT's SPNEGO) against the same Apache", async (t) => {
+    if (!requireMitKrb5(t) || !requirePeer(t, APACHE.what, APACHE.probe) || !apache) return;
+    if (!requirePeer(t, CURL.what, CURL.probe)) return;
+    const curl = spawnPeer(
+      "curl",
+      [
+        "-s",
+        "--max-time",
+        "20",
+        "--negotiate",
+        "-u",
+        ":",
+        "-w",
+        "\\n%{http_code}",
+        `http://localhost:${apache.port}/index.html`,
+      ],
+      30_000,
+    );
+    await curl.exited;
+    assert.equal(curl.output(), "hello from apache\n\n200", errorLog());
   });
 });
 

@@ -3,6 +3,8 @@
  * - our client (the credential cache `kinit` wrote) → MIT `gss-server` over the gss-sample
  *   protocol: the optimistic AP-REQ under Windows' OID list, EncryptMessage out, its MIC verified;
  * - MIT `gss-client -spnego` → our Negotiate server (keytab): wrapped message in, our MIC out;
+ * - our client (Kerberos and NTLM) → MIT's SPNEGO acceptor restricted to krb5 with
+ *   gss_set_neg_mechs, as Apache's `GssapiAllowedMech krb5`: Kerberos in 2 legs;
  * - MIT's SPNEGO initiator (python3-gssapi) with channel bindings → our server: a match is
  *   accepted, a mismatch refused with SEC_E_BAD_BINDINGS.
  * A missing peer skips locally and fails under CI=true.
@@ -24,7 +26,7 @@ import {
   SECPKG_ATTR_NEGOTIATION_INFO,
   type SecPkgInfo,
 } from "../../../src/index.js";
-import { KRB5_OID, MS_KRB5_OID } from "../../../src/negotiate/mechanisms.js";
+import { KRB5_OID, MS_KRB5_OID, NTLMSSP_OID } from "../../../src/negotiate/mechanisms.js";
 import { decodeNegotiationToken } from "../../../src/negotiate/spnego-token.js";
 import { tlsServerEndPointBindings } from "../../../src/ntlm/crypto/channel-bindings.js";
 import { unhex } from "../../ntlm/support/bytes.js";
@@ -254,6 +256,54 @@ describe("Negotiate (Kerberos) with MIT SPNEGO", () => {
       const back = await peer.call({ op: "unwrap", token: b64(Buffer.concat([sealed.token, sealed.data])) });
       assert.equal(back.error, undefined);
       assert.equal(Buffer.from(unb64(back.data!)).toString(), "after the switch");
+    } finally {
+      peer.close();
+      end.dispose();
+      users.remove();
+    }
+  });
+
+  it("our client (Kerberos and NTLM) → MIT's SPNEGO acceptor restricted to krb5 (Apache's GssapiAllowedMech krb5): the optimistic AP-REQ under the Microsoft OID, 2 legs", async (t) => {
+    if (!requireMitKrb5(t) || !requirePythonGssapi(t) || !requirePeer(t, GSS_NTLMSSP.what, GSS_NTLMSSP.probe))
+      return;
+    // The acceptor could do NTLM too (an NTLM user file): only gss_set_neg_mechs leaves it Kerberos.
+    const users = new UserFile(`${REALM}:alice:alicepw\n`);
+    const peer = new GssapiPeer("acceptor", "HTTP@localhost", {
+      ...mitEnv(),
+      NTLM_USER_FILE: users.path,
+      GSSAPI_PEER_NEG_MECHS: "krb5",
+    });
+    const end = await KerberosEnd.initiator(
+      {
+        packages: {
+          Kerberos: { krb5Conf: realm!.krb5Conf },
+          NTLM: { User: "alice", Domain: REALM, Password: "alicepw" },
+        },
+      },
+      { package: NEGOSSP_NAME, target: "HTTP/localhost", fContextReq: MUTUAL },
+    );
+    try {
+      const first = await end.step(null);
+      assert.equal(first.status, SEC_I_CONTINUE_NEEDED, end.reason);
+      const init = decodeNegotiationToken(first.output);
+      assert.ok(init.kind === "init");
+      assert.deepEqual(init.mechTypes, [MS_KRB5_OID, KRB5_OID, NTLMSSP_OID]);
+      const theirs = await peer.call({ op: "step", token: b64(first.output) });
+      assert.equal(theirs.error, undefined, "MIT accepted the NegTokenInit");
+      assert.equal(theirs.complete, true, "MIT completed on the optimistic AP-REQ");
+      const resp = decodeNegotiationToken(unb64(theirs.token!));
+      assert.ok(resp.kind === "resp");
+      assert.equal(resp.negState, 0, "accept-completed");
+      assert.equal(resp.supportedMech, MS_KRB5_OID, "the Microsoft OID maps to krb5");
+      assert.equal(theirs.peer, `alice@${REALM}`);
+      const last = await end.step(unb64(theirs.token!));
+      assert.equal(last.status, SEC_E_OK, end.reason);
+      assert.equal(last.output.length, 0, "nothing more to send");
+      const info = box<unknown>(null);
+      assert.equal(QueryContextAttributes(end.context, SECPKG_ATTR_NEGOTIATION_INFO, info), SEC_E_OK);
+      assert.equal((info.value as { PackageInfo: SecPkgInfo }).PackageInfo.Name, "Kerberos");
+      const wrapped = await peer.call({ op: "wrap", data: b64(text("allowed mech krb5")), conf: true });
+      assert.equal(Buffer.from(end.unwrap(unb64(wrapped.token!)).data).toString(), "allowed mech krb5");
     } finally {
       peer.close();
       end.dispose();
