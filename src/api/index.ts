@@ -6,6 +6,7 @@
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
  * - {@link createTlsServer}: a server shaped like `tls.Server`; {@link createTlsConnection}: `tls.connect`'s shape
  * - Node's option names ({@link NodeTlsOptions}) and error codes (`TlsError.code`)
+ * - {@link redisTicketKeys}: session ticket keys shared by a fleet of servers through Redis
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
@@ -20,6 +21,13 @@ export type { HandshakeIo } from "./handshake.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
+export {
+  RedisTicketKeys,
+  type RedisTicketKeysOptions,
+  redisTicketKeys,
+  type TicketKeyState,
+} from "./ticket-keys/redis-ticket-keys.js";
+export type { TicketKeyProvider } from "./ticket-keys/ticket-key-provider.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,
