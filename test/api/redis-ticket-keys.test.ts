@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect as nodeConnect, type TLSSocket } from "node:tls";
-import { acquireTlsCredentials, connectTls, type TlsCredentials, type TlsVersion } from "../../src/api/index.js";
+import {
+  acquireTlsCredentials,
+  connectTls,
+  type TlsCredentials,
+  type TlsVersion,
+} from "../../src/api/index.js";
 import { FleetMember } from "../support/fleet-member.js";
 import { withTimeout } from "../support/peers.js";
 import { type Pki, pki } from "../support/pki.js";
@@ -101,7 +106,14 @@ async function ourClient(version: TlsVersion): Promise<Client> {
 /** Starts Redis (once) and a fresh fleet of two under its own prefix. */
 async function fleet(prefix: string, clock: number): Promise<[FleetMember, FleetMember]> {
   redis ??= await startRedis();
-  const options = { url: redis.url, prefix, rotationSeconds: ROTATION_S, graceSeconds: GRACE_S, clock, pki: p };
+  const options = {
+    url: redis.url,
+    prefix,
+    rotationSeconds: ROTATION_S,
+    graceSeconds: GRACE_S,
+    clock,
+    pki: p,
+  };
   const a = await FleetMember.start("A", options);
   members.push(a);
   const b = await FleetMember.start("B", options);
@@ -143,16 +155,32 @@ describe("a fleet of two processes shares ticket keys through Redis", () => {
           // A rotates first: its new-key tickets already resume on B, which has the next key too.
           const rotated = (await a.setClock(T0 + HOUR)).keyIds;
           assert.equal(rotated[0], keysAtStart[1], "the next epoch's key, made ahead, now encrypts");
-          assert.deepEqual(await client.visit(a.port), { answer: "A", resumed: true }, "an old-key ticket after the rotation");
-          assert.deepEqual(await client.visit(b.port), { answer: "B", resumed: true }, "A's new-key ticket on B before B rotated");
+          assert.deepEqual(
+            await client.visit(a.port),
+            { answer: "A", resumed: true },
+            "an old-key ticket after the rotation",
+          );
+          assert.deepEqual(
+            await client.visit(b.port),
+            { answer: "B", resumed: true },
+            "A's new-key ticket on B before B rotated",
+          );
           await setClock([a, b], T0 + HOUR);
           assert.deepEqual(await client.visit(b.port), { answer: "B", resumed: true });
 
           // The old key retires (grace over): its tickets get a full handshake, never an error.
           const retired = await setClock([a, b], T0 + HOUR + GRACE_S * 1000);
           assert.ok(!retired.includes(keysAtStart[0]!), "the first key is no longer in use");
-          assert.deepEqual(await stale.visit(b.port), { answer: "B", resumed: false }, "a retired key's ticket");
-          assert.deepEqual(await stale.visit(a.port), { answer: "A", resumed: true }, "…whose new ticket resumes on A");
+          assert.deepEqual(
+            await stale.visit(b.port),
+            { answer: "B", resumed: false },
+            "a retired key's ticket",
+          );
+          assert.deepEqual(
+            await stale.visit(a.port),
+            { answer: "A", resumed: true },
+            "…whose new ticket resumes on A",
+          );
         } finally {
           await client.close();
           await stale.close();
@@ -176,7 +204,11 @@ describe("a fleet of two processes shares ticket keys through Redis", () => {
       for (let i = 1; i <= 3; i++) {
         assert.deepEqual(await setClock([a, b], T0 + i * 1000), before);
       }
-      assert.deepEqual(await client.visit(b.port), { answer: "B", resumed: true }, "still resuming across processes");
+      assert.deepEqual(
+        await client.visit(b.port),
+        { answer: "B", resumed: true },
+        "still resuming across processes",
+      );
 
       const backA = a.next((e) => e.event === "log" && /reachable again/.test(e.message), "Redis back");
       const backB = b.next((e) => e.event === "log" && /reachable again/.test(e.message), "Redis back");

@@ -26,6 +26,8 @@ export interface RedisServerOptions {
   password?: string;
   /** TLS only (`--tls-port`, no plain port), with the server certificate of `pki`. */
   tls?: Pki;
+  /** This port instead of a free one (e.g. one a client already tries to reach). */
+  port?: number;
 }
 
 /** A running redis-server. */
@@ -43,7 +45,7 @@ export interface RedisServer {
 
 /** Starts a redis-server on a free loopback port; resolves when it accepts connections. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const files = new TempFiles();
   const args = [
     "--bind",
