@@ -4,7 +4,9 @@
  * up), keys never in a message, and what `attach` refuses.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { after, before, test } from "node:test";
+import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { acquireTlsCredentials, redisTicketKeys } from "../../src/api/index.js";
 import { freePort } from "../support/peers.js";
@@ -140,6 +142,18 @@ test("started while Redis is down: own keys, one message; the fleet's keys once 
   assert.deepEqual(keys.keyIds, own);
   await using other = await redisTicketKeys({ url: server.url, prefix: "late", now: () => CLOCK });
   assert.deepEqual(other.keyIds, own);
+  // Keys never appear in a message: neither as stored nor the keying material alone.
+  const direct = new Redis(server.url);
+  try {
+    for (const name of await direct.keys("late:*")) {
+      const stored = (await direct.get(name))!;
+      const material = Buffer.from(stored, "base64").subarray(16);
+      for (const form of [stored, material.toString("base64"), material.toString("hex")])
+        assert.ok(!messages.some((m) => m.includes(form)), `${name} in a message`);
+    }
+  } finally {
+    direct.disconnect();
+  }
 });
 
 test("attach sets the keys on server credentials and refuses client credentials", async (t) => {
@@ -164,4 +178,24 @@ test("bad options are refused before connecting", async () => {
     /rotationSeconds/,
   );
   await assert.rejects(redisTicketKeys({ url: "redis://127.0.0.1:1", graceSeconds: -1 }), /graceSeconds/);
+});
+
+test("without ioredis installed: a clear error naming the optional peer dependency", async () => {
+  // A child process whose module resolution cannot find ioredis, as in an install without it.
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier === "ioredis") throw Object.assign(new Error("Cannot find package 'ioredis'"), { code: "ERR_MODULE_NOT_FOUND" });
+    return next(specifier, context);
+  }`;
+  const script = `
+    import { register } from "node:module";
+    register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}));
+    const { redisTicketKeys } = await import(${JSON.stringify(new URL("../../src/index.js", import.meta.url).href)});
+    await redisTicketKeys({ url: "redis://127.0.0.1:1" }).catch((e) => console.log(e.code, e.message));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+    timeout: 30_000,
+  });
+  assert.match(
+    stdout,
+    /^ERR_MODULE_NOT_FOUND redisTicketKeys needs the Redis client ioredis, an optional peer dependency: npm install ioredis/,
+  );
 });
