@@ -25,6 +25,7 @@ import { NtlmHttpAuth, ntlmAuthFlags, ntlmAuthUsage } from "./ntlm-auth.js";
 import {
   fleetFlags,
   fleetUsage,
+  leaveCluster,
   openTicketKeys,
   runPrimary,
   setupFromPrimary,
@@ -153,6 +154,8 @@ export const serveCommand: Command = {
         return 1;
       }
       throw error;
+    } finally {
+      leaveCluster();
     }
   },
 };
@@ -360,7 +363,6 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   const signal = await shutdown.signal;
   const code = await drain(signal, listener, connections, options, shutdown.onForce);
   await ticketKeys?.close();
-  shutdown.stopped();
   return code;
 
   /** The client-certificate flags of the printed `try:` command, when the server asks for one. */

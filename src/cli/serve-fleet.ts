@@ -147,16 +147,13 @@ export async function setupFromPrimary(): Promise<{
 /**
  * Resolves with the signal that asks this server to drain: SIGINT/SIGTERM, or in a worker the
  * primary's word. `onForce` runs on a second one; call the returned function once drained.
- * `stopped()`: the server has drained (a worker leaves the cluster, so it can exit).
  */
 export function shutdownRequested(): {
   signal: Promise<NodeJS.Signals>;
   onForce(force: () => void): () => void;
-  stopped(): void;
 } {
   if (!cluster.isWorker) {
     return {
-      stopped() {},
       signal: new Promise((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
@@ -178,7 +175,6 @@ export function shutdownRequested(): {
   const fromPrimary = (kind: string) => (message: { kind?: string; signal?: NodeJS.Signals }) =>
     message?.kind === kind ? (message.signal ?? "SIGTERM") : null;
   return {
-    stopped: () => cluster.worker?.disconnect(),
     signal: new Promise((resolve) => {
       const is = fromPrimary("serve-shutdown");
       const listener = (message: unknown) => {
@@ -198,6 +194,11 @@ export function shutdownRequested(): {
       return () => process.off("message", listener);
     },
   };
+}
+
+/** In a worker whose server has stopped (drained or failed to start): leave the cluster, so the process exits. */
+export function leaveCluster(): void {
+  if (cluster.isWorker && cluster.worker?.isConnected()) cluster.worker.disconnect();
 }
 
 /**

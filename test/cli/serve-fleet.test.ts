@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import tls from "node:tls";
@@ -161,5 +162,19 @@ test("bad --ticket-keys and --workers values are usage errors", async () => {
     const result = await runProcess(process.execPath, [cli, "serve", "--port", "0", ...args]);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, message);
+  }
+});
+
+test("--workers on a port in use: every worker says why and exits, then the primary exits 1", async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = String((taken.address() as AddressInfo).port);
+    const result = await runProcess(process.execPath, [cli, "serve", "--workers", "2", "--port", port]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.match(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/g)?.length, 2);
+    assert.match(result.stdout, /worker \d+ exited \(code 1\)/);
+  } finally {
+    taken.close();
   }
 });
