@@ -199,3 +199,28 @@ test("without ioredis installed: a clear error naming the optional peer dependen
     /^ERR_MODULE_NOT_FOUND redisTicketKeys needs the Redis client ioredis, an optional peer dependency: npm install ioredis/,
   );
 });
+
+test("the timer rotates on its own: with a 1-second period every member follows within a period", async (t) => {
+  if (!requireRedis(t)) return;
+  const server = await redis();
+  await using a = await redisTicketKeys({
+    url: server.url,
+    prefix: "timer",
+    rotationSeconds: 1,
+    graceSeconds: 1,
+  });
+  await using b = await redisTicketKeys({
+    url: server.url,
+    prefix: "timer",
+    rotationSeconds: 1,
+    graceSeconds: 1,
+  });
+  const first = a.keyIds[0];
+  // Bounded wait for the rotation (no fixed sleep): the current key changes at the next second.
+  const deadline = Date.now() + 10_000;
+  while (a.keyIds[0] === first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.notEqual(a.keyIds[0], first, "rotated");
+  assert.ok(a.keyIds.includes(first!), "the previous key still decrypts (grace)");
+  while (b.keyIds[0] !== a.keyIds[0] && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(b.keyIds[0], a.keyIds[0], "the other member encrypts with the same new key");
+});
