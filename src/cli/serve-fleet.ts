@@ -128,6 +128,7 @@ export async function setupFromPrimary(): Promise<{
   sessionTicketKeys: Uint8Array | null;
 } | null> {
   if (!cluster.isWorker) return null;
+  shutdownRequested(); // listening for the primary's word from now on
   const setup = await new Promise<WorkerSetup>((resolve) => {
     const onMessage = (message: WorkerSetup) => {
       if (message?.kind !== "serve-setup") return;
@@ -168,17 +169,27 @@ export function shutdownRequested(): {
       },
     };
   }
-  // The primary decides: the process group's Ctrl+C reaches it too.
+  workerShutdown ??= fromPrimary();
+  return workerShutdown;
+}
+
+type Shutdown = ReturnType<typeof shutdownRequested>;
+/** A worker's shutdown, listened for from its start (a signal may come before it listens). */
+let workerShutdown: Shutdown | undefined;
+
+/** The primary decides when a worker drains: the process group's Ctrl+C reaches it too. */
+function fromPrimary(): Shutdown {
   const ignore = () => {};
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
-  const fromPrimary = (kind: string) => (message: { kind?: string; signal?: NodeJS.Signals }) =>
-    message?.kind === kind ? (message.signal ?? "SIGTERM") : null;
+  const is = (kind: string, message: unknown): NodeJS.Signals | null => {
+    const m = message as { kind?: string; signal?: NodeJS.Signals } | null;
+    return m?.kind === kind ? (m.signal ?? "SIGTERM") : null;
+  };
   return {
     signal: new Promise((resolve) => {
-      const is = fromPrimary("serve-shutdown");
       const listener = (message: unknown) => {
-        const signal = is(message as never);
+        const signal = is("serve-shutdown", message);
         if (signal === null) return;
         process.off("message", listener);
         resolve(signal);
@@ -186,9 +197,8 @@ export function shutdownRequested(): {
       process.on("message", listener);
     }),
     onForce(force) {
-      const is = fromPrimary("serve-force");
       const listener = (message: unknown) => {
-        if (is(message as never)) force();
+        if (is("serve-force", message)) force();
       };
       process.on("message", listener);
       return () => process.off("message", listener);
@@ -240,16 +250,21 @@ export async function runPrimary(
   };
 
   const running = new Set<Worker>();
+  /** Workers that asked for their setup: they listen for the primary's word from then on. */
+  const listening = new Set<Worker>();
   let failed = false;
-  let signals = 0;
+  let signals: NodeJS.Signals[] = [];
+  const word = (signal: NodeJS.Signals, nth: number) => ({
+    kind: nth === 0 ? "serve-shutdown" : "serve-force",
+    signal,
+  });
   const forward = (signal: NodeJS.Signals) => {
-    signals++;
-    say(`${signal}: ${signals === 1 ? "draining" : "stopping"} ${running.size} worker(s)`, {
+    signals = [...signals, signal];
+    say(`${signal}: ${signals.length === 1 ? "draining" : "stopping"} ${running.size} worker(s)`, {
       signal,
       workers: running.size,
     });
-    for (const worker of running)
-      worker.send({ kind: signals === 1 ? "serve-shutdown" : "serve-force", signal });
+    for (const worker of listening) worker.send(word(signal, signals.length - 1));
   };
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
@@ -258,13 +273,18 @@ export async function runPrimary(
       const worker = cluster.fork();
       running.add(worker);
       worker.on("message", (message: { kind?: string }) => {
-        if (message?.kind === "serve-setup?") worker.send(setup);
+        if (message?.kind !== "serve-setup?") return;
+        listening.add(worker);
+        worker.send(setup);
+        // Signals that came before this worker listened.
+        for (const [nth, signal] of signals.entries()) worker.send(word(signal, nth));
       });
       worker.on("exit", (code, signal) => {
         running.delete(worker);
+        listening.delete(worker);
         if (code !== 0) {
           failed = true;
-          if (signals === 0)
+          if (signals.length === 0)
             say(`worker ${worker.id} exited (${signal ?? `code ${code}`})`, {
               worker: worker.id,
               exit: signal ?? code,
