@@ -15,8 +15,10 @@
  * | `ciphers` (`"A:B"`) | `cipherSuites` |
  * | `ecdhCurve` (`"X25519:P-256"`) | `groups` |
  * | `ticketKeys` | `sessionTicketKeys` |
+ * | `crl` | `crls`, and `revocationCheck: "chain"` unless given (Node checks every certificate of the chain when `crl` is set) |
+ * | `requestOCSP` (client) | `revocationCheck: "end-cert"` + `ignoreNoRevocationCheck` unless given: a stapled response is requested and verified (Node only hands it to an `'OCSPResponse'` listener) |
  *
- * `checkServerIdentity`, `host`, `port` have the same names. Our own names also accept a single
+ * `checkServerIdentity`, `host`, `port`, `session` have the same names. Our own names also accept a single
  * value where a list is expected (`alpn: "http/1.1"`, `trustedRoots: caPem`).
  *
  * @module
@@ -55,6 +57,10 @@ export interface NodeTlsOptions {
   ecdhCurve?: string;
   /** Node's name for `sessionTicketKeys` (48 bytes). */
   ticketKeys?: Uint8Array;
+  /** Node's name for `crls`; also turns on `revocationCheck: "chain"` as Node does. */
+  crl?: Pem | Pem[];
+  /** Client: request a stapled OCSP response, and verify it (see the module table). */
+  requestOCSP?: boolean;
 }
 
 const NODE_NAMES = [
@@ -72,6 +78,8 @@ const NODE_NAMES = [
   "ciphers",
   "ecdhCurve",
   "ticketKeys",
+  "crl",
+  "requestOCSP",
 ] as const;
 
 /** Our credential option names. */
@@ -89,10 +97,14 @@ export const CREDENTIAL_NAMES = [
   "sessionTicketKeys",
   "resumption",
   "sessionLifetimeMs",
+  "crls",
+  "revocationCheck",
+  "ignoreNoRevocationCheck",
+  "ignoreRevocationOffline",
 ] as const;
 
 /** Our per-connection option names (`TlsContext`). */
-export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate"] as const;
+export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate", "session"] as const;
 
 /** Our stream option names (`connectTls`, `acceptTls`). */
 export const STREAM_NAMES = [
@@ -101,12 +113,11 @@ export const STREAM_NAMES = [
   "allowHalfOpen",
   "strictClose",
   "checkServerIdentity",
+  "SNICallback",
 ] as const;
 
 /** Node options that are known but not supported, with why. */
 const UNSUPPORTED: Record<string, string> = {
-  session:
-    "resuming a session saved from another connection is not supported yet: a TlsCredentials resumes its own sessions (share the credentials between connections)",
   secureContext: "pass `credentials` (acquireTlsCredentials) instead of a SecureContext",
   socket: "pass the socket as connectTls(socket, options)",
 };
@@ -216,8 +227,9 @@ function alias(
  * that every option is known (`known`: ours that apply here).
  *
  * @throws {TypeError} for an unknown option (with a "did you mean"), a Node option that is
- *   not supported (`session`), both a Node name and ours for the same option, `cert` without
- *   `key`, an invalid `minVersion`/`maxVersion`.
+ *   not supported (`secureContext`), both a Node name and ours for the same option, `cert`
+ *   without `key`, an invalid `minVersion`/`maxVersion`; `SNICallback` that is not a function
+ *   or given to a client, `session` given to a server.
  */
 export function fromNodeOptions<T extends object>(
   options: T & NodeTlsOptions,
@@ -243,6 +255,8 @@ export function fromNodeOptions<T extends object>(
     ciphers,
     ecdhCurve,
     ticketKeys,
+    crl,
+    requestOCSP,
     ...ours
   } = options;
   const out = ours as Record<string, unknown>;
@@ -255,6 +269,18 @@ export function fromNodeOptions<T extends object>(
   alias(out, "cipherSuites", "ciphers", ciphers?.split(":").filter(Boolean), where);
   alias(out, "groups", "ecdhCurve", ecdhCurve?.split(":").filter(Boolean), where);
   alias(out, "sessionTicketKeys", "ticketKeys", ticketKeys, where);
+  alias(out, "crls", "crl", crl, where);
+  if (crl !== undefined) out.revocationCheck ??= "chain";
+  if (requestOCSP === true) {
+    if (role === "server")
+      throw new TypeError(
+        `${where}: options.requestOCSP is a client option (a server staples certificates[].ocspResponse)`,
+      );
+    if (out.revocationCheck === undefined) {
+      out.revocationCheck = "end-cert";
+      out.ignoreNoRevocationCheck ??= true;
+    }
+  }
   if (rejectUnauthorized === false) {
     if (role === "server")
       throw new TypeError(
@@ -262,6 +288,15 @@ export function fromNodeOptions<T extends object>(
       );
     out.manualValidation = true;
   }
+  const sni = out.SNICallback;
+  if (sni !== undefined && (role !== "server" || typeof sni !== "function"))
+    throw new TypeError(
+      role === "server"
+        ? `${where}: options.SNICallback must be a function (servername, callback) => void`
+        : `${where}: options.SNICallback is a server option`,
+    );
+  if (out.session !== undefined && role === "server")
+    throw new TypeError(`${where}: options.session resumes a client connection; this is a server`);
   if (typeof out.alpn === "string") out.alpn = [out.alpn];
   if (typeof out.trustedRoots === "string" || out.trustedRoots instanceof Uint8Array)
     out.trustedRoots = [out.trustedRoots];

@@ -9,9 +9,14 @@
  * @module
  */
 
-import type { AnyEngineHost } from "../service/blocking-host.js";
+import { type AnyEngineHost, blockingFaceOf } from "../service/blocking-host.js";
 import { type HostTask, reply, runTask } from "../service/host-task.js";
-import { SECBUFFER_ALERT, SECBUFFER_APPLICATION_PROTOCOLS, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import {
+  SECBUFFER_ALERT,
+  SECBUFFER_APPLICATION_PROTOCOLS,
+  SECBUFFER_TLS_SESSION_EX,
+  SECBUFFER_TOKEN,
+} from "../sspi/buffer-types.js";
 import { copyBytes } from "../sspi/bytes.js";
 import {
   ASC_REQ_EXTENDED_ERROR,
@@ -55,6 +60,7 @@ import type { EstablishedSnapshot } from "./context-attributes.js";
 import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
+import { sessionBlobError } from "./native/session-blob.js";
 import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
 import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
 import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
@@ -99,6 +105,10 @@ export class SchannelContext {
   private incompleteCredentialsReported = false;
   /** Client: the issuers a server's CertificateRequest named (before the handshake completes). */
   requestedIssuers: Uint8Array[] | null = null;
+  /** Client: the newest exported resumable session, and how many arrived (`SECPKG_ATTR_TLS_SESSION_EX`). */
+  session: { latest: Uint8Array | null; received: number } = { latest: null, received: 0 };
+  /** Ticket deliveries queued on the asynchronous face and not yet answered. */
+  private pendingDeliveries = 0;
 
   constructor(
     credential: SchannelCredential,
@@ -181,6 +191,7 @@ export class SchannelContext {
       return { status: SEC_E_INTERNAL_ERROR, reason: "the engine of this context is gone" };
     }
     const r = yield* reply(host.step(this.engineId!, token));
+    this.receiveSessions(r.sessions);
     const outputs: OutputData[] = [];
     if (r.output.byteLength > 0) outputs.push({ type: SECBUFFER_TOKEN, data: r.output });
     if (r.alert?.direction === "sent")
@@ -241,6 +252,12 @@ export class SchannelContext {
         return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_APPLICATION_PROTOCOLS: ${parsed.error}` };
       alpn = parsed;
     }
+    const session = request.input.find((b) => b.type === SECBUFFER_TLS_SESSION_EX)?.data;
+    if (session !== undefined && this.role === "client") {
+      const problem = sessionBlobError(session);
+      if (problem !== null)
+        return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_TLS_SESSION_EX: ${problem}` };
+    }
     const created = yield* reply(
       host.createContext(
         engineCredentialId,
@@ -249,6 +266,7 @@ export class SchannelContext {
               role: "client",
               serverName: request.targetName,
               ...(alpn !== undefined && { alpn }),
+              ...(session !== undefined && { session: copyBytes(session) }),
               manualValidation:
                 policy.manualValidation || (request.contextReq & ISC_REQ_MANUAL_CRED_VALIDATION) !== 0,
               noServerNameCheck: policy.noServerNameCheck,
@@ -335,10 +353,29 @@ export class SchannelContext {
       return;
     }
     const bytes = Buffer.concat(records);
-    this.deliveries = this.deliveries
-      .then(() => this.credential.host.deliverPostHandshake(engineId, bytes))
-      .catch(() => {});
+    const blocking = blockingFaceOf(this.credential.host);
+    if (blocking?.inThread === true && this.pendingDeliveries === 0) {
+      // Nothing else queued on the engine and no thread to wait for: deliver now, so the
+      // session is there when DecryptMessage returns.
+      this.receiveSessions(blocking.deliverPostHandshake(engineId, bytes).sessions);
+    } else {
+      this.pendingDeliveries++;
+      this.deliveries = this.deliveries
+        .then(() => this.credential.host.deliverPostHandshake(engineId, bytes))
+        .then((r) => this.receiveSessions(r.sessions))
+        .catch(() => {})
+        .finally(() => this.pendingDeliveries--);
+    }
     this.armTicketTimer(TICKET_GRACE_MS);
+  }
+
+  /** Client: keeps the newest exported session the engine produced. */
+  private receiveSessions(sessions: Uint8Array[] | undefined): void {
+    if (sessions === undefined || sessions.length === 0) return;
+    this.session = {
+      latest: sessions[sessions.length - 1]!,
+      received: this.session.received + sessions.length,
+    };
   }
 
   private armTicketTimer(ms: number): void {

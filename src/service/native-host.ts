@@ -104,6 +104,7 @@ export class NativeEngineHost implements BlockingCapableHost {
       deliverPostHandshake: (id, records) => this.deliverNow(id, records),
       close: (id) => this.closeNow(id),
       deleteContext: (id) => this.deleteNow(id),
+      inThread: true,
     };
   }
 

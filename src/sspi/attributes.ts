@@ -41,6 +41,8 @@ export const SECPKG_ATTR_DTLS_MTU = 34;
 export const SECPKG_ATTR_APPLICATION_PROTOCOL = 35;
 export const SECPKG_ATTR_NEGOTIATED_TLS_EXTENSIONS = 36;
 export const SECPKG_ATTR_IS_LOOPBACK = 37;
+/** The package Negotiate chose (`SecPkgContext_PackageInfo`); Negotiate contexts only. */
+export const SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081;
 
 export const SECPKG_ATTR_ISSUER_LIST = 0x50;
 export const SECPKG_ATTR_REMOTE_CRED = 0x51;
@@ -80,6 +82,12 @@ export const SECPKG_ATTR_CERT_CHECK_RESULT_INPROC = 0x72;
 export const SECPKG_ATTR_SESSION_TICKET_KEYS = 0x73;
 export const SECPKG_ATTR_SERIALIZED_REMOTE_CERT_CONTEXT_INPROC = 0x74;
 export const SECPKG_ATTR_SERIALIZED_REMOTE_CERT_CONTEXT = 0x75;
+/**
+ * Extension (not a Windows value): a TLS client's newest resumable session, exported for
+ * another credential or process (`SecPkgContext_TlsSessionEx`; give it back in a
+ * `SECBUFFER_TLS_SESSION_EX` on a first ISC).
+ */
+export const SECPKG_ATTR_TLS_SESSION_EX = 0x1000;
 
 /** QueryCredentialsAttributes attributes. */
 export const SECPKG_CRED_ATTR_NAMES = 1;

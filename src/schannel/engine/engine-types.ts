@@ -9,6 +9,7 @@
  * @module
  */
 import type { SECURITY_STATUS } from "../../sspi/status.js";
+import type { RevocationPolicy } from "../revocation.js";
 
 /** TLS protocol versions the engine negotiates. */
 export type EngineTlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -33,7 +34,10 @@ export interface EnginePfxSource {
 }
 
 /** One certificate of a credential. */
-export type EngineCertificateSource = EngineKeyPairSource | EnginePfxSource;
+export type EngineCertificateSource = (EngineKeyPairSource | EnginePfxSource) & {
+  /** Server: a DER OCSP response stapled with this certificate. */
+  ocspResponse?: Uint8Array;
+};
 
 /**
  * The configuration of a Schannel credential as the engine sees it (the analogue of
@@ -45,6 +49,9 @@ export interface EngineCredentialConfig {
   certificates: EngineCertificateSource[];
   /** Trusted roots (PEM or DER) for peer validation; `null` means Node's default root store. */
   trustedRoots: Array<string | Uint8Array> | null;
+  /** CRLs (PEM or DER) for the revocation checks `revocation` asks for. */
+  crls?: Uint8Array[];
+  revocation?: RevocationPolicy;
   minVersion: EngineTlsVersion;
   maxVersion: EngineTlsVersion;
   /** TLS 1.3 suites, OpenSSL names. Default: the three AEAD suites. */
@@ -78,8 +85,9 @@ export interface ClientContextOptions {
   alpn?: string[];
   /**
    * A session (from a previous handshake's `sessions`) to resume; otherwise the credential's cache
-   * is used (never with `manualValidation`). Its certificate is not known here: when the server
-   * resumes it and a name must be checked, the handshake fails with `SEC_E_WRONG_PRINCIPAL`.
+   * is used (never with `manualValidation`). Native engine: an exported session
+   * (`native/session-blob.ts`), offered only under the same target, validation mode and trusted
+   * roots; the certificate kept in it is checked against `serverName` again on resumption.
    */
   session?: Uint8Array;
   /** Do not validate the server certificate (`ISC_REQ_MANUAL_CRED_VALIDATION`); the result is still reported. */
@@ -203,7 +211,7 @@ export interface EngineStepResult {
   reason?: string;
   /** With `SEC_E_OK` on the completing step. */
   handshake?: HandshakeSummary;
-  /** Client: sessions received during this step (TLS 1.2 at handshake; TLS 1.3 via post-handshake delivery). */
+  /** Client: sessions received during this step (TLS 1.2 at handshake; TLS 1.3 via post-handshake delivery); native engine: exported (`native/session-blob.ts`), only after validation. */
   sessions?: Uint8Array[];
 }
 

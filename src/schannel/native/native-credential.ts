@@ -34,6 +34,7 @@ import type {
   NativeSession,
   NativeTicketKey,
 } from "./addon-types.js";
+import { revocationOptions } from "./revocation-options.js";
 
 /** How a client context validates the server: part of the session cache key. */
 export type ValidationMode = "full" | "no-name-check";
@@ -68,6 +69,8 @@ export class NativeEngineCredential {
     readonly native: NativeCredential,
     /** Server: the credentials chosen by SNI (each also referenced by `native`). */
     private readonly alternatives: NativeCredential[],
+    /** SHA-256 of the trusted roots: exported sessions resume only under the same roots. */
+    readonly trustId: Uint8Array,
   ) {}
 
   /**
@@ -96,10 +99,12 @@ export class NativeEngineCredential {
     if (config.ticketKeys !== undefined && config.ticketKeys.length !== 48)
       return fail(SEC_E_INVALID_PARAMETER, "ticketKeys must be 48 bytes");
     const materials: CertificateMaterial[] = [];
+    const staples = new Map<CertificateMaterial, Uint8Array>();
     for (const [i, source] of config.certificates.entries()) {
       const loaded = loadCertificate(source, i);
       if (!("material" in loaded)) return fail(loaded.status, loaded.reason);
       materials.push(loaded.material);
+      if (source.ocspResponse !== undefined) staples.set(loaded.material, source.ocspResponse);
     }
     let roots: Uint8Array[];
     try {
@@ -120,10 +125,10 @@ export class NativeEngineCredential {
         // certificate the SNI is matched against.
         const others = defaultSelection(materials).filter((x) => x.keyType !== m.keyType);
         alternatives.push(
-          new addon.Credential(nativeOptions(config, [...others, m], materials, roots, min, max)),
+          new addon.Credential(nativeOptions(config, [...others, m], materials, staples, roots, min, max)),
         );
       }
-      const options = nativeOptions(config, selection, materials, roots, min, max);
+      const options = nativeOptions(config, selection, materials, staples, roots, min, max);
       if (alternatives.length > 0) options.alternatives = alternatives;
       native = new addon.Credential(options);
     } catch (error) {
@@ -139,7 +144,7 @@ export class NativeEngineCredential {
         status: SEC_E_OK,
         summary: credentialSummary(config, materials),
       },
-      credential: new NativeEngineCredential(config, native, alternatives),
+      credential: new NativeEngineCredential(config, native, alternatives, trustIdOf(roots)),
     };
   }
 
@@ -177,6 +182,17 @@ export class NativeEngineCredential {
   }
 }
 
+/** SHA-256 over the trusted roots as given to OpenSSL (each length-prefixed). */
+function trustIdOf(roots: Uint8Array[]): Uint8Array {
+  const digest = createHash("sha256");
+  for (const root of roots) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(root.byteLength);
+    digest.update(length).update(root);
+  }
+  return digest.digest();
+}
+
 function cacheKey(target: string, mode: ValidationMode): string {
   return `${mode}\u0000${target}`;
 }
@@ -192,16 +208,22 @@ function defaultSelection(materials: CertificateMaterial[]): CertificateMaterial
   });
 }
 
-function nativeCertificate(m: CertificateMaterial): NativeCertificate {
-  if (m.pfx !== null)
-    return m.passphrase === undefined ? { pfx: m.pfx } : { pfx: m.pfx, passphrase: m.passphrase };
-  return { chain: Buffer.from(m.chainPem ?? ""), key: Buffer.from(m.key ?? "") };
+function nativeCertificate(m: CertificateMaterial, staple: Uint8Array | undefined): NativeCertificate {
+  const certificate: NativeCertificate =
+    m.pfx !== null
+      ? m.passphrase === undefined
+        ? { pfx: m.pfx }
+        : { pfx: m.pfx, passphrase: m.passphrase }
+      : { chain: Buffer.from(m.chainPem ?? ""), key: Buffer.from(m.key ?? "") };
+  if (staple !== undefined) certificate.ocspResponse = staple;
+  return certificate;
 }
 
 function nativeOptions(
   config: EngineCredentialConfig,
   selection: CertificateMaterial[],
   all: CertificateMaterial[],
+  staples: ReadonlyMap<CertificateMaterial, Uint8Array>,
   roots: Uint8Array[],
   minVersion: number,
   maxVersion: number,
@@ -209,8 +231,10 @@ function nativeOptions(
   const server = config.role === "server";
   const options: NativeCredentialOptions = {
     role: config.role,
-    certificates: selection.map(nativeCertificate),
+    certificates: selection.map((m) => nativeCertificate(m, staples.get(m))),
     roots,
+    ...(config.crls !== undefined && config.crls.length > 0 && { crls: config.crls }),
+    ...revocationOptions(config.revocation, config.role),
     clientCaNames: server && config.trustedRoots !== null,
     minVersion,
     maxVersion,
