@@ -9,6 +9,7 @@
  * - {@link acquireAuthCredentials} → {@link AuthCredentials}, {@link AuthContext}: Negotiate,
  *   Kerberos and NTLM as promises (step, signature, wrap, names, session key), bound to a TLS
  *   connection by {@link channelBindingsOf}; failures throw {@link AuthError}
+ * - {@link redisTicketKeys}: session ticket keys shared by a fleet of servers through Redis
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
@@ -68,6 +69,13 @@ export { NegotiateAgent, type NegotiateAgentOptions } from "./negotiate-agent.js
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
 export type { SniCallback, SniCredentials } from "./sni-callback.js";
+export {
+  RedisTicketKeys,
+  type RedisTicketKeysOptions,
+  redisTicketKeys,
+  type TicketKeyState,
+} from "./ticket-keys/redis-ticket-keys.js";
+export type { TicketKeyProvider } from "./ticket-keys/ticket-key-provider.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,

@@ -33,6 +33,7 @@ import { acceptTls, STREAM_OPTION_NAMES, type TlsStreamOptions } from "./connect
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import { CREDENTIAL_NAMES, fromNodeOptions } from "./node-options.js";
+import type { TicketKeyProvider } from "./ticket-keys/ticket-key-provider.js";
 import type { SspiTlsStream } from "./tls-stream.js";
 
 /** Options of {@link createTlsServer}: the stream options (credentials or credential options) plus the server's. */
@@ -49,6 +50,11 @@ export type TlsServerOptions = Omit<
    * at once). A server that must finish a request first ends the stream itself, later.
    */
   drain?: (stream: SspiTlsStream) => void;
+  /**
+   * Session ticket keys kept up to date by a provider (e.g. `redisTicketKeys`, shared by a fleet
+   * of servers): attached to the server's credentials, detached when the server closes.
+   */
+  ticketKeyProvider?: TicketKeyProvider;
 };
 
 /** The error of a handshake that took longer than `handshakeTimeout` (Node's code). */
@@ -79,11 +85,17 @@ export class TlsServer extends Server {
     super({ allowHalfOpen: true, noDelay: true });
     const normalized = fromNodeOptions(
       options,
-      [...STREAM_OPTION_NAMES, "handshakeTimeout", "drain"],
+      [...STREAM_OPTION_NAMES, "handshakeTimeout", "drain", "ticketKeyProvider"],
       "createTlsServer",
       "server",
     );
-    const { credentials, handshakeTimeout = 120_000, drain = (stream) => stream.end(), ...rest } = normalized;
+    const {
+      credentials,
+      handshakeTimeout = 120_000,
+      drain = (stream) => stream.end(),
+      ticketKeyProvider,
+      ...rest
+    } = normalized;
     if (!Number.isFinite(handshakeTimeout) || handshakeTimeout <= 0)
       throw new TypeError(
         `createTlsServer: options.handshakeTimeout must be a positive number of milliseconds`,
@@ -92,9 +104,17 @@ export class TlsServer extends Server {
     this.#handshakeTimeout = handshakeTimeout;
     this.#drain = drain;
     this.#ownsCredentials = credentials === undefined;
-    this.#credentials = Promise.resolve(
+    const acquired = Promise.resolve(
       credentials ?? acquireTlsCredentials({ ...credentialOptionsOf(rest), role: "server" }),
     );
+    // The provider's keys are in place before the first handshake; detached when the server closes.
+    this.#credentials = ticketKeyProvider
+      ? acquired.then((c) => {
+          const detach = ticketKeyProvider.attach(c);
+          this.once("close", detach);
+          return c;
+        })
+      : acquired;
     // Bad credential options: the server reports them as Node reports a listen failure.
     this.#credentials.catch((error: unknown) => {
       this.emit("error", error);

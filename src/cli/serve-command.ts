@@ -23,6 +23,18 @@ import { HttpAuth, httpAuthFlags, httpAuthUsage } from "./http-auth.js";
 import { type ConnectionDetails, type HttpAnswer, HttpResponder } from "./http-responder.js";
 import type { Command } from "./main.js";
 import {
+  fleetFlags,
+  fleetUsage,
+  leaveCluster,
+  openTicketKeys,
+  runPrimary,
+  setupFromPrimary,
+  shutdownRequested,
+  ticketKeyOptionsFromFlags,
+  workerCount,
+  workerId,
+} from "./serve-fleet.js";
+import {
   alpnFromFlags,
   caFromFlags,
   certificateFromFlags,
@@ -59,6 +71,7 @@ const usage = [
   "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
   "  --echo                   send every byte received back to the client",
   ...httpAuthUsage,
+  ...fleetUsage,
   "  --json                   log connections as JSON lines",
   "  --drain-timeout MS       on SIGINT/SIGTERM, wait this long for clients to close (default 5000)",
   "  --idle-timeout SECONDS   close_notify a connection idle this long after its handshake, then close it",
@@ -76,6 +89,7 @@ const usage = [
   "  curl --ntlm -u 'TESTDOM\\alice:alicepw' --cacert ca.pem https://localhost:8443/",
   "  async-sspi serve --save-ca ca.pem --auth negotiate --keytab http.keytab --channel-binding require &",
   "  kinit alice && async-sspi fetch https://localhost:8443/ --ca ca.pem --auth negotiate -v",
+  "  async-sspi serve --workers 4 --ticket-keys redis://127.0.0.1:6379   (the same on every machine)",
 ].join("\n");
 
 /** One connection while it lives. */
@@ -129,6 +143,8 @@ export const serveCommand: Command = {
       return 2;
     }
     try {
+      const workers = workerCount(values);
+      if (workers !== null) return await runPrimary(values, workers);
       return await serve(values);
     } catch (error) {
       if (error instanceof UsageError) {
@@ -140,6 +156,8 @@ export const serveCommand: Command = {
         return 1;
       }
       throw error;
+    } finally {
+      leaveCluster();
     }
   },
 };
@@ -161,6 +179,7 @@ function parse(args: string[]) {
       "idle-timeout": { type: "string", default: "120" },
       "max-connections": { type: "string", default: "1024" },
       ...httpAuthFlags,
+      ...fleetFlags,
     },
     strict: true,
     allowPositionals: false,
@@ -184,6 +203,12 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     throw new UsageError(`--max-connections: "${values["max-connections"]}" is not a count of 1 or more`);
   const clientCa = caFromFlags(values["client-ca"], "--client-ca");
   let certificate: TlsCertificate | null = certificateFromFlags(values);
+  // A --workers worker: the primary's certificate and shared ticket key.
+  const fromPrimary = await setupFromPrimary();
+  if (fromPrimary) {
+    certificate ??= fromPrimary.certificate;
+    values["save-ca"] = undefined;
+  }
   const versions = versionsFromFlags(values);
   const alpn = alpnFromFlags(values.alpn) ?? (mode === "http" ? ["http/1.1"] : undefined);
   const keyLog = keyLogToFile(values.keylog);
@@ -192,6 +217,7 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   };
   if (mode === "echo" && values.auth !== undefined) throw new UsageError("--auth applies to --http");
   const httpAuth = await HttpAuth.fromFlags(values, log);
+  const ticketKeyOptions = ticketKeyOptionsFromFlags(values);
 
   const requestClientCertificate = clientCa !== undefined || values["require-client-cert"] === true;
   // Listen first: a port in use is reported before any certificate is generated.
@@ -276,9 +302,24 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
       ...(versions !== undefined && { versions }),
       ...(clientCa !== undefined && { trustedRoots: clientCa }),
       ...(keyLog !== undefined && { keyLog }),
+      ...(fromPrimary?.sessionTicketKeys && { sessionTicketKeys: fromPrimary.sessionTicketKeys }),
     });
   } catch (error) {
     listener.close();
+    throw error;
+  }
+  // --ticket-keys: the fleet's keys on these credentials before the first handshake.
+  let ticketKeys: Awaited<ReturnType<typeof openTicketKeys>> | null = null;
+  try {
+    ticketKeys =
+      ticketKeyOptions &&
+      (await openTicketKeys(ticketKeyOptions, (message) =>
+        console.log(values.json ? JSON.stringify({ event: "ticket-keys", message }) : message),
+      ));
+    ticketKeys?.attach(credentials);
+  } catch (error) {
+    listener.close();
+    await credentials.close();
     throw error;
   }
   options = {
@@ -297,7 +338,15 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
   const shown = ["127.0.0.1", "::1"].includes(address.address) ? "localhost" : hostForUrl;
   const announce = `listening on ${hostForUrl}:${address.port} (${mode}${versions ? `, ${versions[0]} only` : ""}${alpn ? `, ALPN ${alpn.join(",")}` : ""}${options.requestClientCertificate ? ", client certificate required" : ""})`;
   if (values.json)
-    console.log(JSON.stringify({ event: "listening", host: address.address, port: address.port, mode }));
+    console.log(
+      JSON.stringify({
+        event: "listening",
+        host: address.address,
+        port: address.port,
+        mode,
+        worker: workerId(),
+      }),
+    );
   else {
     console.log(announce);
     console.log(
@@ -312,11 +361,11 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     console.log("  Ctrl+C (SIGINT) or SIGTERM: close_notify every connection and exit");
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  return drain(signal, listener, connections, options);
+  const shutdown = shutdownRequested();
+  const signal = await shutdown.signal;
+  const code = await drain(signal, listener, connections, options, shutdown.onForce);
+  await ticketKeys?.close();
+  return code;
 
   /** The client-certificate flags of the printed `try:` command, when the server asks for one. */
   function clientFlags(tool: "curl" | "openssl"): string {
@@ -341,6 +390,7 @@ async function drain(
   listener: TlsServer,
   connections: Set<Connection>,
   options: ServeOptions,
+  onForce: (force: () => void) => () => void,
 ): Promise<number> {
   const say = (text: string, event: Record<string, unknown>) =>
     console.log(options.json ? JSON.stringify({ event: "shutdown", ...event }) : text);
@@ -353,8 +403,7 @@ async function drain(
       c.socket.destroy();
     }
   };
-  process.once("SIGINT", force);
-  process.once("SIGTERM", force);
+  const stopForcing = onForce(force);
   for (const c of connections) if (c.stream === null) c.closing ??= "server shutdown during the handshake";
   // close_notify now, or after the HTTP request in progress (drainConnection); handshakes are abandoned.
   const closedListener = new Promise<void>((resolve) => listener.close(() => resolve()));
@@ -370,8 +419,7 @@ async function drain(
   await closedListener;
   await options.credentials.close();
   options.httpAuth?.close();
-  process.off("SIGINT", force);
-  process.off("SIGTERM", force);
+  stopForcing();
   say("stopped", { stopped: true });
   return forced ? 1 : 0;
 }
@@ -383,6 +431,7 @@ function logConnection(c: Connection, options: ServeOptions, status: string): vo
     console.log(
       JSON.stringify({
         event: "connection",
+        worker: workerId(),
         id: c.id,
         peer: c.peer,
         protocol: d?.protocol ?? null,
