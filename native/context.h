@@ -62,6 +62,8 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value StepSync(const Napi::CallbackInfo& info);
   Napi::Value Encrypt(const Napi::CallbackInfo& info);
+  Napi::Value Seal(const Napi::CallbackInfo& info);
+  Napi::Value SendAlert(const Napi::CallbackInfo& info);
   Napi::Value Decrypt(const Napi::CallbackInfo& info);
   Napi::Value TakeOutput(const Napi::CallbackInfo& info);
   Napi::Value PendingOutput(const Napi::CallbackInfo& info);
@@ -94,12 +96,18 @@ class Context : public Napi::ObjectWrap<Context> {
   void Fail(int sslError, StepResult& result);
   size_t Feed(const uint8_t* data, size_t length);
   size_t Unfeed();
+  // Header and largest trailer of one application_data record under the current cipher; false
+  // before a cipher is negotiated.
+  bool RecordSizes(size_t& header, size_t& trailer) const;
 
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // owned by ssl_
   BIO* wbio_ = nullptr;  // owned by ssl_
   std::atomic<bool> busy_{false};
   bool dead_ = false;
+  // The handshake completed once (SSL_is_init_finished is false again while OpenSSL reads a
+  // post-handshake message spread over several records).
+  bool established_ = false;
   bool server_ = false;
   bool enforce_ = true;
   bool suspendForCertificate_ = false;

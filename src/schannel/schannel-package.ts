@@ -352,8 +352,11 @@ export class SchannelPackage implements SecurityPackage {
     const ctx = context as SchannelContext;
     if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     if (fQOP !== 0) return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "fQOP must be 0" };
-    if (ctx.records === null) return notEstablished(ctx);
-    return encryptMessage(ctx.records, message);
+    const connection = ctx.connection;
+    if (connection === null) return notEstablished(ctx);
+    const outcome = encryptMessage(connection.records, message);
+    ctx.afterRecords();
+    return outcome;
   }
 
   decryptMessage(
@@ -364,12 +367,11 @@ export class SchannelPackage implements SecurityPackage {
   ): Outcome {
     const ctx = context as SchannelContext;
     if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
-    if (ctx.records === null) return notEstablished(ctx);
-    const events = { tickets: [] as Uint8Array[] };
-    const outcome = decryptMessage(ctx.records, message, events);
-    if (events.tickets.length > 0) ctx.deliverTickets(events.tickets);
+    const connection = ctx.connection;
+    if (connection === null) return notEstablished(ctx);
+    const outcome = decryptMessage(connection.records, message);
     // A fatal error or the peer's fatal alert ends the context in both directions.
-    if (ctx.records.failed && ctx.phase === "established") ctx.phase = "failed";
+    ctx.afterRecords();
     if (pfQOP) pfQOP.value = 0;
     return outcome;
   }
@@ -381,7 +383,7 @@ const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "Mes
 function notEstablished(ctx: SchannelContext): Outcome {
   return ctx.phase === "handshake"
     ? { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" }
-    : { status: SEC_E_CONTEXT_EXPIRED, reason: `the connection is ${ctx.phase}` };
+    : { status: SEC_E_CONTEXT_EXPIRED, reason: `the connection is ${ctx.phase === "closing" ? "closed" : "dead"}` };
 }
 
 function credentialExpiry(credential: SchannelCredential): bigint {

@@ -14,7 +14,6 @@ import type {
   EngineCredentialConfig,
   EngineHost,
   EngineStepResult,
-  PostHandshakeResult,
 } from "./engine-host.js";
 
 /** {@link EngineHost} with every method answering synchronously; statuses as there. */
@@ -27,8 +26,6 @@ export interface BlockingEngineHost {
   createContext(credentialId: number, options: EngineContextOptions): CreateContextResult;
   /** As {@link EngineHost.step}. */
   step(contextId: number, input: Uint8Array): EngineStepResult;
-  /** As {@link EngineHost.deliverPostHandshake}. */
-  deliverPostHandshake(contextId: number, records: Uint8Array): PostHandshakeResult;
   /** As {@link EngineHost.close}. */
   close(contextId: number): Uint8Array;
   /** As {@link EngineHost.deleteContext}. */

@@ -17,6 +17,7 @@ import type {
   EngineStepResult,
   PostHandshakeResult,
 } from "../schannel/engine/engine-types.js";
+import type { NativeRecordLayer } from "../schannel/native/native-records.js";
 import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 
@@ -103,11 +104,12 @@ export interface EngineHost {
   step(contextId: number, input: Uint8Array): Promise<EngineStepResult>;
 
   /**
-   * Client: delivers post-handshake records (re-sealed tickets) to a living engine.
+   * The record layer of an established context (OpenSSL's, used synchronously on the caller's
+   * thread by EncryptMessage/DecryptMessage until the context is deleted).
    *
-   * @returns the sessions produced; `SEC_E_INVALID_HANDLE` for an unknown or non-client context.
+   * @returns the layer, or null for an unknown context or one whose handshake has not completed.
    */
-  deliverPostHandshake(contextId: number, records: Uint8Array): Promise<PostHandshakeResult>;
+  recordLayer?(contextId: number): NativeRecordLayer | null;
 
   /**
    * Produces close_notify through the engine (only while no record-layer record was written) and

@@ -210,7 +210,6 @@ export class WorkerPoolHost implements BlockingCapableHost {
       freeCredential: (id) => this.free(id),
       createContext: (id, options) => task(this.createTask(id, options, true)),
       step: (id, input) => task(this.stepTask(id, input, true)),
-      deliverPostHandshake: (id, records) => task(this.deliverTask(id, records, true)),
       close: (id) => task(this.closeTask(id, true)),
       deleteContext: (id) => this.remove(id),
     };
