@@ -46,7 +46,7 @@ import {
   RECORD_HEADER_LENGTH,
   splitRecords,
 } from "./records/record-header.js";
-import { alertFields, describeAlerts } from "./tls-alert.js";
+import { alertFields } from "./tls-alert.js";
 
 /** Largest TLSInnerPlaintext (RFC 8446 §5.4): 2^14 of content plus the content type; padding counts. */
 const MAX_INNER_PLAINTEXT = 16384 + 1;
@@ -109,7 +109,7 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
     trailer.pvBuffer.subarray(0, trailer.cbBuffer),
   );
   if (!result.ok)
-    return { status: result.status, reason: result.reason + describeAlerts(result.alerts), ...alertFields(result.alerts) };
+    return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
   header.cbBuffer = sizes.cbHeader;
   trailer.cbBuffer = result.trailerLength;
   return { status: SEC_E_OK };
@@ -174,14 +174,14 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
       SEC_E_DECRYPT_FAILURE,
       `record of ${recordLength - RECORD_HEADER_LENGTH} bytes: its inner plaintext exceeds 2^14 + 1 bytes`,
     );
-    return { status: refused.status, reason: refused.reason + describeAlerts(refused.alerts), ...alertFields(refused.alerts) };
+    return { status: refused.status, reason: refused.reason, ...alertFields(refused.alerts) };
   }
   const record = bytes.subarray(0, recordLength);
   const headerLength = Math.min(layer.streamSizes.cbHeader, recordLength);
   const result = layer.decryptRecord(record, record.subarray(headerLength));
   const alerts = result.alerts ?? [];
   if (!result.ok) {
-    return { status: result.status, reason: result.reason + describeAlerts(alerts), ...alertFields(alerts) };
+    return { status: result.status, reason: result.reason, ...alertFields(alerts) };
   }
   const plaintextLength = result.kind === "data" ? result.length : 0;
   const [plain, trail, extra] = empties as [SecBuffer, SecBuffer, SecBuffer];
