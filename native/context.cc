@@ -438,7 +438,8 @@ Napi::Value Context::Encrypt(const Napi::CallbackInfo& info) {
 // type, MAC, padding) goes into `trailer`. Returns the trailer bytes used, or -1 not established
 // or close_notify/fatal alert sent, -2 dead (fatal error), -3 a buffer too small or `data` longer
 // than 16384 bytes (nothing done), -4 output is waiting to be taken first (nothing done), -5 a
-// post-handshake message is only partly received (nothing done).
+// post-handshake message is only partly received (nothing done), -6 `data` is empty (OpenSSL
+// writes no empty record: nothing to send).
 Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View header = RequireBytes(info[0], "header");
@@ -452,12 +453,12 @@ Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
   if (!RecordSizes(headerLength, trailerLength)) return Napi::Number::New(env, -1);
   if (data.length > kMaxFragment || header.length < headerLength || trailer.length < trailerLength)
     return Napi::Number::New(env, -3);
+  // OpenSSL never writes an empty record: nothing to send.
+  if (data.length == 0) return Napi::Number::New(env, -6);
   ERR_clear_error();
-  // SSL_write never writes an empty record; SSL_write_ex with 0 bytes reports success without one.
   size_t written = 0;
-  int r = SSL_write_ex(ssl_, data.data == nullptr ? reinterpret_cast<const uint8_t*>("") : data.data, data.length,
-                       &written);
-  if (r != 1 && data.length > 0) {
+  int r = SSL_write_ex(ssl_, data.data, data.length, &written);
+  if (r != 1) {
     int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_WANT_READ) {
       // OpenSSL is inside a post-handshake message it has only part of: nothing was written.

@@ -56,7 +56,8 @@ function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
 }
 
 /**
- * Encrypts the DATA buffer in place as one record (one `SSL_write`).
+ * Encrypts the DATA buffer in place as one record (one `SSL_write`). Empty DATA writes nothing
+ * (OpenSSL sends no empty record): the header and trailer `cbBuffer` become 0.
  *
  * @returns `SEC_E_OK`; `SEC_E_INVALID_TOKEN` (no DATA, STREAM_HEADER or STREAM_TRAILER buffer);
  *   `SEC_E_BUFFER_TOO_SMALL` (header or trailer smaller than the stream sizes);
@@ -108,9 +109,8 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
     plaintext,
     trailer.pvBuffer.subarray(0, trailer.cbBuffer),
   );
-  if (!result.ok)
-    return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
-  header.cbBuffer = sizes.cbHeader;
+  if (!result.ok) return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
+  header.cbBuffer = result.headerLength;
   trailer.cbBuffer = result.trailerLength;
   return { status: SEC_E_OK };
 }
@@ -156,16 +156,20 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
   } else if (split.error !== undefined) {
     return { status: SEC_E_INVALID_TOKEN, reason: `not a TLS record (${split.error})` };
   } else {
+    const count = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
     const missing = empties[0]!;
     missing.BufferType = SECBUFFER_MISSING;
-    missing.cbBuffer = split.missing;
+    missing.cbBuffer = count;
     missing.pvBuffer = null;
     return {
       status: SEC_E_INCOMPLETE_MESSAGE,
-      reason: `${split.missing} more bytes are needed to complete the record`,
+      reason: `${count} more bytes are needed to complete the record`,
     };
   }
-  if (layer.tls13 && recordLength - RECORD_HEADER_LENGTH > MAX_INNER_PLAINTEXT + layer.streamSizes.cbTrailer - 1) {
+  if (
+    layer.tls13 &&
+    recordLength - RECORD_HEADER_LENGTH > MAX_INNER_PLAINTEXT + layer.streamSizes.cbTrailer - 1
+  ) {
     // RFC 8446 §5.4: a TLSInnerPlaintext over 2^14 + 1 bytes (content, type and padding) is
     // record_overflow. With the suites allowed (16-byte tags) its size is the record's minus the
     // tag; OpenSSL only checks the content without padding.

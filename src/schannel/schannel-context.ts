@@ -200,7 +200,12 @@ export class SchannelContext {
     if (created) {
       const opened = yield* this.openEngine(request, host);
       if (opened.status !== SEC_E_OK) {
-        this.state = { phase: "dead", engineId: null, connection: null, reason: opened.reason ?? "no engine" };
+        this.state = {
+          phase: "dead",
+          engineId: null,
+          connection: null,
+          reason: opened.reason ?? "no engine",
+        };
         return opened;
       }
     } else if (this.engineId === null) {

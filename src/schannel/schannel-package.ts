@@ -383,7 +383,10 @@ const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "Mes
 function notEstablished(ctx: SchannelContext): Outcome {
   return ctx.phase === "handshake"
     ? { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" }
-    : { status: SEC_E_CONTEXT_EXPIRED, reason: `the connection is ${ctx.phase === "closing" ? "closed" : "dead"}` };
+    : {
+        status: SEC_E_CONTEXT_EXPIRED,
+        reason: `the connection is ${ctx.phase === "closing" ? "closed" : "dead"}`,
+      };
 }
 
 function credentialExpiry(credential: SchannelCredential): bigint {

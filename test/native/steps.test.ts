@@ -236,7 +236,10 @@ test("a first record longer than TLS 1.3 allows but within TLS 1.2's 2^14 + 2048
       assert.equal(partial.missing, length - 3, `${type}: the bytes still missing`);
       const whole = Buffer.concat([Buffer.from(header), Buffer.alloc(length, 1)]);
       const r = await host.step(s.contextId!, whole);
-      assert.ok(r.status < 0 && r.status !== SEC_E_INCOMPLETE_MESSAGE, `status 0x${(r.status >>> 0).toString(16)}`);
+      assert.ok(
+        r.status < 0 && r.status !== SEC_E_INCOMPLETE_MESSAGE,
+        `status 0x${(r.status >>> 0).toString(16)}`,
+      );
       assert.equal(recordTypes(r.output)[0], 21, "answered with an alert");
     }
   } finally {

@@ -52,8 +52,8 @@ import {
 } from "../records/record-header.js";
 import type { NativeAddon, NativeContext, NativeContextOptions, NativeStepResult } from "./addon-types.js";
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
-import { NativeRecordLayer } from "./native-records.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
+import { NativeRecordLayer } from "./native-records.js";
 import { failureOfStep } from "./step-failure.js";
 import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 

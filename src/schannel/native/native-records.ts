@@ -19,7 +19,11 @@
  *
  * @module
  */
-import { TLS1_ALERT_CLOSE_NOTIFY, TLS1_ALERT_FATAL, TLS1_ALERT_WARNING } from "../../sspi/schannel-constants.js";
+import {
+  TLS1_ALERT_CLOSE_NOTIFY,
+  TLS1_ALERT_FATAL,
+  TLS1_ALERT_WARNING,
+} from "../../sspi/schannel-constants.js";
 import {
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
@@ -50,13 +54,20 @@ export interface RecordFailure {
 
 /** Result of {@link NativeRecordLayer.decryptRecord}. */
 export type DecryptResult =
-  | { readonly ok: true; readonly kind: "data"; readonly length: number; readonly alerts: readonly AlertEvent[] }
+  | {
+      readonly ok: true;
+      readonly kind: "data";
+      readonly length: number;
+      readonly alerts: readonly AlertEvent[];
+    }
   | { readonly ok: true; readonly kind: "control"; readonly alerts: readonly AlertEvent[] }
   | { readonly ok: true; readonly kind: "closed"; readonly alerts: readonly AlertEvent[] }
   | RecordFailure;
 
 /** Result of {@link NativeRecordLayer.encryptInPlace}. */
-export type SealResult = { readonly ok: true; readonly trailerLength: number } | RecordFailure;
+export type SealResult =
+  | { readonly ok: true; readonly headerLength: number; readonly trailerLength: number }
+  | RecordFailure;
 
 /** Result of the control calls (close_notify, alert, KeyUpdate): the bytes now pending. */
 export type ControlResult = { readonly ok: true } | RecordFailure;
@@ -99,16 +110,21 @@ export class NativeRecordLayer {
    * EncryptMessage in place: the header into `header`, the ciphertext over `data`, the rest into
    * `trailer` (each at least the stream sizes; `data` at most 16384 bytes — the caller checks).
    *
-   * @returns the trailer bytes used, or `SEC_E_CONTEXT_EXPIRED` (dead, closed for writing, or
+   * @returns the header and trailer bytes used (both 0 for empty `data`: OpenSSL writes no empty
+   *   record, so there is nothing to send), or `SEC_E_CONTEXT_EXPIRED` (dead, closed for writing, or
    *   output waiting to be taken), `SEC_E_INTERNAL_ERROR` (buffers OpenSSL's record does not fit).
    */
   encryptInPlace(header: Uint8Array, data: Uint8Array, trailer: Uint8Array): SealResult {
     if (this.#destroyed) return failure(SEC_E_CONTEXT_EXPIRED, "the context was deleted");
     const r = this.native.seal(header, data, trailer);
-    if (r >= 0) return { ok: true, trailerLength: r };
+    if (r >= 0) return { ok: true, headerLength: header.byteLength, trailerLength: r };
+    if (r === -6) return { ok: true, headerLength: 0, trailerLength: 0 };
     switch (r) {
       case -1:
-        return failure(SEC_E_CONTEXT_EXPIRED, "close_notify or a fatal alert was sent: the context is closed for writing");
+        return failure(
+          SEC_E_CONTEXT_EXPIRED,
+          "close_notify or a fatal alert was sent: the context is closed for writing",
+        );
       case -2:
         return this.#dead();
       case -5:
@@ -138,7 +154,10 @@ export class NativeRecordLayer {
   decryptRecord(record: Uint8Array, plaintext: Uint8Array): DecryptResult {
     if (this.#destroyed) return failure(SEC_E_CONTEXT_EXPIRED, "the context was deleted");
     if (this.native.isDead())
-      return failure(SEC_E_CONTEXT_EXPIRED, `the connection failed: ${this.native.lastError()?.reason ?? "TLS failure"}`);
+      return failure(
+        SEC_E_CONTEXT_EXPIRED,
+        `the connection failed: ${this.native.lastError()?.reason ?? "TLS failure"}`,
+      );
     if (this.#readClosed) return failure(SEC_E_CONTEXT_EXPIRED, "the peer already sent close_notify");
     const r = this.native.decrypt(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
     if (process.env.RDBG) console.error("decrypt", record.byteLength, r, this.native.consumed());
