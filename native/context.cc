@@ -153,6 +153,7 @@ Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(inf
   Napi::Object o = info[1].As<Napi::Object>();
   auto* state = static_cast<CredentialState*>(SSL_CTX_get_ex_data(ctx, CredentialIndex()));
   server_ = state != nullptr && state->server;
+  keylogWanted_ = state == nullptr || state->keylog;
   std::string serverName = OptionalString(o, "serverName");
   std::string verifyHost = OptionalString(o, "verifyHost");
   std::string verifyIp = OptionalString(o, "verifyIp");
@@ -336,6 +337,7 @@ void Context::CollectInto(StepResult& result) {
   result.verifyResult = verifyResult_;
   result.verifyDepth = verifyDepth_;
   result.certificateRequested = certificateRequested_;
+  result.keysDerived = keysLogged_;
 }
 
 static Napi::Value AlertsToJs(Napi::Env env, const std::vector<Alert>& alerts) {
@@ -379,6 +381,7 @@ Napi::Object Context::ResultToJs(Napi::Env env, StepResult& result) {
   o.Set("verifyResult", static_cast<double>(result.verifyResult));
   o.Set("verifyDepth", result.verifyDepth);
   o.Set("certificateRequested", result.certificateRequested);
+  o.Set("keysDerived", result.keysDerived);
   return o;
 }
 

@@ -34,6 +34,7 @@ struct StepResult {
   long verifyResult = X509_V_OK;
   int verifyDepth = -1;
   bool certificateRequested = false;
+  bool keysDerived = false;
 };
 
 // Keylog and (client) new-session callbacks on a credential's SSL_CTX.
@@ -53,7 +54,10 @@ class Context : public Napi::ObjectWrap<Context> {
 
   // Called from OpenSSL callbacks (on the thread running the SSL call).
   void OnAlert(bool sent, int value) { alerts_.push_back({sent, value >> 8, value & 0xff}); }
-  void OnKeylog(const char* line) { keylog_.emplace_back(line); }
+  void OnKeylog(const char* line) {
+    keysLogged_ = true;
+    if (keylogWanted_) keylog_.emplace_back(line);
+  }
   void OnSession(SSL_SESSION* session) { sessions_.push_back(session); }
   int OnVerify(int ok, X509_STORE_CTX* store);
   int OnCertificateRequest();
@@ -110,6 +114,8 @@ class Context : public Napi::ObjectWrap<Context> {
   bool established_ = false;
   bool server_ = false;
   bool enforce_ = true;
+  bool keylogWanted_ = true;  // the credential hands key log lines to JavaScript
+  bool keysLogged_ = false;   // OpenSSL derived a traffic secret (whether or not JavaScript sees it)
   bool suspendForCertificate_ = false;
   bool certificateRequested_ = false;
   long verifyResult_ = X509_V_OK;

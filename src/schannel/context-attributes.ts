@@ -53,10 +53,9 @@ import {
 } from "../sspi/status.js";
 import { timeStampFromDate } from "../sspi/timestamp.js";
 import type { Box, SecPkgInfo, TimeStamp } from "../sspi/types.js";
+import type { CipherSuite } from "./cipher-suites.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
-import type { CipherSuite } from "./record/cipher-suites.js";
-import { tls12Exporter, tls13Exporter } from "./record/key-schedule.js";
-import { streamSizes } from "./record/record-protection.js";
+import type { StreamSizes } from "./native/native-records.js";
 
 /** CAPI `ALG_ID`s Schannel reports in `SecPkgContext_ConnectionInfo`. */
 export const CALG_AES_128 = 0x660e;
@@ -90,6 +89,8 @@ export interface EstablishedSnapshot {
   summary: HandshakeSummary;
   suite: CipherSuite;
   packageInfo: SecPkgInfo;
+  /** SecPkgContext_StreamSizes of the connection's records. */
+  streamSizes: StreamSizes;
   /** OpenSSL's exporter (RFC 5705 / RFC 8446 §7.5); null once the context is deleted. */
   exportKeyingMaterial: (label: string, context: Uint8Array | null, length: number) => Uint8Array | null;
   keyingMaterialInfo: SecPkgContext_KeyingMaterialInfo | null;
@@ -192,10 +193,10 @@ export function queryEstablishedAttribute(
   const { summary, suite } = snapshot;
   switch (attribute) {
     case SECPKG_ATTR_STREAM_SIZES:
-      pBuffer.value = { ...streamSizes(suite) };
+      pBuffer.value = { ...snapshot.streamSizes };
       return { status: SEC_E_OK };
     case SECPKG_ATTR_SIZES: {
-      const sizes = streamSizes(suite);
+      const sizes = snapshot.streamSizes;
       pBuffer.value = {
         cbMaxToken: snapshot.packageInfo.cbMaxToken,
         cbMaxSignature: 0,

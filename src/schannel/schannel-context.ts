@@ -52,12 +52,12 @@ import {
 import { TIMESTAMP_NEVER } from "../sspi/timestamp.js";
 import type { SecPkgInfo } from "../sspi/types.js";
 import { parseApplicationProtocols } from "./application-protocols.js";
+import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./cipher-suites.js";
 import type { EstablishedSnapshot } from "./context-attributes.js";
 import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
 import type { NativeRecordLayer } from "./native/native-records.js";
-import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
 import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
 
 const EMPTY = new Uint8Array(0);
@@ -316,6 +316,7 @@ export class SchannelContext {
       summary: { ...summary, secrets: undefined },
       suite,
       packageInfo: this.packageInfo,
+      streamSizes: records.streamSizes,
       exportKeyingMaterial: (label, context, length) => records.exportKeyingMaterial(label, context, length),
       keyingMaterialInfo: null,
     };

@@ -1,8 +1,8 @@
 /**
- * The blocking face of an engine host: the {@link EngineHost} methods answering in the call,
- * with the calling thread blocked (`Atomics.wait`) while a worker does the work. Only a host whose
- * engines run on other threads can offer it: a host running engines on the caller's own thread
- * would wait for itself.
+ * The blocking face of an engine host: the {@link EngineHost} methods answering in the call. The
+ * native host runs a TLS step synchronously on the calling thread; a host whose step waits on the
+ * network blocks the caller (`Atomics.wait`) while a worker does the work. Code written as a host
+ * task (`host-task.ts`) runs over either face.
  *
  * @module
  */
@@ -35,7 +35,7 @@ export interface BlockingEngineHost {
 /** Either face of a host: code written as a host task (`host-task.ts`) runs over both. */
 export type AnyEngineHost = EngineHost | BlockingEngineHost;
 
-/** An engine host that also answers blocking calls (the worker pool). */
+/** An engine host that also answers blocking calls (the native host). */
 export interface BlockingCapableHost extends EngineHost {
   /** The same host (same credentials and contexts) answering synchronously. */
   readonly blocking: BlockingEngineHost;
@@ -44,7 +44,7 @@ export interface BlockingCapableHost extends EngineHost {
 /**
  * The blocking face of `host`, if it has one.
  *
- * @returns the {@link BlockingEngineHost}, or null (for example for the in-thread host).
+ * @returns the {@link BlockingEngineHost}, or null (a custom host without one).
  */
 export function blockingFaceOf(host: EngineHost): BlockingEngineHost | null {
   const face = (host as Partial<BlockingCapableHost>).blocking;

@@ -1,11 +1,11 @@
 /**
  * The interface between the Schannel package (caller's thread) and the TLS engines (the security
  * service). Message-shaped: every argument and result is plain structured-clone data and every
- * handle is a number, so the in-thread host and a worker-pool host implement the same contract.
+ * handle is a number; the native host implements it (and tests may put another host behind it).
  *
  * Credentials (private keys) and engines live behind the host; the caller's side only sees ids,
- * statuses, tokens and, at `SEC_E_OK`, the handshake summary (including the traffic secrets for the
- * direct record layer; the package zeroes them when the context is deleted).
+ * statuses, tokens and, at `SEC_E_OK`, the handshake summary (traffic secrets only when the
+ * credential asked for a key log) and the context's record layer (OpenSSL's).
  *
  * @module
  */

@@ -5,7 +5,8 @@
  * thread (no worker, no `Atomics.wait`). Steps of one context run in call order; a context is
  * never touched by two threads at once.
  *
- * Selected with `configureSecurityService({ engine: "native" })` or `ASYNC_SSPI_ENGINE=native`.
+ * The one engine host (`security-service.ts`). Established contexts hand their records to
+ * {@link NativeEngineHost.recordLayer}: OpenSSL's, used synchronously on the caller's thread.
  * Where the addon cannot load, every credential fails with `SEC_E_SECPKG_NOT_FOUND` and the
  * loader's reason.
  *

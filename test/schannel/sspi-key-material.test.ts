@@ -1,9 +1,11 @@
 /**
- * Private-key material (issue 10, item 10): the library's own copies of a credential's private
- * key do not outlive their use on the caller's thread — in particular nothing of it stays
- * referenced after FreeCredentialsHandle while a context of the credential lives on — and the
- * engine zeroes the key bytes it owns when the credential is released. Checked with heap
- * snapshots of this thread, for the worker-pool service and the in-thread one.
+ * Key material (issue 10, item 10; issue 11): private keys and traffic secrets live in OpenSSL's
+ * memory (the addon's SSL_CTX and SSL objects), not on the JavaScript heap. The library's own
+ * copies of a credential's private key do not outlive their use on the caller's thread — nothing
+ * of it stays referenced after FreeCredentialsHandle while a context of the credential lives on
+ * (heap snapshots) — and the bytes it copied are zeroed when the credential is released. Records
+ * are OpenSSL's, so no traffic secret ever reaches JavaScript unless the credential has a keyLog
+ * callback.
  */
 import assert from "node:assert/strict";
 import { createPrivateKey } from "node:crypto";
@@ -19,21 +21,26 @@ import {
   promises as sspi,
   statusName,
 } from "../../src/index.js";
-import { EngineCredential } from "../../src/schannel/engine/engine-credential.js";
-import { acquire, memoryHandshake, pki } from "../blocking/memory-handshake.js";
 import { heapContainsText } from "../support/gc.js";
+import {
+  clientOptions,
+  handshakeInMemory,
+  nativeAddon,
+  nativePki,
+  serverOptions,
+  TLS12,
+  TLS13,
+} from "../support/native-addon.js";
+import { closeTlsServer, nodeTlsServer } from "../support/node-tls-peers.js";
 import { acquireOk, connectReader, encrypt, handshake, leakCheck, receive } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures, serverConfig } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsServer } from "./engine/interop-helpers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 let f: Fixtures;
 const leaks = leakCheck();
-const configured = securityServiceConfiguration();
 before(async () => {
   f = await fixtures();
 });
 after(async () => {
-  configureSecurityService({ workers: configured.workers });
   await leaks.verify();
 });
 
@@ -57,9 +64,8 @@ async function freshClientAuth(): Promise<{
   };
 }
 
-for (const workers of [1, 0]) {
-  test(`private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on (workers: ${workers})`, async () => {
-    assert.equal(configureSecurityService({ workers }), SEC_E_OK);
+{
+  test("private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on", async () => {
     const cert = f.servers["ecdsa-p256"];
     const peer = await nodeTlsServer({
       cert: cert.certificate,
@@ -92,21 +98,6 @@ for (const workers of [1, 0]) {
   });
 }
 
-test("the engine credential zeroes and drops the private-key bytes it owns when it is released", () => {
-  const cert = f.servers["ecdsa-p256"];
-  const { credential } = EngineCredential.acquire(serverConfig([cert], "both"));
-  assert.ok(credential);
-  const key = credential.materials[0]!.key;
-  assert.ok(key instanceof Uint8Array, "the key is held as bytes (a string cannot be zeroed)");
-  assert.ok(key.some((b) => b !== 0));
-  credential.dispose();
-  assert.ok(
-    key.every((b) => b === 0),
-    "key bytes zeroed",
-  );
-  assert.equal(credential.materials[0]!.key, null, "key reference dropped");
-});
-
 test("keys copied as bytes still load in every form: PEM text (with text before the armor, as openssl pkcs12 writes it), PEM bytes, PKCS#8 DER", async () => {
   const cert = f.servers["ecdsa-p256"];
   const der = createPrivateKey(cert.privateKey).export({ format: "der", type: "pkcs8" });
@@ -123,23 +114,31 @@ test("keys copied as bytes still load in every form: PEM text (with text before 
   }
 });
 
-test("the worker pool keeps its own copy of the key: a server credential still builds in a second worker after the caller's copy was zeroed (workers: 2)", async () => {
-  assert.equal(configureSecurityService({ workers: 2 }), SEC_E_OK);
-  const keys = await pki();
-  const server = await acquire("async", SECPKG_CRED_INBOUND, keys.server);
-  const clients = await Promise.all(
-    [0, 1, 2, 3].map(() => acquire("async", SECPKG_CRED_OUTBOUND, keys.client)),
-  );
-  try {
-    // Concurrent server contexts spread over both workers (least loaded first).
-    const done = await Promise.all(clients.map((c) => memoryHandshake(c, server, () => "async")));
-    for (const h of done) {
-      assert.equal(h.trace.at(-1), "server:0x0");
-      await sspi.DeleteSecurityContext(h.client);
-      await sspi.DeleteSecurityContext(h.server);
+test("traffic secrets stay in OpenSSL: without a key log no secret reaches JavaScript, with one the NSS lines do", async () => {
+  const addon = nativeAddon();
+  const keys = await nativePki();
+  for (const keylog of [false, true]) {
+    for (const maxVersion of [TLS12, TLS13]) {
+      const server = new addon.Credential(serverOptions(keys.server, { keylog, maxVersion }));
+      const client = new addon.Credential(clientOptions(keys.ca, { keylog, maxVersion }));
+      const c = new addon.Context(client, { serverName: "server.test", verifyHost: "server.test" });
+      const s = new addon.Context(server, {});
+      try {
+        const { steps } = handshakeInMemory(c, s);
+        assert.ok(
+          steps.some((step) => step.result.outcome === "done"),
+          "the handshake completed",
+        );
+        assert.ok(steps.at(-1)!.result.keysDerived, "OpenSSL derived the traffic secrets");
+        const lines = steps.flatMap((step) => step.result.keylog);
+        if (keylog) assert.ok(lines.length >= (maxVersion === TLS13 ? 8 : 2), `${maxVersion}: key log lines`);
+        else assert.deepEqual(lines, [], `${maxVersion}: no key log line crossed into JavaScript`);
+      } finally {
+        c.free();
+        s.free();
+        client.free();
+        server.free();
+      }
     }
-  } finally {
-    for (const c of clients) await sspi.FreeCredentialsHandle(c);
-    await sspi.FreeCredentialsHandle(server);
   }
 });

@@ -37,8 +37,7 @@ import {
   promises as sspi,
   statusName,
 } from "../../src/index.js";
-import { cipherSuiteByOpensslName } from "../../src/schannel/record/cipher-suites.js";
-import { fromTls12KeyBlock, type RecordProtection } from "../../src/schannel/record/record-protection.js";
+import { cipherSuiteByOpensslName } from "../../src/schannel/cipher-suites.js";
 import { splitRecords } from "../../src/schannel/records/record-header.js";
 import { findServerRandom } from "../../src/schannel/records/server-hello.js";
 import { type ForgedConnection, type ForgingServer, forgingServer } from "../support/forging-server.js";
@@ -56,6 +55,7 @@ import {
   receive,
   type SocketReader,
 } from "../support/sspi-driver.js";
+import { fromTls12KeyBlock, type RecordProtection } from "../support/tls-sealing/record-protection.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 

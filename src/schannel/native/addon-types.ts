@@ -57,6 +57,8 @@ export interface NativeCredentialOptions {
    * certificate, the first alternative whose certificate matches it serves the connection.
    */
   alternatives?: NativeCredential[];
+  /** Hand NSS key log lines to JavaScript with each step (default true); false keeps the secrets in OpenSSL. */
+  keylog?: boolean;
   /** Server: use these ticket keys (replaceable with `setTicketKeys`) instead of OpenSSL's own. */
   ticketKeys?: NativeTicketKey[];
 }
@@ -127,6 +129,8 @@ export interface NativeStepResult {
   verifyDepth: number;
   /** Client: the server sent a CertificateRequest. */
   certificateRequested: boolean;
+  /** OpenSSL derived a traffic secret by the end of the step (whether or not `keylog` carries it). */
+  keysDerived: boolean;
 }
 
 /** What the SSL negotiated. */

@@ -265,7 +265,7 @@ export class NativeTlsEngine {
     const protocol = info.version as EngineTlsVersion;
     const tls13 = protocol === "TLSv1.3";
     const role = this.options.role;
-    const peerCertificates = this.native.peerChain();
+    const peerCertificates = this.native.peerChain().map(plainBytes);
     let check: CertificateCheck;
     if (role === "client") {
       const options = this.options as ClientContextOptions;
@@ -316,7 +316,7 @@ export class NativeTlsEngine {
       alpn: info.alpn,
       serverName: role === "client" ? (this.options as ClientContextOptions).serverName : info.serverName,
       peerCertificates,
-      localCertificate: this.native.localCertificate(),
+      localCertificate: plainBytesOrNull(this.native.localCertificate()),
       resumed: info.resumed,
       sessionId: info.sessionId,
       certificateCheck: check,
@@ -371,7 +371,7 @@ export class NativeTlsEngine {
       failure.alert = { description, direction: "sent" };
       output = plaintextAlertRecord(description);
     } else if (failure.alert?.direction === "sent" && !openSslSent && !alertBuilt) {
-      if (output.length === 0 && Object.keys(this.secrets).length === 0) {
+      if (output.length === 0 && !raw.keysDerived) {
         // OpenSSL sends no alert for this error: before any key exists a plaintext alert is
         // exact, so the peer never waits.
         output = plaintextAlertRecord(failure.alert.description);
@@ -402,6 +402,15 @@ export class NativeTlsEngine {
 /** True when `output` holds a plaintext handshake record (a flight, not just an alert). */
 function holdsPlaintextHandshake(output: Uint8Array): boolean {
   return splitRecords(output).records.some((r) => r.contentType === CONTENT_TYPE_HANDSHAKE);
+}
+
+/** A plain Uint8Array view of the addon's bytes (what the summary's consumers compare against). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function plainBytesOrNull(bytes: Uint8Array | null): Uint8Array | null {
+  return bytes === null ? null : plainBytes(bytes);
 }
 
 function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
