@@ -15,7 +15,6 @@ import type {
   EngineCredentialConfig,
   EngineCredentialSummary,
   EngineStepResult,
-  PostHandshakeResult,
 } from "../schannel/engine/engine-types.js";
 import type { NativeRecordLayer } from "../schannel/native/native-records.js";
 import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";

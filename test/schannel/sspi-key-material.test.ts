@@ -12,12 +12,10 @@ import { createPrivateKey } from "node:crypto";
 import { after, before, test } from "node:test";
 import { issueCertificate } from "../../src/devcert/certificates.js";
 import {
-  configureSecurityService,
   SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
-  securityServiceConfiguration,
   promises as sspi,
   statusName,
 } from "../../src/index.js";
@@ -64,39 +62,37 @@ async function freshClientAuth(): Promise<{
   };
 }
 
-{
-  test("private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on", async () => {
-    const cert = f.servers["ecdsa-p256"];
-    const peer = await nodeTlsServer({
-      cert: cert.certificate,
-      key: cert.privateKey,
-      ca: f.ca.certificate,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    try {
-      let fresh: Awaited<ReturnType<typeof freshClientAuth>> | null = await freshClientAuth();
-      const needle = fresh.needle;
-      const cred = await acquireOk(SECPKG_CRED_OUTBOUND, fresh.auth);
-      fresh = null;
-      const reader = await connectReader(peer.port);
-      try {
-        const hs = await handshake("initiator", reader, cred, { target: "localhost" });
-        assert.equal(statusName(hs.status), "SEC_E_OK");
-        assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
-        assert.equal(await heapContainsText(needle), false, "the private key is still on this thread's heap");
-        // The context outlives its credential and still works.
-        reader.socket.write(encrypt(hs.handle, Buffer.from("ping")));
-        assert.equal((await receive(hs.handle, reader, 4, hs.leftover)).plaintext.toString(), "ping");
-        assert.equal(await sspi.DeleteSecurityContext(hs.handle), SEC_E_OK);
-      } finally {
-        reader.socket.destroy();
-      }
-    } finally {
-      await closeTlsServer(peer.server, peer.log);
-    }
+test("private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on", async () => {
+  const cert = f.servers["ecdsa-p256"];
+  const peer = await nodeTlsServer({
+    cert: cert.certificate,
+    key: cert.privateKey,
+    ca: f.ca.certificate,
+    requestCert: true,
+    rejectUnauthorized: true,
   });
-}
+  try {
+    let fresh: Awaited<ReturnType<typeof freshClientAuth>> | null = await freshClientAuth();
+    const needle = fresh.needle;
+    const cred = await acquireOk(SECPKG_CRED_OUTBOUND, fresh.auth);
+    fresh = null;
+    const reader = await connectReader(peer.port);
+    try {
+      const hs = await handshake("initiator", reader, cred, { target: "localhost" });
+      assert.equal(statusName(hs.status), "SEC_E_OK");
+      assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
+      assert.equal(await heapContainsText(needle), false, "the private key is still on this thread's heap");
+      // The context outlives its credential and still works.
+      reader.socket.write(encrypt(hs.handle, Buffer.from("ping")));
+      assert.equal((await receive(hs.handle, reader, 4, hs.leftover)).plaintext.toString(), "ping");
+      assert.equal(await sspi.DeleteSecurityContext(hs.handle), SEC_E_OK);
+    } finally {
+      reader.socket.destroy();
+    }
+  } finally {
+    await closeTlsServer(peer.server, peer.log);
+  }
+});
 
 test("keys copied as bytes still load in every form: PEM text (with text before the armor, as openssl pkcs12 writes it), PEM bytes, PKCS#8 DER", async () => {
   const cert = f.servers["ecdsa-p256"];

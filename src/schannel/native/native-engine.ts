@@ -20,7 +20,6 @@ import {
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INTERNAL_ERROR,
-  SEC_E_INVALID_HANDLE,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_E_WRONG_PRINCIPAL,
@@ -37,7 +36,6 @@ import type {
   EngineStepResult,
   EngineTlsVersion,
   HandshakeSummary,
-  PostHandshakeResult,
   ServerContextOptions,
 } from "../engine/engine-types.js";
 import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
