@@ -4,8 +4,10 @@
       "target_name": "async_sspi_native",
       "sources": [
         "native/addon.cc",
+        "native/cipher-bench.cc",
         "native/credential.cc",
         "native/context.cc",
+        "native/revocation.cc",
         "native/session.cc",
         "native/util.cc"
       ],

@@ -4,6 +4,7 @@
 #include <openssl/opensslv.h>
 
 #include "addon.h"
+#include "cipher-bench.h"
 #include "context.h"
 #include "credential.h"
 #include "session.h"
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Context", context);
   exports.Set("opensslVersionText", OPENSSL_VERSION_TEXT);
   exports.Set("opensslRuntimeVersion", OpenSSL_version(OPENSSL_VERSION));
+  exports.Set("aesGcmSealOpen", Napi::Function::New(env, AesGcmSealOpen, "aesGcmSealOpen"));
   return exports;
 }
 

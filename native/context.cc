@@ -12,6 +12,7 @@
 
 #include "addon.h"
 #include "credential.h"
+#include "revocation.h"
 #include "session.h"
 #include "util.h"
 
@@ -48,6 +49,11 @@ int VerifyCallback(int ok, X509_STORE_CTX* store) {
   return c == nullptr ? ok : c->OnVerify(ok, store);
 }
 
+int StatusCallback(SSL* ssl, void*) {
+  Context* c = ContextOf(ssl);
+  return c == nullptr ? 1 : c->OnStatus();
+}
+
 int CertificateCallback(SSL* ssl, void*) {
   Context* c = ContextOf(ssl);
   return c == nullptr ? 1 : c->OnCertificateRequest();
@@ -79,6 +85,7 @@ void InstallContextCallbacks(SSL_CTX* ctx, bool server) {
   if (!server) {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, NewSessionCallback);
+    SSL_CTX_set_tlsext_status_cb(ctx, StatusCallback);  // runs only when a status was requested
   }
 }
 
@@ -248,11 +255,43 @@ void Context::Enter(Napi::Env env, bool claim) {
 }
 
 int Context::OnVerify(int ok, X509_STORE_CTX* store) {
+  if (!ok) {
+    auto* state = static_cast<CredentialState*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl_), CredentialIndex()));
+    int error = X509_STORE_CTX_get_error(store);
+    int depth = X509_STORE_CTX_get_error_depth(store);
+    bool tolerated = state != nullptr && ToleratesVerifyError(*state, error, depth, store);
+    bool deferred = !tolerated && !server_ && state != nullptr && state->ocsp == 2 && depth == 0 &&
+                    error == X509_V_ERR_UNABLE_TO_GET_CRL;
+    if (tolerated || deferred) {
+      leafCrlDeferred_ = leafCrlDeferred_ || deferred;
+      X509_STORE_CTX_set_error(store, X509_V_OK);
+      return 1;
+    }
+  }
   if (!ok && verifyResult_ == X509_V_OK) {
     verifyResult_ = X509_STORE_CTX_get_error(store);
     verifyDepth_ = X509_STORE_CTX_get_error_depth(store);
   }
   return enforce_ ? ok : 1;
+}
+
+// Client: the stapled OCSP response (or its absence, when the leaf's missing CRL was deferred to
+// it) decides; a failure is recorded as a verify result and ends the handshake
+// (bad_certificate_status_response, RFC 6066 §8) unless validation is manual.
+int Context::OnStatus() {
+  bool stapled = false;
+  int verdict = CheckStapledResponse(ssl_, &stapled);
+  ERR_clear_error();
+  if (!stapled && leafCrlDeferred_) verdict = X509_V_ERR_UNABLE_TO_GET_CRL;
+  auto* state = static_cast<CredentialState*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl_), CredentialIndex()));
+  if (verdict == X509_V_OK || (state != nullptr && ToleratesVerifyError(*state, verdict, 0, nullptr))) return 1;
+  if (verifyResult_ == X509_V_OK) {
+    verifyResult_ = verdict;
+    verifyDepth_ = 0;
+  }
+  if (enforce_) return 0;
+  SSL_set_verify_result(ssl_, verdict);
+  return 1;
 }
 
 int Context::OnCertificateRequest() {

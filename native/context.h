@@ -61,6 +61,7 @@ class Context : public Napi::ObjectWrap<Context> {
   void OnSession(SSL_SESSION* session) { sessions_.push_back(session); }
   int OnVerify(int ok, X509_STORE_CTX* store);
   int OnCertificateRequest();
+  int OnStatus();
 
  private:
   Napi::Value Step(const Napi::CallbackInfo& info);
@@ -120,6 +121,7 @@ class Context : public Napi::ObjectWrap<Context> {
   bool certificateRequested_ = false;
   long verifyResult_ = X509_V_OK;
   int verifyDepth_ = -1;
+  bool leafCrlDeferred_ = false;  // the leaf had no CRL; a stapled OCSP response may stand in
   size_t consumed_ = 0;
   std::string lastError_;
   int lastErrorReason_ = 0;

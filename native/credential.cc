@@ -14,6 +14,7 @@
 
 #include "addon.h"
 #include "context.h"
+#include "revocation.h"
 #include "util.h"
 
 namespace native {
@@ -85,7 +86,7 @@ void UseChainAndKey(Napi::Env env, SSL_CTX* ctx, std::vector<X509Ptr>& chain, EV
   if (ok != 1) ThrowOpensslError(env, "certificate and key cannot be used together");
 }
 
-void LoadCertificate(Napi::Env env, SSL_CTX* ctx, const Napi::Value& entry) {
+void LoadCertificate(Napi::Env env, SSL_CTX* ctx, CredentialState* state, const Napi::Value& entry) {
   if (!entry.IsObject()) throw Napi::TypeError::New(env, "certificates[] entries must be objects");
   Napi::Object object = entry.As<Napi::Object>();
   std::string passphraseText = OptionalString(object, "passphrase");
@@ -113,6 +114,7 @@ void LoadCertificate(Napi::Env env, SSL_CTX* ctx, const Napi::Value& entry) {
     sk_X509_free(cas);
     KeyPtr owned(key);
     UseChainAndKey(env, ctx, chain, key);
+    AddStaple(env, ctx, state, chain[0].get(), object.Get("ocspResponse"));
     return;
   }
   View chainBytes = RequireBytes(object.Get("chain"), "chain");
@@ -120,6 +122,7 @@ void LoadCertificate(Napi::Env env, SSL_CTX* ctx, const Napi::Value& entry) {
   std::vector<X509Ptr> chain = ReadCertificates(env, chainBytes, "chain");
   KeyPtr key = ReadKey(env, keyBytes, passphrase);
   UseChainAndKey(env, ctx, chain, key.get());
+  AddStaple(env, ctx, state, chain[0].get(), object.Get("ocspResponse"));
 }
 
 void LoadRoots(Napi::Env env, SSL_CTX* ctx, const Napi::Value& roots, bool clientCaNames) {
@@ -152,7 +155,7 @@ void LoadCrls(Napi::Env env, SSL_CTX* ctx, const Napi::Value& crls) {
       crl = d2i_X509_CRL(nullptr, &at, static_cast<long>(v.length));
     }
     if (crl == nullptr) ThrowOpensslError(env, "crls[] unreadable");
-    X509_STORE_add_crl(store, crl);
+    if (X509_STORE_add_crl(store, crl) != 1) ERR_clear_error();  // duplicates are fine
     X509_CRL_free(crl);
   }
 }
@@ -283,7 +286,8 @@ SSL_CTX* Credential::HandleOf(const Napi::Value& value) {
   return Napi::ObjectWrap<Credential>::Unwrap(object)->ctx_;
 }
 
-// new Credential({ role, certificates, roots, clientCaNames, crls, crlCheck, minVersion,
+// new Credential({ role, certificates, roots, clientCaNames, crls, crlCheck, tolerate,
+//   tolerateAtAnchor, ocsp, minVersion,
 //   maxVersion, ciphers, ciphersuites, groups, alpn, serverPreference, sessionCache,
 //   sessionIdContext, sessionTimeout, tickets, numTickets, ticketKeys })
 Credential::Credential(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Credential>(info) {
@@ -325,14 +329,11 @@ Credential::Credential(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Creden
   if (!certificates.IsUndefined()) {
     if (!certificates.IsArray()) throw Napi::TypeError::New(env, "certificates must be an array");
     Napi::Array list = certificates.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); i++) LoadCertificate(env, ctx.get(), list.Get(i));
+    for (uint32_t i = 0; i < list.Length(); i++) LoadCertificate(env, ctx.get(), state, list.Get(i));
   }
   LoadRoots(env, ctx.get(), o.Get("roots"), OptionalBool(o, "clientCaNames", false));
   LoadCrls(env, ctx.get(), o.Get("crls"));
-  int64_t crlCheck = OptionalInteger(o, "crlCheck", 0, 0, 2);
-  if (crlCheck > 0)
-    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx.get()),
-                         X509_V_FLAG_CRL_CHECK | (crlCheck == 2 ? X509_V_FLAG_CRL_CHECK_ALL : 0));
+  ConfigureRevocation(env, ctx.get(), state, o);
 
   View alpn = OptionalBytes(o.Get("alpn"), "alpn");
   state->alpn.assign(alpn.data, alpn.data + alpn.length);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace native {
@@ -33,8 +34,15 @@ struct CredentialState {
   bool useTicketKeys = false;
   // Server: SSL_CTXs with other certificates, chosen by SNI (one reference each, freed with this).
   std::vector<SSL_CTX*> alternatives;
+  // Revocation (revocation.h): verify errors accepted anywhere / only at the trust anchor, the
+  // OCSP stapling mode of a client, and a server's responses to staple per leaf certificate.
+  std::vector<int> tolerated;
+  std::vector<int> toleratedAtAnchor;
+  int ocsp = 0;
+  std::vector<std::pair<X509*, std::vector<uint8_t>>> staples;
   ~CredentialState() {
     for (SSL_CTX* alternative : alternatives) SSL_CTX_free(alternative);
+    for (auto& staple : staples) X509_free(staple.first);
   }
 };
 

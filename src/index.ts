@@ -10,6 +10,8 @@
  */
 import "./schannel/register.js";
 import "./ntlm/register.js";
+import "./kerberos/register.js";
+import "./negotiate/register.js";
 
 export * from "./api/index.js";
 export {
@@ -31,6 +33,15 @@ export {
   SspiInitializeSecurityContextAsync,
 } from "./async/entry-points.js";
 export * as promises from "./async/promises.js";
+export type { ReplayCache } from "./kerberos/ap/replay-cache.js";
+export type { KerberosAcceptorCredentials } from "./kerberos/package/acceptor-credential.js";
+export type { KerberosClientCredentials } from "./kerberos/package/client-credential.js";
+export { KERB_ATTR_AUTHORIZATION_DATA } from "./kerberos/package/context-attributes.js";
+export type { KerberosConfigOptions } from "./kerberos/package/kerberos-config.js";
+export { KERB_WRAP_NO_ENCRYPT } from "./kerberos/package/message-buffers.js";
+export { KERBEROS_MAX_TOKEN, MICROSOFT_KERBEROS_NAME } from "./kerberos/package/package-info.js";
+export type { NegotiateAuthData } from "./negotiate/negotiate-credential.js";
+export { NEGOSSP_NAME, NEGOTIATE_MAX_TOKEN } from "./negotiate/package-info.js";
 export type { NtlmAcceptorCredentials } from "./ntlm/package/acceptor-credentials.js";
 export {
   type SEC_WINNT_AUTH_IDENTITY,

@@ -7,6 +7,9 @@
  * | untrusted chain (`SEC_E_UNTRUSTED_ROOT`) | the OpenSSL verify code named in the reason, else `UNABLE_TO_VERIFY_LEAF_SIGNATURE` |
  * | expired / not yet valid (`SEC_E_CERT_EXPIRED`) | `CERT_HAS_EXPIRED` / `CERT_NOT_YET_VALID` |
  * | name mismatch (`SEC_E_WRONG_PRINCIPAL`) | `ERR_TLS_CERT_ALTNAME_INVALID` |
+ * | revoked (`CRYPT_E_REVOKED`) | `CERT_REVOKED` |
+ * | no revocation data (`CRYPT_E_NO_REVOCATION_CHECK`) | `UNABLE_TO_GET_CRL` (or the code named in the reason) |
+ * | stale revocation data (`CRYPT_E_REVOCATION_OFFLINE`) | `CRL_HAS_EXPIRED` / `CRL_NOT_YET_VALID` / `OCSP_VERIFY_NEEDED` |
  * | client sent no certificate (`SEC_E_MUTUAL_AUTH_FAILED`) | `ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE` |
  * | record failed authentication (`SEC_E_MESSAGE_ALTERED`, `SEC_E_DECRYPT_FAILURE`) | `ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC` |
  * | nothing in common (`SEC_E_ALGORITHM_MISMATCH`) | `ERR_SSL_NO_PROTOCOLS_AVAILABLE` |
@@ -19,6 +22,9 @@
  */
 import type { SspiError } from "../sspi/sspi-error.js";
 import {
+  CRYPT_E_NO_REVOCATION_CHECK,
+  CRYPT_E_REVOCATION_OFFLINE,
+  CRYPT_E_REVOKED,
   SEC_E_ALGORITHM_MISMATCH,
   SEC_E_CERT_EXPIRED,
   SEC_E_DECRYPT_FAILURE,
@@ -38,6 +44,16 @@ const VERIFY_CODES = [
   "CERT_NOT_YET_VALID",
   "CERT_HAS_EXPIRED",
   "CERT_REVOKED",
+];
+
+/** OpenSSL's verify codes for revocation data that is missing or stale. */
+const REVOCATION_CODES = [
+  "UNABLE_TO_GET_CRL_ISSUER",
+  "UNABLE_TO_GET_CRL",
+  "OCSP_CERT_UNKNOWN",
+  "CRL_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "OCSP_VERIFY_NEEDED",
 ];
 
 /** Alerts that already existed in SSLv3 (OpenSSL names them `SSLV3_ALERT_*`). */
@@ -78,6 +94,12 @@ export function nodeCodeOf(error: SspiError): string {
     }
     case SEC_E_WRONG_PRINCIPAL:
       return "ERR_TLS_CERT_ALTNAME_INVALID";
+    case CRYPT_E_REVOKED:
+      return "CERT_REVOKED";
+    case CRYPT_E_NO_REVOCATION_CHECK:
+      return REVOCATION_CODES.find((code) => reason.includes(code)) ?? "UNABLE_TO_GET_CRL";
+    case CRYPT_E_REVOCATION_OFFLINE:
+      return REVOCATION_CODES.find((code) => reason.includes(code)) ?? "CRL_HAS_EXPIRED";
     case SEC_E_MUTUAL_AUTH_FAILED:
       return "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE";
     case SEC_E_MESSAGE_ALTERED:

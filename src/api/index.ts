@@ -14,7 +14,12 @@
 export { AbortError } from "./abort.js";
 export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
 export { createTlsConnection, type TlsConnectionOptions } from "./create-connection.js";
-export type { TlsCertificate, TlsCredentialsOptions, TlsVersion } from "./credential-options.js";
+export type {
+  RevocationCheck,
+  TlsCertificate,
+  TlsCredentialsOptions,
+  TlsVersion,
+} from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";

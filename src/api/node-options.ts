@@ -15,6 +15,8 @@
  * | `ciphers` (`"A:B"`) | `cipherSuites` |
  * | `ecdhCurve` (`"X25519:P-256"`) | `groups` |
  * | `ticketKeys` | `sessionTicketKeys` |
+ * | `crl` | `crls`, and `revocationCheck: "chain"` unless given (Node checks every certificate of the chain when `crl` is set) |
+ * | `requestOCSP` (client) | `revocationCheck: "end-cert"` + `ignoreNoRevocationCheck` unless given: a stapled response is requested and verified (Node only hands it to an `'OCSPResponse'` listener) |
  *
  * `checkServerIdentity`, `host`, `port` have the same names. Our own names also accept a single
  * value where a list is expected (`alpn: "http/1.1"`, `trustedRoots: caPem`).
@@ -55,6 +57,10 @@ export interface NodeTlsOptions {
   ecdhCurve?: string;
   /** Node's name for `sessionTicketKeys` (48 bytes). */
   ticketKeys?: Uint8Array;
+  /** Node's name for `crls`; also turns on `revocationCheck: "chain"` as Node does. */
+  crl?: Pem | Pem[];
+  /** Client: request a stapled OCSP response, and verify it (see the module table). */
+  requestOCSP?: boolean;
 }
 
 const NODE_NAMES = [
@@ -72,6 +78,8 @@ const NODE_NAMES = [
   "ciphers",
   "ecdhCurve",
   "ticketKeys",
+  "crl",
+  "requestOCSP",
 ] as const;
 
 /** Our credential option names. */
@@ -89,6 +97,10 @@ export const CREDENTIAL_NAMES = [
   "sessionTicketKeys",
   "resumption",
   "sessionLifetimeMs",
+  "crls",
+  "revocationCheck",
+  "ignoreNoRevocationCheck",
+  "ignoreRevocationOffline",
 ] as const;
 
 /** Our per-connection option names (`TlsContext`). */
@@ -243,6 +255,8 @@ export function fromNodeOptions<T extends object>(
     ciphers,
     ecdhCurve,
     ticketKeys,
+    crl,
+    requestOCSP,
     ...ours
   } = options;
   const out = ours as Record<string, unknown>;
@@ -255,6 +269,18 @@ export function fromNodeOptions<T extends object>(
   alias(out, "cipherSuites", "ciphers", ciphers?.split(":").filter(Boolean), where);
   alias(out, "groups", "ecdhCurve", ecdhCurve?.split(":").filter(Boolean), where);
   alias(out, "sessionTicketKeys", "ticketKeys", ticketKeys, where);
+  alias(out, "crls", "crl", crl, where);
+  if (crl !== undefined) out.revocationCheck ??= "chain";
+  if (requestOCSP === true) {
+    if (role === "server")
+      throw new TypeError(
+        `${where}: options.requestOCSP is a client option (a server staples certificates[].ocspResponse)`,
+      );
+    if (out.revocationCheck === undefined) {
+      out.revocationCheck = "end-cert";
+      out.ignoreNoRevocationCheck ??= true;
+    }
+  }
   if (rejectUnauthorized === false) {
     if (role === "server")
       throw new TypeError(

@@ -36,13 +36,20 @@ export const NTLM_SIGNATURE_SIZE = 16;
 /** One direction's keys and state. */
 class Channel {
   readonly signKey: Uint8Array;
-  readonly handle: Rc4;
+  private readonly sealKey: Uint8Array;
+  handle: Rc4;
   seqNum = 0;
   broken = false;
 
   constructor(exportedSessionKey: Uint8Array, flags: number, direction: Direction) {
     this.signKey = signKey(exportedSessionKey, direction);
-    this.handle = new Rc4(sealKey(exportedSessionKey, flags, direction));
+    this.sealKey = sealKey(exportedSessionKey, flags, direction);
+    this.handle = new Rc4(this.sealKey);
+  }
+
+  /** A fresh RC4 handle keyed with the SealKey; the sequence number goes on. */
+  rekey(): void {
+    this.handle = new Rc4(this.sealKey);
   }
 }
 
@@ -102,6 +109,16 @@ export class NtlmSessionSecurity {
   /** The next sequence numbers, for tests and attributes. */
   get sequence(): { send: number; receive: number } {
     return { send: this.outgoing.seqNum, receive: this.incoming.seqNum };
+  }
+
+  /**
+   * Re-keys one direction's RC4 handle with its SealKey, as if no message had been sealed or
+   * signed in that direction; the sequence number is kept. SPNEGO needs this after the
+   * mechListMIC ("NTLM RC4 Key State for MechListMIC and First Signed Message", MS-SPNG
+   * §3.2.5.1): `"outgoing"` after making it, `"incoming"` after verifying the peer's.
+   */
+  resetRc4(direction: "outgoing" | "incoming"): void {
+    (direction === "outgoing" ? this.outgoing : this.incoming).rekey();
   }
 
   /** MakeSignature: the 16-byte signature of `message` (several buffers are signed as one). */

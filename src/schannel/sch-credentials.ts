@@ -17,7 +17,7 @@
  * | `dwVersion` | `SCH_CREDENTIALS_VERSION` (5), or `SCHANNEL_CRED_VERSION` (4) with `grbitEnabledProtocols` |
  * | `dwCredFormat` | only `SCH_CRED_FORMAT_CERT_CONTEXT` (0): certificates are given inline |
  * | `paCred` / `cCreds` | `{ certificate, privateKey, passphrase? }` (PEM or DER; `certificate` may hold a chain) or `{ pfx, passphrase? }`; a server selects among several by SNI and key type |
- * | `hRootStore` | trusted CA certificates (PEM/DER) for validating the peer; null = Node's default roots |
+ * | `hRootStore` | trusted CA certificates (PEM/DER) for validating the peer, and CRLs (PEM `X509 CRL` blocks or DER) for revocation checks; null (or CRLs only) = Node's default roots |
  * | `dwSessionLifespan` | session/ticket lifetime in ms (0 = 10 hours) |
  * | `pTlsParameters[].rgstrAlpnIds` | server: the ALPN ids it accepts, preferred first |
  * | `pTlsParameters[].grbitDisabledProtocols` | `SP_PROT_TLS1_2_*` / `SP_PROT_TLS1_3_*` bits remove that version; older versions are never offered |
@@ -26,10 +26,13 @@
  * | `SCH_CRED_DEFERRED_CRED_VALIDATION` | same as manual validation (the check result is recorded) |
  * | `SCH_CRED_NO_SERVERNAME_CHECK` | client: the chain is validated but not the name |
  * | `SCH_CRED_DISABLE_RECONNECTS` | no session resumption (no tickets issued or used) |
- * | `SCH_CRED_NO_DEFAULT_CREDS`, `SCH_CRED_USE_DEFAULT_CREDS`, `SCH_CRED_AUTO_CRED_VALIDATION`, `SCH_USE_STRONG_CRYPTO`, `SCH_CRED_NO_SYSTEM_MAPPER`, `SCH_SEND_ROOT_CERT`, `SCH_SEND_AUX_RECORD`, `SCH_CRED_SNI_CREDENTIAL`, `SCH_CRED_SNI_ENABLE_OCSP`, `SCH_CRED_MEMORY_STORE_CERT`, `SCH_CRED_RESTRICTED_ROOTS`, the revocation and URL-retrieval flags | accepted and ignored: no client certificate is ever picked automatically, only strong AEAD suites exist, and revocation is not checked |
+ * | `SCH_CRED_REVOCATION_CHECK_END_CERT` / `_CHAIN` / `_CHAIN_EXCLUDE_ROOT` | the peer's leaf / every certificate / every certificate but the trust anchor is checked against the CRLs in `hRootStore`; a client also requests a stapled OCSP response and verifies it (a good one stands in for the leaf's CRL). Revoked: `CRYPT_E_REVOKED`; no CRL: `CRYPT_E_NO_REVOCATION_CHECK`; CRL or response past its next update: `CRYPT_E_REVOCATION_OFFLINE`. Nothing is fetched from the network (`revocation.ts`) |
+ * | `SCH_CRED_IGNORE_NO_REVOCATION_CHECK`, `SCH_CRED_IGNORE_REVOCATION_OFFLINE` | those two failures are not failures |
+ * | `SCH_CRED_NO_DEFAULT_CREDS`, `SCH_CRED_USE_DEFAULT_CREDS`, `SCH_CRED_AUTO_CRED_VALIDATION`, `SCH_USE_STRONG_CRYPTO`, `SCH_CRED_NO_SYSTEM_MAPPER`, `SCH_SEND_ROOT_CERT`, `SCH_SEND_AUX_RECORD`, `SCH_CRED_SNI_CREDENTIAL`, `SCH_CRED_SNI_ENABLE_OCSP`, `SCH_CRED_MEMORY_STORE_CERT`, `SCH_CRED_RESTRICTED_ROOTS`, `SCH_CRED_REVOCATION_CHECK_CACHE_ONLY` and the URL-retrieval flags | accepted and ignored: no client certificate is ever picked automatically, only strong AEAD suites exist, and nothing is ever retrieved from a URL |
  * | `SCH_USE_DTLS_ONLY`, `SCH_USE_PRESHAREDKEY_ONLY`, `SCH_ALLOW_NULL_ENCRYPTION` | refused with `SEC_E_UNSUPPORTED_FUNCTION` |
  *
- * Extensions (not in Schannel): `cipherSuites` (OpenSSL or IANA suite names), `groups`
+ * Extensions (not in Schannel): `paCred[].ocspResponse` (server: a DER OCSP response stapled
+ * with that certificate when a client asks), `cipherSuites` (OpenSSL or IANA suite names), `groups`
  * (`X25519`, `P-256`, `P-384`), `sessionTicketKeys` (48 bytes, shared by servers that should
  * resume each other's tickets), `keyLog` (a function receiving NSS key-log lines).
  *
@@ -64,6 +67,8 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
 } from "../sspi/status.js";
 import { CIPHER_SUITES, type CipherSuite } from "./cipher-suites.js";
+import { type RevocationPolicy, revocationPolicy } from "./revocation.js";
+import { readRootStore } from "./root-store.js";
 
 /**
  * A certificate with its private key.
@@ -79,9 +84,13 @@ import { CIPHER_SUITES, type CipherSuite } from "./cipher-suites.js";
  * zero them when that matters. OpenSSL's parsed copy of the key lives in native memory and is
  * cleared by OpenSSL when its SecureContext is collected after the release.
  */
-export type SchannelCertificate =
+export type SchannelCertificate = (
   | { certificate: string | Uint8Array; privateKey: string | Uint8Array; passphrase?: string }
-  | { pfx: Uint8Array; passphrase?: string };
+  | { pfx: Uint8Array; passphrase?: string }
+) & {
+  /** Extension, server: a DER OCSP response about this certificate, stapled when a client asks. */
+  ocspResponse?: Uint8Array;
+};
 
 /** `CRYPTO_SETTINGS`. */
 export interface CRYPTO_SETTINGS {
@@ -143,6 +152,9 @@ export interface CredentialPolicy {
   role: "client" | "server";
   certificates: SchannelCertificate[];
   trustedRoots: Array<string | Uint8Array> | null;
+  /** CRLs from `hRootStore` (PEM or DER), used when {@link revocation} asks for a check. */
+  crls: Uint8Array[];
+  revocation: RevocationPolicy;
   minVersion: "TLSv1.2" | "TLSv1.3";
   maxVersion: "TLSv1.2" | "TLSv1.3";
   cipherSuites13: string[];
@@ -238,15 +250,25 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
       const passphrase = (c as { passphrase?: unknown }).passphrase;
       if (passphrase !== undefined && typeof passphrase !== "string")
         return fail(SEC_E_INVALID_PARAMETER, `paCred[${i}].passphrase must be a string`);
+      const ocspResponse = (c as { ocspResponse?: unknown }).ocspResponse;
+      if (ocspResponse !== undefined && !(ocspResponse instanceof Uint8Array))
+        return fail(SEC_E_INVALID_PARAMETER, `paCred[${i}].ocspResponse must be a Uint8Array`);
+      const staple = ocspResponse !== undefined &&
+        role === "server" && { ocspResponse: copyBytes(ocspResponse) };
       if ("pfx" in c) {
         if (!(c.pfx instanceof Uint8Array))
           return fail(SEC_E_UNKNOWN_CREDENTIALS, `paCred[${i}].pfx must be a Uint8Array`);
-        certificates.push({ pfx: copyBytes(c.pfx), ...(passphrase !== undefined && { passphrase }) });
+        certificates.push({
+          pfx: copyBytes(c.pfx),
+          ...(passphrase !== undefined && { passphrase }),
+          ...staple,
+        });
       } else if ("certificate" in c && isBytesOrString(c.certificate) && isBytesOrString(c.privateKey)) {
         certificates.push({
           certificate: copyMaterial(c.certificate),
           privateKey: copyKey(c.privateKey),
           ...(passphrase !== undefined && { passphrase }),
+          ...staple,
         });
       } else {
         return fail(SEC_E_UNKNOWN_CREDENTIALS, `paCred[${i}] needs { certificate, privateKey } or { pfx }`);
@@ -258,6 +280,7 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
   }
 
   let trustedRoots: Array<string | Uint8Array> | null = null;
+  let crls: Uint8Array[] = [];
   if (auth.hRootStore !== undefined && auth.hRootStore !== null) {
     if (!Array.isArray(auth.hRootStore) || !auth.hRootStore.every(isBytesOrString)) {
       return fail(
@@ -265,7 +288,12 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
         "hRootStore must be an array of PEM strings or DER bytes, or null",
       );
     }
-    trustedRoots = auth.hRootStore.map(copyMaterial);
+    const contents = readRootStore(auth.hRootStore);
+    if ("error" in contents) return fail(SEC_E_INVALID_PARAMETER, contents.error);
+    crls = contents.crls;
+    // A store holding only CRLs adds revocation data to the default roots.
+    trustedRoots =
+      contents.certificates.length === 0 && crls.length > 0 ? null : contents.certificates.map(copyMaterial);
   }
 
   let tls12 = true;
@@ -356,6 +384,8 @@ export function credentialPolicy(authData: unknown, credentialUse: number): Poli
       role,
       certificates,
       trustedRoots,
+      crls,
+      revocation: revocationPolicy(flags),
       minVersion: tls12 ? "TLSv1.2" : "TLSv1.3",
       maxVersion: tls13 ? "TLSv1.3" : "TLSv1.2",
       cipherSuites13: suites13.map(({ suite }) => suite.opensslName),

@@ -28,6 +28,8 @@ export function engineConfig(policy: CredentialPolicy): EngineCredentialConfig {
     role: policy.role,
     certificates: policy.certificates,
     trustedRoots: policy.trustedRoots,
+    crls: policy.crls,
+    revocation: policy.revocation,
     minVersion: policy.minVersion,
     maxVersion: policy.maxVersion,
     cipherSuites13: policy.cipherSuites13,

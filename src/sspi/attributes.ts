@@ -41,6 +41,8 @@ export const SECPKG_ATTR_DTLS_MTU = 34;
 export const SECPKG_ATTR_APPLICATION_PROTOCOL = 35;
 export const SECPKG_ATTR_NEGOTIATED_TLS_EXTENSIONS = 36;
 export const SECPKG_ATTR_IS_LOOPBACK = 37;
+/** The package Negotiate chose (`SecPkgContext_PackageInfo`); Negotiate contexts only. */
+export const SECPKG_ATTR_NEGOTIATION_PACKAGE = 0x80000081;
 
 export const SECPKG_ATTR_ISSUER_LIST = 0x50;
 export const SECPKG_ATTR_REMOTE_CRED = 0x51;

@@ -4,7 +4,8 @@
  * `FreeCredentialsHandle` — with the C parameter lists, returning the final status the way
  * Windows SSPI blocks on LSA. Where the work runs is the package's: Schannel's calling thread
  * waits (`Atomics.wait` on a `SharedArrayBuffer`) while a security-service worker runs the TLS
- * engine; NTLM, pure computation, runs in the call on this thread. Either way a synchronous loop
+ * engine; NTLM, pure computation, runs in the call on this thread; Kerberos computes on this thread
+ * and waits (`Atomics.wait`) on a worker thread for its KDC round trips. Either way a synchronous loop
  * ported from C works unchanged in a CLI or inside a worker thread.
  *
  * **On a server's event loop use the asynchronous functions** (`Sspi*Async` or `promises.*`):
@@ -12,8 +13,9 @@
  * connection — for the whole engine step (about 1–1.5 ms per RSA handshake step). The
  * asynchronous functions give the same results without stopping the loop.
  *
- * Behaviour (Schannel; NTLM needs no worker and its blocking AcceptSecurityContext refuses a user
- * store answering with a Promise, `SEC_E_UNSUPPORTED_FUNCTION`):
+ * Behaviour (Schannel; Kerberos uses its own KDC worker, bounded by the KDC timeouts; NTLM needs no
+ * worker and its blocking AcceptSecurityContext refuses a user store answering with a Promise,
+ * `SEC_E_UNSUPPORTED_FUNCTION`):
  * - Schannel runs the handshake step (`SSL_do_handshake`) synchronously on the calling thread;
  *   packages whose step waits on the network (Kerberos) run it on a worker the caller waits for
  *   with `Atomics.wait`, which never needs the blocked thread, so this cannot deadlock.
@@ -56,11 +58,13 @@ function run(prepared: Prepared): SECURITY_STATUS {
  *
  * @param pszPrincipal null for Schannel; for NTLM with null `pAuthData`, the user (or
  *   `DOMAIN\user`) whose line of `NTLM_USER_FILE` to use.
- * @param pszPackage package name or alias, case-insensitive ("Schannel", "NTLM").
+ * @param pszPackage package name or alias, case-insensitive ("Schannel", "NTLM", "Kerberos").
  * @param fCredentialUse `SECPKG_CRED_OUTBOUND` (client) or `SECPKG_CRED_INBOUND` (server).
  * @param pvLogonId must be null.
  * @param pAuthData package-specific (Schannel: an `SCH_CREDENTIALS` object; NTLM: a
- *   `SEC_WINNT_AUTH_IDENTITY` outbound, an `NtlmAcceptorCredentials` inbound, or null).
+ *   `SEC_WINNT_AUTH_IDENTITY` outbound, an `NtlmAcceptorCredentials` inbound, or null;
+ *   Kerberos: a `KerberosClientCredentials` outbound, a `KerberosAcceptorCredentials` inbound, or
+ *   null — docs/kerberos.md).
  * @param pGetKeyFn must be null.
  * @param pvGetKeyArgument must be null.
  * @param phCredential receives the credential handle.

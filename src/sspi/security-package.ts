@@ -177,4 +177,11 @@ export interface SecurityPackage {
     pfQOP: Box<number> | null,
     messageSeqNo: number,
   ): Outcome;
+  /**
+   * Called by the Negotiate package after it made (`"sent"`) or verified (`"verified"`) SPNEGO's
+   * mechListMIC with this package's `makeSignature` / `verifySignature`: NTLM re-keys that
+   * direction's RC4 handle (MS-SPNG §3.2.5.1), so the first application message is sealed as if
+   * the MIC had never been made. Absent: nothing to do.
+   */
+  afterMechListMic?(context: PackageObject, direction: "sent" | "verified"): void;
 }

@@ -2,16 +2,25 @@
  * `npm run test:native`: one in-process program that drives the native addon through every path
  * (handshakes of both versions, resumption, mTLS continued after want-x509-lookup, records,
  * KeyUpdate, close_notify, every failure path, hostile arguments, steps on the libuv pool,
- * ticket-key rotation, teardown) so valgrind memcheck can watch it. No test runner, no child
+ * ticket-key rotation, revocation checks and OCSP staples, teardown) so valgrind memcheck can watch it. No test runner, no child
  * processes. Prints each phase's duration; exits 1 on a failed check.
  */
 import assert from "node:assert/strict";
-import { createCertificateAuthority, issueCertificate } from "../../src/devcert/certificates.js";
+import { X509Certificate } from "node:crypto";
+import "reflect-metadata";
+import { X509CrlGenerator } from "@peculiar/x509";
+import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  issueCertificate,
+} from "../../src/devcert/certificates.js";
 import type {
   NativeAddon,
   NativeContext,
   NativeContextOptions,
   NativeCredential,
+  NativeCredentialOptions,
   NativeStepResult,
 } from "../../src/schannel/native/addon-types.js";
 import { loadNativeEngine } from "../../src/schannel/native/load-native-engine.js";
@@ -412,6 +421,8 @@ async function main(): Promise<void> {
     old!.free();
   });
 
+  await phase("revocation", () => revocationPhase(addon, pki.ca, credential, context, clientOptions));
+
   await phase("teardown", () => {
     // Left to the garbage collector and the environment's cleanup: never freed by hand, and the
     // context outlives the credential it was made from.
@@ -424,6 +435,74 @@ async function main(): Promise<void> {
     assert.equal(orphan.info().established, false, "a context outlives its freed credential");
     (globalThis as { gc?: () => void }).gc?.();
   });
+}
+
+/**
+ * CRL checks (revoked, good, missing CRL tolerated), a client certificate checked against a CRL,
+ * a stapled OCSP response the client rejects, and hostile revocation options.
+ */
+async function revocationPhase(
+  addon: NativeAddon,
+  ca: CertificateAuthority,
+  credential: (options: NativeCredentialOptions) => NativeCredential,
+  context: (cred: NativeCredential, options?: NativeContextOptions) => NativeContext,
+  clientOptions: NativeContextOptions,
+): Promise<void> {
+  const good = await issueCertificate(ca, { commonName: "server.test", usage: "both" });
+  const revoked = await issueCertificate(ca, { commonName: "server.test", usage: "both" });
+  const now = Date.now();
+  const crl = await X509CrlGenerator.create({
+    issuer: ca.cert.subject,
+    thisUpdate: new Date(now - 60_000),
+    nextUpdate: new Date(now + 86_400_000),
+    entries: [
+      { serialNumber: new X509Certificate(revoked.der).serialNumber, revocationDate: new Date(now - 60_000) },
+    ],
+    signingKey: ca.signingKey,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+  });
+  const crls = [new Uint8Array(crl.rawData)];
+  const roots = [Buffer.from(ca.certificate)];
+  const pairOf = (c: IssuedCertificate) => ({
+    chain: Buffer.from(c.certificate),
+    key: Buffer.from(c.privateKey),
+  });
+  const serverWith = (c: IssuedCertificate, extra: Partial<NativeCredentialOptions> = {}) =>
+    credential({ role: "server", certificates: [pairOf(c)], groups: GROUPS, ...extra });
+  const checking = credential({ role: "client", roots, crls, crlCheck: 1, groups: GROUPS });
+  const rejected = handshake(context(checking, clientOptions), context(serverWith(revoked)));
+  assert.equal(rejected.last.outcome, "error");
+  assert.equal(rejected.last.verifyResult, 23, "CERT_REVOKED");
+  assert.equal(handshake(context(checking, clientOptions), context(serverWith(good))).last.outcome, "done");
+  const tolerant = credential({ role: "client", roots, crlCheck: 2, tolerate: [3], groups: GROUPS });
+  assert.equal(handshake(context(tolerant, clientOptions), context(serverWith(good))).last.outcome, "done");
+  // The server checks a client certificate against its CRL.
+  const mtlsServer = serverWith(good, { roots, crls, crlCheck: 1 });
+  const mtlsClient = credential({ role: "client", roots, certificates: [pairOf(good)], groups: GROUPS });
+  const mtls = handshake(context(mtlsClient, clientOptions), context(mtlsServer, { requestCertificate: 2 }));
+  assert.equal(mtls.last.outcome, "done");
+  // A stapled response that is not "successful" (tryLater): the client's check fails.
+  const tryLater = Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x03);
+  const stapling = credential({
+    role: "server",
+    certificates: [{ ...pairOf(good), ocspResponse: tryLater }],
+    groups: GROUPS,
+  });
+  const asking = credential({ role: "client", roots, crls, crlCheck: 1, ocsp: 2, groups: GROUPS });
+  const stapled = handshake(context(asking, clientOptions), context(stapling));
+  assert.equal(stapled.last.outcome, "error");
+  assert.equal(stapled.last.verifyResult, 74, "OCSP_VERIFY_FAILED");
+  assert.equal(handshake(context(asking, clientOptions), context(serverWith(good))).last.outcome, "done");
+  assert.throws(() => new addon.Credential({ role: "client", tolerate: "3" as never }), TypeError);
+  assert.throws(() => new addon.Credential({ role: "client", tolerate: [-1] }), TypeError);
+  assert.throws(() => new addon.Credential({ role: "client", crls: [Buffer.from("not a CRL")] }));
+  assert.throws(
+    () =>
+      new addon.Credential({
+        role: "server",
+        certificates: [{ ...pairOf(good), ocspResponse: Buffer.from("x") }],
+      }),
+  );
 }
 
 function detachedLength(): ArrayBuffer {

@@ -4,6 +4,8 @@
 Usage: gssapi-peer.py initiator|acceptor TARGET [CB_HEX]
   initiator: credentials from KRB5CCNAME, target "service@host", flags mutual+sequence+conf+integ.
   acceptor:  credentials from KRB5_KTNAME.
+  GSSAPI_PEER_MECH=spnego makes the initiator use SPNEGO (Kerberos and, with gss-ntlmssp and
+  NTLM_USER_FILE, NTLM); the acceptor takes whatever mechanism its credentials allow.
 Requests: {"op": "step", "token": b64|null} | {"op": "wrap", "data": b64, "conf": bool}
           {"op": "unwrap", "token": b64} | {"op": "mic", "data": b64}
           {"op": "verify", "data": b64, "token": b64}
@@ -11,6 +13,7 @@ Replies:  {"token"|"data"|...} or {"error": "..."}.
 """
 import base64
 import json
+import os
 import sys
 
 import gssapi
@@ -21,10 +24,11 @@ cb = ChannelBindings(application_data=bytes.fromhex(sys.argv[3])) if len(sys.arg
 flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.out_of_sequence_detection,
          gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.confidentiality,
          gssapi.RequirementFlag.integrity]
-krb5 = gssapi.MechType.kerberos
+mechs = {"krb5": gssapi.MechType.kerberos, "spnego": gssapi.OID.from_int_seq("1.3.6.1.5.5.2")}
+mech = mechs[os.environ.get("GSSAPI_PEER_MECH", "krb5")]
 if role == "initiator":
     name = gssapi.Name(target, gssapi.NameType.hostbased_service)
-    ctx = gssapi.SecurityContext(name=name, usage="initiate", mech=krb5, flags=flags, channel_bindings=cb)
+    ctx = gssapi.SecurityContext(name=name, usage="initiate", mech=mech, flags=flags, channel_bindings=cb)
 else:
     creds = gssapi.Credentials(usage="accept")
     ctx = gssapi.SecurityContext(creds=creds, usage="accept", channel_bindings=cb)

@@ -43,10 +43,18 @@ export class GssapiPeer {
   private buffered = "";
   private readonly waiting: Array<(line: string) => void> = [];
 
-  constructor(role: "initiator" | "acceptor", target: string, env: NodeJS.ProcessEnv, bindings?: Uint8Array) {
+  /** `wrapper` runs the peer under another command (`["faketime", "+10m"]`). */
+  constructor(
+    role: "initiator" | "acceptor",
+    target: string,
+    env: NodeJS.ProcessEnv,
+    bindings?: Uint8Array,
+    wrapper: readonly string[] = [],
+  ) {
     const args = [SCRIPT, role, target];
     if (bindings) args.push(Buffer.from(bindings).toString("hex"));
-    this.child = spawn(PYTHON, args, { env, stdio: ["pipe", "pipe", "inherit"] });
+    const [command, ...rest] = [...wrapper, PYTHON, ...args];
+    this.child = spawn(command!, rest, { env, stdio: ["pipe", "pipe", "inherit"] });
     this.child.stdout!.setEncoding("utf8");
     this.child.stdout!.on("data", (chunk: string) => {
       this.buffered += chunk;

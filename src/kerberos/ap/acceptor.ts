@@ -45,6 +45,8 @@ export interface AcceptorOptions {
 
 export interface AcceptedApReq {
   readonly client: Principal;
+  /** The service the ticket was issued for. */
+  readonly server: Principal;
   readonly ticket: EncTicketPart;
   readonly authenticator: Authenticator;
   readonly gssChecksum: GssChecksum;
@@ -83,6 +85,7 @@ export function acceptApExchange(token: Uint8Array, o: AcceptorOptions): Accepte
   );
 
   const client = { realm: ticket.crealm, name: ticket.cname };
+  const server = { realm: apReq.ticket.realm, name: apReq.ticket.sname };
   if (!samePrincipal(client, { realm: authenticator.crealm, name: authenticator.cname }))
     throw protocolError(
       `authenticator names another client than the ticket (${formatPrincipal(client)})`,
@@ -128,6 +131,7 @@ export function acceptApExchange(token: Uint8Array, o: AcceptorOptions): Accepte
   if (!mutualRequired) {
     return {
       client,
+      server,
       ticket,
       authenticator,
       gssChecksum,
@@ -162,6 +166,7 @@ export function acceptApExchange(token: Uint8Array, o: AcceptorOptions): Accepte
   });
   return {
     client,
+    server,
     ticket,
     authenticator,
     gssChecksum,

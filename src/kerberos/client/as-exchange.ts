@@ -8,6 +8,7 @@
  * @module
  */
 import { randomInt } from "node:crypto";
+import { type HostTask, reply, runTask } from "../../sspi/host-task.js";
 import type { EncryptedData, PaData } from "../asn1/basic-types.js";
 import { writeEncryptedData } from "../asn1/basic-types.js";
 import { KDC_OPTIONS, MSG_TYPE, PA_TYPE } from "../asn1/constants.js";
@@ -30,7 +31,7 @@ import { KRB_AP_ERR_NOKEY } from "../service-ticket.js";
 import type { KerberosCredential } from "./credential.js";
 import { KdcError } from "./kdc-error.js";
 import { readKdcReply } from "./kdc-reply.js";
-import { type KdcAddress, sendToKdc } from "./kdc-transport.js";
+import { type KdcAddress, type KdcSend, sendToKdc } from "./kdc-transport.js";
 
 /** Where the client's long-term key comes from. */
 export type ClientSecret =
@@ -112,18 +113,27 @@ function encryptedTimestamp(key: KerberosKey, now: Date): PaData {
   return { type: PA_TYPE.ENC_TIMESTAMP, value: encodeDer(writeEncryptedData(enc)) };
 }
 
-async function exchange(
+function* exchange(
   req: AsRequest,
+  send: KdcSend,
   padata: PaData[],
   etypes: readonly number[],
   nonce: number,
-): Promise<KdcRep> {
+): HostTask<KdcRep> {
   const request = encodeKdcReq({ msgType: MSG_TYPE.AS_REQ, padata, body: buildBody(req, etypes, nonce) });
-  return readKdcReply(await sendToKdc(req.kdc, request), MSG_TYPE.AS_REP, "AS exchange");
+  return readKdcReply(yield* reply(send(req.kdc, request)), MSG_TYPE.AS_REP, "AS exchange");
 }
 
 /** Obtains a TGT for `req.client`. Throws {@link KdcError} for the KDC's refusals. */
-export async function requestTicketGrantingTicket(req: AsRequest): Promise<AsResult> {
+export function requestTicketGrantingTicket(req: AsRequest): Promise<AsResult> {
+  return runTask(asExchange(req, sendToKdc));
+}
+
+/**
+ * The AS exchange as a host task over `send` (asynchronous or blocking KDC round trips).
+ * Throws {@link KdcError} for the KDC's refusals.
+ */
+export function* asExchange(req: AsRequest, send: KdcSend): HostTask<AsResult> {
   const etypes = req.etypes ?? SUPPORTED_ENCTYPES.map((e) => e.etype);
   const now = req.now ?? (() => new Date());
   const nonce = randomInt(0, 0x7fffffff);
@@ -131,7 +141,7 @@ export async function requestTicketGrantingTicket(req: AsRequest): Promise<AsRes
   let rep: KdcRep;
   let chosen: EtypeInfo2Entry | undefined;
   try {
-    rep = await exchange(req, [], etypes, nonce);
+    rep = yield* exchange(req, send, [], etypes, nonce);
     chosen = chooseEtypeInfo(rep.padata, etypes);
   } catch (e) {
     if (!(e instanceof KdcError) || e.errorCode !== 25 || !e.krbError.eData) throw e;
@@ -146,7 +156,7 @@ export async function requestTicketGrantingTicket(req: AsRequest): Promise<AsRes
     const padata = [encryptedTimestamp(key, now())];
     const cookie = findPaData(methods, PA_TYPE.FX_COOKIE);
     if (cookie) padata.push(cookie);
-    rep = await exchange(req, padata, etypes, nonce);
+    rep = yield* exchange(req, send, padata, etypes, nonce);
     preauthenticated = true;
   }
   const etype = rep.encPart.etype;

@@ -23,6 +23,12 @@ export interface KdcAddress {
   readonly udpPreferenceLimit?: number;
 }
 
+/**
+ * One KDC round trip: a promise of the reply (the asynchronous calls, {@link sendToKdc}) or the
+ * reply itself (the blocking calls, which wait on a worker). Failures are `ERR_KRB_TRANSPORT`.
+ */
+export type KdcSend = (kdc: KdcAddress, request: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
 /** The largest reply accepted over TCP (Windows' MaxTokenSize is 48,000; PACs make tickets big). */
 const MAX_REPLY = 1 << 20;
 /** RFC 4120 §7.5.9: the reply does not fit a datagram, retry over TCP. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { randomInt } from "node:crypto";
+import { type HostTask, reply, runTask } from "../../sspi/host-task.js";
 import { encodeApReq } from "../asn1/ap-req.js";
 import { encodeAuthenticator } from "../asn1/authenticator.js";
 import { KDC_OPTIONS, MSG_TYPE, PA_TYPE } from "../asn1/constants.js";
@@ -17,7 +18,7 @@ import { KerberosError } from "../errors.js";
 import { formatPrincipal, type Principal, samePrincipal } from "../principal.js";
 import type { KerberosCredential } from "./credential.js";
 import { readKdcReply } from "./kdc-reply.js";
-import { type KdcAddress, sendToKdc } from "./kdc-transport.js";
+import { type KdcAddress, type KdcSend, sendToKdc } from "./kdc-transport.js";
 
 export interface TgsRequest {
   /** The TGT (from the AS exchange or a credential cache). */
@@ -34,7 +35,12 @@ export interface TgsResult {
 }
 
 /** Obtains a service ticket for `req.server`. Throws `KdcError` for the KDC's refusals. */
-export async function requestServiceTicket(req: TgsRequest): Promise<TgsResult> {
+export function requestServiceTicket(req: TgsRequest): Promise<TgsResult> {
+  return runTask(tgsExchange(req, sendToKdc));
+}
+
+/** The TGS exchange as a host task over `send`. Throws `KdcError` for the KDC's refusals. */
+export function* tgsExchange(req: TgsRequest, send: KdcSend): HostTask<TgsResult> {
   const now = (req.now ?? (() => new Date()))();
   const nonce = randomInt(0, 0x7fffffff);
   const tgtKey = req.tgt.sessionKey;
@@ -72,7 +78,7 @@ export async function requestServiceTicket(req: TgsRequest): Promise<TgsResult> 
     body,
     bodyDer,
   });
-  const rep = readKdcReply(await sendToKdc(req.kdc, request), MSG_TYPE.TGS_REP, "TGS exchange");
+  const rep = readKdcReply(yield* reply(send(req.kdc, request)), MSG_TYPE.TGS_REP, "TGS exchange");
   if (rep.encPart.etype !== tgtKey.etype)
     throw new KerberosError(
       "ERR_KRB_PROTOCOL",

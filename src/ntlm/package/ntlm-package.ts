@@ -131,6 +131,11 @@ export class NtlmPackage implements SecurityPackage {
     return protectMessage(context as NtlmContext, "unseal", message, 0, pfQOP);
   }
 
+  /** MS-SPNG §3.2.5.1: the direction that made or checked the mechListMIC starts its RC4 over. */
+  afterMechListMic(context: PackageObject, direction: "sent" | "verified"): void {
+    (context as NtlmContext).established?.session?.resetRc4(direction === "sent" ? "outgoing" : "incoming");
+  }
+
   private acquire(request: AcquireCredentialsRequest): AcquireCredentialsResult {
     const prepared = request.authData as PreparedAuthData;
     try {

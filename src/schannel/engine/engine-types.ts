@@ -9,6 +9,7 @@
  * @module
  */
 import type { SECURITY_STATUS } from "../../sspi/status.js";
+import type { RevocationPolicy } from "../revocation.js";
 
 /** TLS protocol versions the engine negotiates. */
 export type EngineTlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -33,7 +34,10 @@ export interface EnginePfxSource {
 }
 
 /** One certificate of a credential. */
-export type EngineCertificateSource = EngineKeyPairSource | EnginePfxSource;
+export type EngineCertificateSource = (EngineKeyPairSource | EnginePfxSource) & {
+  /** Server: a DER OCSP response stapled with this certificate. */
+  ocspResponse?: Uint8Array;
+};
 
 /**
  * The configuration of a Schannel credential as the engine sees it (the analogue of
@@ -45,6 +49,9 @@ export interface EngineCredentialConfig {
   certificates: EngineCertificateSource[];
   /** Trusted roots (PEM or DER) for peer validation; `null` means Node's default root store. */
   trustedRoots: Array<string | Uint8Array> | null;
+  /** CRLs (PEM or DER) for the revocation checks `revocation` asks for. */
+  crls?: Uint8Array[];
+  revocation?: RevocationPolicy;
   minVersion: EngineTlsVersion;
   maxVersion: EngineTlsVersion;
   /** TLS 1.3 suites, OpenSSL names. Default: the three AEAD suites. */

@@ -17,9 +17,13 @@ export interface NativeTicketKey {
 }
 
 /** A certificate with its key: a PEM/DER chain and PEM/PKCS#8-DER key, or a PKCS#12 blob. */
-export type NativeCertificate =
+export type NativeCertificate = (
   | { chain: Uint8Array; key: Uint8Array; passphrase?: string }
-  | { pfx: Uint8Array; passphrase?: string };
+  | { pfx: Uint8Array; passphrase?: string }
+) & {
+  /** Server: a DER OCSP response stapled when this certificate is served to a client asking for one. */
+  ocspResponse?: Uint8Array;
+};
 
 /** Options of `new Credential(…)` (one SSL_CTX). */
 export interface NativeCredentialOptions {
@@ -29,9 +33,21 @@ export interface NativeCredentialOptions {
   roots?: Uint8Array[];
   /** Server: send the roots' names in the CertificateRequest. */
   clientCaNames?: boolean;
+  /** CRLs (PEM or DER) added to the verify store. */
   crls?: Uint8Array[];
-  /** 0 none, 1 the leaf's CRL, 2 every CRL of the chain. */
+  /** 0 none, 1 the leaf's CRL, 2 every CRL of the chain (`X509_V_FLAG_CRL_CHECK[_ALL]`). */
   crlCheck?: 0 | 1 | 2;
+  /** `X509_V_ERR_*` codes the verify callback accepts (the verify result stays OK). */
+  tolerate?: number[];
+  /** `X509_V_ERR_*` codes accepted only at the trust anchor (the top of a chain of two or more). */
+  tolerateAtAnchor?: number[];
+  /**
+   * Client: 0 no status request; 1 request a stapled OCSP response and verify one that comes;
+   * 2 also let a good response stand in for the leaf's missing CRL (`UNABLE_TO_GET_CRL` at depth
+   * 0 is decided by the staple). A failed check ends the handshake with
+   * bad_certificate_status_response and its `X509_V_ERR_*` as the verify result.
+   */
+  ocsp?: 0 | 1 | 2;
   /** `0x0303` (TLS 1.2) or `0x0304` (TLS 1.3). */
   minVersion?: number;
   maxVersion?: number;
@@ -204,4 +220,6 @@ export interface NativeAddon {
   opensslVersionText: string;
   /** `OpenSSL_version(OPENSSL_VERSION)` of the library it runs on (node's). */
   opensslRuntimeVersion: string;
+  /** Benchmark only: seconds to seal and open `size` bytes `iterations` times with AES-128-GCM (EVP). */
+  aesGcmSealOpen(size: number, iterations: number): number;
 }

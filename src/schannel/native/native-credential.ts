@@ -33,6 +33,7 @@ import type {
   NativeSession,
   NativeTicketKey,
 } from "./addon-types.js";
+import { revocationOptions } from "./revocation-options.js";
 
 /** Default TLS 1.3 suites (all three AEAD suites). */
 export const DEFAULT_CIPHER_SUITES_13 = [
@@ -112,10 +113,12 @@ export class NativeEngineCredential {
     if (config.ticketKeys !== undefined && config.ticketKeys.length !== 48)
       return fail(SEC_E_INVALID_PARAMETER, "ticketKeys must be 48 bytes");
     const materials: CertificateMaterial[] = [];
+    const staples = new Map<CertificateMaterial, Uint8Array>();
     for (const [i, source] of config.certificates.entries()) {
       const loaded = loadCertificate(source, i);
       if (!("material" in loaded)) return fail(loaded.status, loaded.reason);
       materials.push(loaded.material);
+      if (source.ocspResponse !== undefined) staples.set(loaded.material, source.ocspResponse);
     }
     let roots: Uint8Array[];
     try {
@@ -140,10 +143,10 @@ export class NativeEngineCredential {
         );
         const others = defaultSelection([...sameName, ...selection]).filter((x) => x.keyType !== m.keyType);
         alternatives.push(
-          new addon.Credential(nativeOptions(config, [...others, m], materials, roots, min, max)),
+          new addon.Credential(nativeOptions(config, [...others, m], materials, staples, roots, min, max)),
         );
       }
-      const options = nativeOptions(config, selection, materials, roots, min, max);
+      const options = nativeOptions(config, selection, materials, staples, roots, min, max);
       if (alternatives.length > 0) options.alternatives = alternatives;
       native = new addon.Credential(options);
     } catch (error) {
@@ -221,16 +224,22 @@ function defaultSelection(materials: CertificateMaterial[]): CertificateMaterial
   });
 }
 
-function nativeCertificate(m: CertificateMaterial): NativeCertificate {
-  if (m.pfx !== null)
-    return m.passphrase === undefined ? { pfx: m.pfx } : { pfx: m.pfx, passphrase: m.passphrase };
-  return { chain: Buffer.from(m.chainPem ?? ""), key: Buffer.from(m.key ?? "") };
+function nativeCertificate(m: CertificateMaterial, staple: Uint8Array | undefined): NativeCertificate {
+  const certificate: NativeCertificate =
+    m.pfx !== null
+      ? m.passphrase === undefined
+        ? { pfx: m.pfx }
+        : { pfx: m.pfx, passphrase: m.passphrase }
+      : { chain: Buffer.from(m.chainPem ?? ""), key: Buffer.from(m.key ?? "") };
+  if (staple !== undefined) certificate.ocspResponse = staple;
+  return certificate;
 }
 
 function nativeOptions(
   config: EngineCredentialConfig,
   selection: CertificateMaterial[],
   all: CertificateMaterial[],
+  staples: ReadonlyMap<CertificateMaterial, Uint8Array>,
   roots: Uint8Array[],
   minVersion: number,
   maxVersion: number,
@@ -238,8 +247,10 @@ function nativeOptions(
   const server = config.role === "server";
   const options: NativeCredentialOptions = {
     role: config.role,
-    certificates: selection.map(nativeCertificate),
+    certificates: selection.map((m) => nativeCertificate(m, staples.get(m))),
     roots,
+    ...(config.crls !== undefined && config.crls.length > 0 && { crls: config.crls }),
+    ...revocationOptions(config.revocation, config.role),
     clientCaNames: server && config.trustedRoots !== null,
     minVersion,
     maxVersion,

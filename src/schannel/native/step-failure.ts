@@ -51,7 +51,9 @@ export function failureOfStep(
   const sent = alertOf(raw.alerts, "sent");
   const received = alertOf(raw.alerts, "received");
   let failure: EngineFailure;
-  if (raw.verifyResult !== 0 && /certificate verify failed/i.test(reason)) {
+  // A certificate rejected by the verify callback, or by the stapled-OCSP check (OpenSSL's
+  // "invalid status response", bad_certificate_status_response sent).
+  if (raw.verifyResult !== 0 && /certificate verify failed|invalid status response/i.test(reason)) {
     const verdict = certificateVerdict(settledVerifyResult(raw.verifyResult, raw.verifyDepth));
     failure = {
       status: verdict.status,

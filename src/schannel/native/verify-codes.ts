@@ -5,8 +5,20 @@
  *
  * @module
  */
-import { TLS1_ALERT_BAD_CERTIFICATE } from "../../sspi/schannel-constants.js";
-import { SEC_E_WRONG_PRINCIPAL, type SECURITY_STATUS } from "../../sspi/status.js";
+import {
+  TLS1_ALERT_BAD_CERTIFICATE,
+  TLS1_ALERT_CERTIFICATE_EXPIRED,
+  TLS1_ALERT_CERTIFICATE_REVOKED,
+  TLS1_ALERT_CERTIFICATE_UNKNOWN,
+  TLS1_ALERT_UNKNOWN_CA,
+} from "../../sspi/schannel-constants.js";
+import {
+  CRYPT_E_NO_REVOCATION_CHECK,
+  CRYPT_E_REVOCATION_OFFLINE,
+  CRYPT_E_REVOKED,
+  SEC_E_WRONG_PRINCIPAL,
+  type SECURITY_STATUS,
+} from "../../sspi/status.js";
 import { failureFromCertificateError } from "../engine/engine-errors.js";
 
 /** `X509_V_ERR_*` numbers (OpenSSL 3.0 `x509_vfy.h`) → Node's `verifyError` codes. */
@@ -41,6 +53,49 @@ const VERIFY_CODES: ReadonlyMap<number, string> = new Map([
   [62, "HOSTNAME_MISMATCH"],
   [63, "EMAIL_MISMATCH"],
   [64, "IP_ADDRESS_MISMATCH"],
+  [73, "OCSP_VERIFY_NEEDED"],
+  [74, "OCSP_VERIFY_FAILED"],
+  [75, "OCSP_CERT_UNKNOWN"],
+]);
+
+/** Revocation results (`X509_V_ERR_*`), as the verify callback and the stapled-OCSP check report them. */
+export const X509_V_ERR_UNABLE_TO_GET_CRL = 3;
+export const X509_V_ERR_CRL_NOT_YET_VALID = 11;
+export const X509_V_ERR_CRL_HAS_EXPIRED = 12;
+export const X509_V_ERR_CERT_REVOKED = 23;
+export const X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER = 33;
+/** The stapled OCSP response is outside its thisUpdate/nextUpdate window (a fresh one is needed). */
+export const X509_V_ERR_OCSP_VERIFY_NEEDED = 73;
+/** The stapled OCSP response is unusable: not successful, badly signed, or about another certificate. */
+export const X509_V_ERR_OCSP_VERIFY_FAILED = 74;
+/** The stapled OCSP response says `unknown`. */
+export const X509_V_ERR_OCSP_CERT_UNKNOWN = 75;
+
+/**
+ * Revocation results and the statuses Schannel reports for them (Windows returns the CryptoAPI
+ * codes from InitializeSecurityContext/AcceptSecurityContext), with the alert OpenSSL's mapping
+ * sends for CRL failures (a stapled-response failure sends bad_certificate_status_response).
+ */
+const REVOCATION_VERDICTS: ReadonlyMap<number, { status: SECURITY_STATUS; alert: number }> = new Map([
+  [X509_V_ERR_CERT_REVOKED, { status: CRYPT_E_REVOKED, alert: TLS1_ALERT_CERTIFICATE_REVOKED }],
+  [X509_V_ERR_UNABLE_TO_GET_CRL, { status: CRYPT_E_NO_REVOCATION_CHECK, alert: TLS1_ALERT_UNKNOWN_CA }],
+  [
+    X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER,
+    { status: CRYPT_E_NO_REVOCATION_CHECK, alert: TLS1_ALERT_UNKNOWN_CA },
+  ],
+  [
+    X509_V_ERR_OCSP_CERT_UNKNOWN,
+    { status: CRYPT_E_NO_REVOCATION_CHECK, alert: TLS1_ALERT_CERTIFICATE_UNKNOWN },
+  ],
+  [X509_V_ERR_CRL_HAS_EXPIRED, { status: CRYPT_E_REVOCATION_OFFLINE, alert: TLS1_ALERT_CERTIFICATE_EXPIRED }],
+  [
+    X509_V_ERR_CRL_NOT_YET_VALID,
+    { status: CRYPT_E_REVOCATION_OFFLINE, alert: TLS1_ALERT_CERTIFICATE_EXPIRED },
+  ],
+  [
+    X509_V_ERR_OCSP_VERIFY_NEEDED,
+    { status: CRYPT_E_REVOCATION_OFFLINE, alert: TLS1_ALERT_CERTIFICATE_UNKNOWN },
+  ],
 ]);
 
 const UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
@@ -69,7 +124,9 @@ export function verifyCodeName(result: number): string | null {
  * Maps a verification result number to its status and the alert Schannel sends for it.
  *
  * @returns the code name, `SEC_E_OK` for 0, otherwise `SEC_E_UNTRUSTED_ROOT`,
- *   `SEC_E_CERT_EXPIRED`, `SEC_E_WRONG_PRINCIPAL` (host or IP mismatch), `SEC_E_CERT_UNKNOWN`.
+ *   `SEC_E_CERT_EXPIRED`, `SEC_E_WRONG_PRINCIPAL` (host or IP mismatch), `CRYPT_E_REVOKED`,
+ *   `CRYPT_E_NO_REVOCATION_CHECK`, `CRYPT_E_REVOCATION_OFFLINE`, `SEC_E_CERT_UNKNOWN` (an
+ *   unusable stapled OCSP response among others).
  */
 export function certificateVerdict(result: number): {
   verifyError: string | null;
@@ -77,6 +134,8 @@ export function certificateVerdict(result: number): {
   alert?: number;
 } {
   const code = verifyCodeName(result);
+  const revocation = REVOCATION_VERDICTS.get(result);
+  if (revocation !== undefined) return { verifyError: code, ...revocation };
   if (code === "IP_ADDRESS_MISMATCH")
     return { verifyError: code, status: SEC_E_WRONG_PRINCIPAL, alert: TLS1_ALERT_BAD_CERTIFICATE };
   return { verifyError: code, ...failureFromCertificateError(code) };

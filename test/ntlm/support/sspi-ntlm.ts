@@ -2,6 +2,7 @@
  * The NTLM package through the SSPI surface, the way a C program drives it: acquire the two
  * credentials, then ISC/ASC legs exchanging SECBUFFER_TOKEN buffers — through any of the three
  * front doors (blocking functions, `promises.*`, `Sspi*Async` with a notify callback).
+ * {@link SspiNtlmEnd} drives another package by name too (`options.package`: "Negotiate").
  *
  * @module
  */
@@ -81,8 +82,9 @@ export function acquire(
   cred: CredHandle,
   principal: string | null = null,
   expiry: Box<TimeStamp> | null = null,
+  pkg = "NTLM",
 ): Promise<SECURITY_STATUS> {
-  const args = [principal, "NTLM", use, null, authData, null, null, cred, expiry] as const;
+  const args = [principal, pkg, use, null, authData, null, null, cred, expiry] as const;
   return through(
     door,
     args,
@@ -160,9 +162,9 @@ export function tokenInput(token: Uint8Array | null, ...extra: SecBuffer[]): Sec
   return buffers.length === 0 ? null : secBufferDesc(...buffers);
 }
 
-/** A caller-supplied output token buffer of cbMaxToken bytes. */
-export function tokenOutput(): SecBufferDesc {
-  return secBufferDesc(secBuffer(SECBUFFER_TOKEN, 2888));
+/** A caller-supplied output token buffer of cbMaxToken bytes (NTLM's by default). */
+export function tokenOutput(cbMaxToken = 2888): SecBufferDesc {
+  return secBufferDesc(secBuffer(SECBUFFER_TOKEN, cbMaxToken));
 }
 
 /** The bytes of the first output buffer. */
@@ -250,9 +252,13 @@ export async function sspiExchange(o: ExchangeOptions = {}): Promise<SspiExchang
   return x;
 }
 
-/** How an {@link SspiNtlmEnd} calls: front door (default `promise`), flags, SPN, bindings. */
+/** How an {@link SspiNtlmEnd} calls: front door (default `promise`), flags, SPN, bindings, package. */
 export interface EndOptions {
   door?: FrontDoor;
+  /** The package to acquire (default "NTLM"). */
+  package?: string;
+  /** The output buffer's size (default NTLM's cbMaxToken). */
+  cbMaxToken?: number;
   fContextReq?: number;
   target?: string;
   bindings?: SecBuffer;
@@ -291,14 +297,14 @@ export class SspiNtlmEnd {
   }
 
   private async acquire(use: number, authData: unknown): Promise<void> {
-    const status = await acquire(this.door, use, authData, this.credential);
+    const status = await acquire(this.door, use, authData, this.credential, null, null, this.options.package);
     if (status !== SEC_E_OK) throw new Error(`AcquireCredentialsHandle: ${SspiGetLastErrorInfo()?.message}`);
   }
 
   /** One ISC/ASC call: its status and output token. */
   async step(token: Uint8Array | null): Promise<{ status: SECURITY_STATUS; output: Uint8Array }> {
-    const out = tokenOutput();
     const o = this.options;
+    const out = tokenOutput(o.cbMaxToken);
     const input = tokenInput(token, ...(o.bindings ? [o.bindings] : []));
     const credential = SecIsValidHandle(this.context) ? null : this.credential;
     const req = o.fContextReq ?? 0;
