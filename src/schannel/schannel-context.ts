@@ -339,7 +339,11 @@ export class SchannelContext {
   private *releaseEngine(host: AnyEngineHost): HostTask<void> {
     const id = this.engineId;
     if (id === null) return;
-    this.state = { ...this.state, engineId: null } as ContextState;
+    const state = this.state;
+    this.state =
+      state.phase === "established"
+        ? { phase: "dead", engineId: null, connection: state.connection, reason: "the context was deleted" }
+        : { ...state, engineId: null };
     yield* reply(host.deleteContext(id));
   }
 

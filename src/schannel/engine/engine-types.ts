@@ -179,9 +179,9 @@ export interface HandshakeSummary {
   clientCertificateRequested: boolean;
   /** Client: distinguished names (DER) from the CertificateRequest (TLS 1.2 only; empty otherwise). */
   acceptableIssuers: Uint8Array[];
-  /** Key material (absent when the credential set `keylog: false`). Zero it after use. */
+  /** Key material for the key log (absent when the credential set `keylog: false`). Zero it after use. */
   secrets?: HandshakeSecrets;
-  /** Sequence number of the next record this side writes (TLS 1.3 server: tickets already written). */
+  /** Sequence number of the next record this side writes (TLS 1.3 server: tickets already written); for test peers that seal with the key log's secrets. */
   writeSequence: number;
   /** Sequence number of the next record this side reads. */
   readSequence: number;

@@ -28,7 +28,6 @@ import {
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INTERNAL_ERROR,
-  SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
@@ -160,7 +159,6 @@ export class NativeRecordLayer {
       );
     if (this.#readClosed) return failure(SEC_E_CONTEXT_EXPIRED, "the peer already sent close_notify");
     const r = this.native.decrypt(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
-    if (process.env.RDBG) console.error("decrypt", record.byteLength, r, this.native.consumed());
     const alerts = alertEventsOf(this.native.takeAlerts());
     this.onSessions();
     if (r >= 0) return { ok: true, kind: "data", length: r, alerts };
@@ -254,8 +252,3 @@ export class NativeRecordLayer {
 
 /** Plaintext of a record with no room for it is never application data (`out` must not be empty). */
 const SCRATCH = new Uint8Array(1);
-
-/** @returns `SEC_E_OK` for a success, or the failure's status. */
-export function statusOf(result: DecryptResult | SealResult | ControlResult): SECURITY_STATUS {
-  return result.ok ? SEC_E_OK : result.status;
-}
