@@ -30,6 +30,9 @@ export interface AlertEvent {
   readonly description: number;
 }
 
+/** Which alert, which direction (without the level): what a failure reports. */
+export type AlertRef = Pick<AlertEvent, "direction" | "description">;
+
 /** @returns the alerts of OpenSSL's callback as {@link AlertEvent}s. */
 export function alertEventsOf(
   alerts: readonly { direction: "sent" | "received"; level: number; description: number }[],

@@ -8,8 +8,10 @@
  *
  * @module
  */
+
 import type { SECURITY_STATUS } from "../../sspi/status.js";
 import type { RevocationPolicy } from "../revocation.js";
+import type { AlertEvent } from "../tls-alert.js";
 
 /** TLS protocol versions the engine negotiates. */
 export type EngineTlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -118,15 +120,9 @@ export interface ServerContextOptions {
 export type EngineContextOptions = ClientContextOptions | ServerContextOptions;
 
 /** A TLS alert the engine sent or received. */
-export interface EngineAlert {
-  /** 1 warning, 2 fatal. */
-  level: number;
-  /** Alert description (`TLS1_ALERT_*`). */
-  description: number;
-  direction: "sent" | "received";
-}
+export type EngineAlert = AlertEvent;
 
-/** Traffic secrets and key schedule inputs for the direct record layer (hex-free raw bytes). */
+/** Traffic secrets and randoms from the key log (raw bytes), for a keyLog callback. */
 export interface HandshakeSecrets {
   /** 32 bytes, from the key log. */
   clientRandom: Uint8Array;
