@@ -16,6 +16,7 @@ Napi::Function Session::Define(Napi::Env env) {
                          InstanceMethod("isResumable", &Session::IsResumable),
                          InstanceMethod("id", &Session::Id),
                          InstanceMethod("protocol", &Session::Protocol),
+                         InstanceMethod("peerCertificate", &Session::PeerCertificate),
                      });
 }
 
@@ -82,6 +83,19 @@ Napi::Value Session::Id(const Napi::CallbackInfo& info) {
 Napi::Value Session::Protocol(const Napi::CallbackInfo& info) {
   if (session_ == nullptr) throw Napi::Error::New(info.Env(), "session freed");
   return Napi::Number::New(info.Env(), SSL_SESSION_get_protocol_version(session_));
+}
+
+// The server's leaf certificate kept in the session (DER), or null.
+Napi::Value Session::PeerCertificate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (session_ == nullptr) throw Napi::Error::New(env, "session freed");
+  X509* x = SSL_SESSION_get0_peer(session_);
+  int length = x == nullptr ? 0 : i2d_X509(x, nullptr);
+  if (length <= 0) return env.Null();
+  std::vector<uint8_t> der(static_cast<size_t>(length));
+  unsigned char* at = der.data();
+  i2d_X509(x, &at);
+  return CopyToBuffer(env, der.data(), der.size());
 }
 
 }  // namespace native

@@ -25,6 +25,7 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::Value IsResumable(const Napi::CallbackInfo& info);
   Napi::Value Id(const Napi::CallbackInfo& info);
   Napi::Value Protocol(const Napi::CallbackInfo& info);
+  Napi::Value PeerCertificate(const Napi::CallbackInfo& info);
 
   SSL_SESSION* session_ = nullptr;
 };

@@ -52,7 +52,11 @@ export { NTLM_MAX_TOKEN, NTLMSP_NAME } from "./ntlm/package/package-info.js";
 export type { ChannelBindingPolicy } from "./ntlm/server.js";
 export type { NtHashLookup } from "./ntlm/user-store.js";
 export { applicationProtocolsBuffer, parseApplicationProtocols } from "./schannel/application-protocols.js";
-export type { CertContext, SecPkgContext_KeyingMaterialInfo } from "./schannel/context-attributes.js";
+export type {
+  CertContext,
+  SecPkgContext_KeyingMaterialInfo,
+  SecPkgContext_TlsSessionEx,
+} from "./schannel/context-attributes.js";
 export {
   CALG_AES_128,
   CALG_AES_256,

@@ -17,6 +17,8 @@
 import { once } from "node:events";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
+import { sessionBlobError } from "../schannel/native/session-blob.js";
+import { raceAbort } from "./abort.js";
 import type { TlsCredentialsOptions } from "./credential-options.js";
 import { acquireTlsCredentials, type TlsCredentials } from "./credentials.js";
 import {
@@ -32,6 +34,7 @@ import {
   type ServerIdentity,
   serverIdentityOf,
 } from "./server-identity.js";
+import { credentialsForName, peekClientHello, refuseName, type SniCallback } from "./sni-callback.js";
 import { TlsContext, type TlsContextOptions } from "./tls-context.js";
 import { SspiTlsStream } from "./tls-stream.js";
 import { isDuplex, type MessageTransport } from "./transport.js";
@@ -59,6 +62,12 @@ export type TlsStreamOptions = Omit<TlsCredentialsOptions, "role"> &
      * when there is no `serverName` (`() => undefined` opts out of the name check explicitly).
      */
     checkServerIdentity?: CheckServerIdentity;
+    /**
+     * Server: Node's `SNICallback(servername, cb)`, called with the name the client sent (SNI)
+     * before the handshake starts; `cb(null, credentials)` serves the connection with other
+     * credentials. See `sni-callback.ts` for what `credentials` may be and how errors end.
+     */
+    SNICallback?: SniCallback;
   };
 
 /** Options of the form of {@link connectTls} that opens the TCP connection itself. */
@@ -83,18 +92,55 @@ async function open(
     serverName: _serverName,
     checkServerIdentity: _check,
     requestClientCertificate,
+    session,
+    SNICallback,
     ...rest
   } = options;
   // Listen at once: a socket that fails while the credentials are acquired must not emit an
   // 'error' nobody listens to (the stream reports it, with the socket's own code).
   const ignore = () => {};
   if (isDuplex(transport)) transport.on("error", ignore);
-  let credentials: TlsCredentials;
-  try {
-    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
-  } catch (error) {
+  const owned: TlsCredentials[] = [];
+  const release = () => Promise.all(owned.map((c) => c.close())).then(() => undefined);
+  const fail = async (error: unknown): Promise<never> => {
+    await release();
     if (isDuplex(transport)) transport.destroy();
     throw error;
+  };
+  let credentials: TlsCredentials;
+  let received: Uint8Array | undefined;
+  try {
+    credentials = given ?? (await acquireTlsCredentials({ ...rest, role }));
+    if (!given) owned.push(credentials);
+  } catch (error) {
+    return fail(error);
+  }
+  if (role === "server" && SNICallback !== undefined) {
+    const peeked = await raceAbort(peekClientHello(transport), signal, () => {
+      if (isDuplex(transport)) transport.destroy();
+      else transport.close?.();
+    }).catch(fail);
+    transport = peeked.transport;
+    received = peeked.received;
+    const name = peeked.hello?.serverName;
+    if (name !== undefined) {
+      try {
+        const chosen = await raceAbort(
+          credentialsForName(SNICallback, name),
+          signal,
+          () => {},
+          "SNICallback",
+        );
+        if (chosen !== null) {
+          credentials = chosen.credentials;
+          if (chosen.owned) owned.push(chosen.credentials);
+        }
+      } catch (error) {
+        await refuseName(transport);
+        await release();
+        throw error;
+      }
+    }
   }
   let context: TlsContext;
   try {
@@ -102,11 +148,10 @@ async function open(
       ...(identity !== null && { serverName: identity.serverName }),
       ...(rest.alpn !== undefined && { alpn: typeof rest.alpn === "string" ? [rest.alpn] : rest.alpn }),
       ...(requestClientCertificate !== undefined && { requestClientCertificate }),
+      ...(session !== undefined && { session }),
     });
   } catch (error) {
-    if (!given) await credentials.close();
-    if (isDuplex(transport)) transport.destroy();
-    throw error;
+    return fail(error);
   }
   const stream = new SspiTlsStream({
     context,
@@ -114,9 +159,13 @@ async function open(
     ...(signal && { signal }),
     ...(allowHalfOpen !== undefined && { allowHalfOpen }),
     ...(strictClose !== undefined && { strictClose }),
+    ...(received !== undefined && { received }),
   });
-  if (isDuplex(transport)) transport.off("error", ignore);
-  if (!given) stream.once("close", () => void credentials.close());
+  if (isDuplex(transport)) {
+    transport.off("error", ignore);
+    if (received !== undefined) transport.resume(); // paused while the ClientHello was read
+  }
+  if (owned.length > 0) stream.once("close", () => void release());
   // `once` rejects on 'error', with the SspiError (or AbortError) that destroyed the stream.
   await once(stream, "secure");
   const rejected = identity === null ? null : runIdentityCheck(identity, stream);
@@ -143,7 +192,8 @@ async function open(
  * @returns the stream, once the handshake completed (and `checkServerIdentity` accepted).
  * @throws {TypeError} synchronously, before any byte is sent: a transport with neither
  *   `serverName` nor `checkServerIdentity`; a `serverName` that is not a non-empty string; a
- *   `checkServerIdentity` that is not a function; a missing or invalid `port`.
+ *   `checkServerIdentity` that is not a function; a missing or invalid `port`; a `session`
+ *   that is not one from `getSession()` (garbage, truncated, another format).
  * @throws {SspiError} from `acquireTlsCredentials` (bad options) or from the handshake
  *   (`TlsError`: `SEC_E_UNTRUSTED_ROOT`, `SEC_E_WRONG_PRINCIPAL`, `SEC_E_CERT_EXPIRED`,
  *   `SEC_E_ILLEGAL_MESSAGE`, `SEC_E_ALGORITHM_MISMATCH`, …; the alert was sent), or
@@ -162,6 +212,7 @@ export function connectTls(
 ): Promise<SspiTlsStream> {
   if (isDuplex(first) || second !== undefined || isMessageTransport(first)) {
     const options = fromNodeOptions(second ?? {}, STREAM_OPTION_NAMES, "connectTls", "client");
+    assertSession(options.session);
     const identity = serverIdentityOf(options, undefined);
     return open("client", first as MessageTransport | Duplex, options, identity);
   }
@@ -172,11 +223,19 @@ export function connectTls(
     "client",
   );
   const { host = "localhost", port, ...options } = normalized;
+  assertSession(options.session);
   if (!Number.isInteger(port) || port <= 0 || port > 65535)
     throw new TypeError(`connectTls: options.port must be a TCP port number (1-65535), got ${String(port)}`);
   const identity = serverIdentityOf(options, host);
   // allowHalfOpen: the stream, not the socket, decides when our side ends (after close_notify).
   return open("client", netConnect({ host, port, allowHalfOpen: true, noDelay: true }), options, identity);
+}
+
+/** Throws the `TypeError` of a `session` that is not one from `getSession()`. */
+function assertSession(session: unknown): void {
+  if (session === undefined) return;
+  const problem = sessionBlobError(session);
+  if (problem !== null) throw new TypeError(`connectTls: options.session: ${problem}`);
 }
 
 function isMessageTransport(value: unknown): value is MessageTransport {

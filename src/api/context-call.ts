@@ -14,6 +14,7 @@ import {
   SECBUFFER_EMPTY,
   SECBUFFER_EXTRA,
   SECBUFFER_MISSING,
+  SECBUFFER_TLS_SESSION_EX,
   SECBUFFER_TOKEN,
 } from "../sspi/buffer-types.js";
 import {
@@ -52,6 +53,8 @@ export interface ContextCallRequest {
   alpn: readonly string[] | null;
   /** Server: ask for a client certificate (`ASC_REQ_MUTUAL_AUTH`). */
   mutualAuth: boolean;
+  /** Client, first call: an exported session to resume (`SECBUFFER_TLS_SESSION_EX`), or null. */
+  session: Uint8Array | null;
   /** Received bytes, or null for a call without input (control output, the client's first call). */
   input: Uint8Array | null;
 }
@@ -93,9 +96,10 @@ function takeOutput(buffer: SecBuffer | undefined): Uint8Array {
 
 function inputDescriptor(request: ContextCallRequest): SecBufferDesc | null {
   if (request.role === "client" && request.first) {
-    return request.alpn && request.alpn.length > 0
-      ? secBufferDesc(applicationProtocolsBuffer(request.alpn))
-      : null;
+    const buffers: SecBuffer[] = [];
+    if (request.alpn && request.alpn.length > 0) buffers.push(applicationProtocolsBuffer(request.alpn));
+    if (request.session !== null) buffers.push(secBuffer(SECBUFFER_TLS_SESSION_EX, request.session));
+    return buffers.length > 0 ? secBufferDesc(...buffers) : null;
   }
   if (request.input === null) return null;
   return secBufferDesc(secBuffer(SECBUFFER_TOKEN, request.input), secBuffer(SECBUFFER_EMPTY));

@@ -30,12 +30,22 @@ export type TlsConnectionOptions = TlsConnectOptions & { credentials: TlsCredent
  * Failures (the socket's `ECONNREFUSED`, a handshake `TlsError`, a `checkServerIdentity`
  * rejection) are the stream's `'error'`. The server-name rules are `connectTls`'s.
  *
- * @throws {TypeError} synchronously: no `credentials`, a bad `port`, unknown options.
+ * @throws {TypeError} synchronously: no `credentials`, a bad `port`, unknown options, a
+ *   `session` that is not one from `getSession()`.
  */
 export function createTlsConnection(options: TlsConnectionOptions): SspiTlsStream {
   const where = "createTlsConnection";
   const normalized = fromNodeOptions(options, [...STREAM_OPTION_NAMES, "host", "port"], where, "client");
-  const { host = "localhost", port, credentials, signal, allowHalfOpen, strictClose, alpn } = normalized;
+  const {
+    host = "localhost",
+    port,
+    credentials,
+    signal,
+    allowHalfOpen,
+    strictClose,
+    alpn,
+    session,
+  } = normalized;
   if (credentials === undefined)
     throw new TypeError(
       `${where}: options.credentials is required (acquireTlsCredentials): a stream returned at once cannot wait for credentials — connectTls() acquires them for you`,
@@ -46,6 +56,7 @@ export function createTlsConnection(options: TlsConnectionOptions): SspiTlsStrea
   const context = new TlsContext(credentials, {
     serverName: identity.serverName,
     ...(alpn !== undefined && { alpn: typeof alpn === "string" ? [alpn] : alpn }),
+    ...(session !== undefined && { session }),
   });
   const stream = new SspiTlsStream({
     context,

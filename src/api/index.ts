@@ -6,12 +6,30 @@
  * - {@link SspiTlsStream}, {@link connectTls}, {@link acceptTls}: TLS over any transport as a Node `Duplex`
  * - {@link createTlsServer}: a server shaped like `tls.Server`; {@link createTlsConnection}: `tls.connect`'s shape
  * - Node's option names ({@link NodeTlsOptions}) and error codes (`TlsError.code`)
+ * - {@link acquireAuthCredentials} → {@link AuthCredentials}, {@link AuthContext}: Negotiate,
+ *   Kerberos and NTLM as promises (step, signature, wrap, names, session key), bound to a TLS
+ *   connection by {@link channelBindingsOf}; failures throw {@link AuthError}
  *
  * Failures throw {@link TlsError} (an `SspiError`) carrying the alert bytes to send.
  *
  * @module
  */
 export { AbortError } from "./abort.js";
+export {
+  AuthContext,
+  type AuthContextOptions,
+  type AuthNames,
+  type AuthStepResult,
+} from "./auth-context.js";
+export {
+  AuthCredentials,
+  type AuthCredentialsOptions,
+  type AuthIdentity,
+  type AuthPackageName,
+  acquireAuthCredentials,
+} from "./auth-credentials.js";
+export { AuthError } from "./auth-error.js";
+export { type ChannelBindingKind, type ChannelBindingSource, channelBindingsOf } from "./channel-bindings.js";
 export { acceptTls, connectTls, type TlsConnectOptions, type TlsStreamOptions } from "./connect.js";
 export { createTlsConnection, type TlsConnectionOptions } from "./create-connection.js";
 export type {
@@ -22,9 +40,34 @@ export type {
 } from "./credential-options.js";
 export { acquireTlsCredentials, TlsCredentials } from "./credentials.js";
 export type { HandshakeIo } from "./handshake.js";
+export {
+  type AuthHeaders,
+  formatCredentials,
+  type HttpAuthScheme,
+  type HttpChallenge,
+  parseChallenges,
+  parseCredentials,
+} from "./http-auth-scheme.js";
+export {
+  HttpAuthExchange,
+  HttpClientAuth,
+  type HttpClientAuthOptions,
+} from "./http-client-auth.js";
+export {
+  type AuthenticatedRequest,
+  HttpAuthAcceptor,
+  type HttpAuthenticatedUser,
+  type HttpAuthenticationOptions,
+  type HttpAuthVerdict,
+  HttpConnectionAuth,
+  httpAuthentication,
+  withHttpAuthentication,
+} from "./http-server-auth.js";
 export { type KeyLogFile, openKeyLogFile } from "./key-log-file.js";
+export { NegotiateAgent, type NegotiateAgentOptions } from "./negotiate-agent.js";
 export type { NodeTlsOptions } from "./node-options.js";
 export type { CheckServerIdentity } from "./server-identity.js";
+export type { SniCallback, SniCredentials } from "./sni-callback.js";
 export type { CertificateCheck } from "./tls-attributes.js";
 export {
   type DecryptResult,

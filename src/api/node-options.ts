@@ -18,7 +18,7 @@
  * | `crl` | `crls`, and `revocationCheck: "chain"` unless given (Node checks every certificate of the chain when `crl` is set) |
  * | `requestOCSP` (client) | `revocationCheck: "end-cert"` + `ignoreNoRevocationCheck` unless given: a stapled response is requested and verified (Node only hands it to an `'OCSPResponse'` listener) |
  *
- * `checkServerIdentity`, `host`, `port` have the same names. Our own names also accept a single
+ * `checkServerIdentity`, `host`, `port`, `session` have the same names. Our own names also accept a single
  * value where a list is expected (`alpn: "http/1.1"`, `trustedRoots: caPem`).
  *
  * @module
@@ -104,7 +104,7 @@ export const CREDENTIAL_NAMES = [
 ] as const;
 
 /** Our per-connection option names (`TlsContext`). */
-export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate"] as const;
+export const CONTEXT_NAMES = ["serverName", "alpn", "requestClientCertificate", "session"] as const;
 
 /** Our stream option names (`connectTls`, `acceptTls`). */
 export const STREAM_NAMES = [
@@ -113,12 +113,11 @@ export const STREAM_NAMES = [
   "allowHalfOpen",
   "strictClose",
   "checkServerIdentity",
+  "SNICallback",
 ] as const;
 
 /** Node options that are known but not supported, with why. */
 const UNSUPPORTED: Record<string, string> = {
-  session:
-    "resuming a session saved from another connection is not supported yet: a TlsCredentials resumes its own sessions (share the credentials between connections)",
   secureContext: "pass `credentials` (acquireTlsCredentials) instead of a SecureContext",
   socket: "pass the socket as connectTls(socket, options)",
 };
@@ -228,8 +227,9 @@ function alias(
  * that every option is known (`known`: ours that apply here).
  *
  * @throws {TypeError} for an unknown option (with a "did you mean"), a Node option that is
- *   not supported (`session`), both a Node name and ours for the same option, `cert` without
- *   `key`, an invalid `minVersion`/`maxVersion`.
+ *   not supported (`secureContext`), both a Node name and ours for the same option, `cert`
+ *   without `key`, an invalid `minVersion`/`maxVersion`; `SNICallback` that is not a function
+ *   or given to a client, `session` given to a server.
  */
 export function fromNodeOptions<T extends object>(
   options: T & NodeTlsOptions,
@@ -288,6 +288,15 @@ export function fromNodeOptions<T extends object>(
       );
     out.manualValidation = true;
   }
+  const sni = out.SNICallback;
+  if (sni !== undefined && (role !== "server" || typeof sni !== "function"))
+    throw new TypeError(
+      role === "server"
+        ? `${where}: options.SNICallback must be a function (servername, callback) => void`
+        : `${where}: options.SNICallback is a server option`,
+    );
+  if (out.session !== undefined && role === "server")
+    throw new TypeError(`${where}: options.session resumes a client connection; this is a server`);
   if (typeof out.alpn === "string") out.alpn = [out.alpn];
   if (typeof out.trustedRoots === "string" || out.trustedRoots instanceof Uint8Array)
     out.trustedRoots = [out.trustedRoots];

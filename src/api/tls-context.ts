@@ -20,8 +20,11 @@
  */
 import type { X509Certificate } from "node:crypto";
 import * as sspi from "../async/promises.js";
+import type { SecPkgContext_TlsSessionEx } from "../schannel/context-attributes.js";
 import { keyUpdateToken, shutdownToken } from "../schannel/control-tokens.js";
-import { ApplyControlToken } from "../sspi/context-functions.js";
+import { sessionBlobError } from "../schannel/native/session-blob.js";
+import { SECPKG_ATTR_TLS_SESSION_EX } from "../sspi/attributes.js";
+import { ApplyControlToken, QueryContextAttributes } from "../sspi/context-functions.js";
 import { CtxtHandle, SecInvalidateHandle, SecIsValidHandle } from "../sspi/handles.js";
 import {
   FAILED,
@@ -33,7 +36,7 @@ import {
   type SECURITY_STATUS,
   statusName,
 } from "../sspi/status.js";
-import { type SecBuffer, secBufferDesc } from "../sspi/types.js";
+import { box, type SecBuffer, secBufferDesc } from "../sspi/types.js";
 import { raceAbort } from "./abort.js";
 import { copyBytes, EMPTY, joinBytes } from "./bytes.js";
 import { type ContextCallResult, callContext } from "./context-call.js";
@@ -68,6 +71,15 @@ export interface TlsContextOptions {
   alpn?: readonly string[] | null;
   /** Server: ask the client for a certificate (`ASC_REQ_MUTUAL_AUTH`). */
   requestClientCertificate?: boolean;
+  /**
+   * Client: a session from {@link TlsContext.getSession} (of this or another credentials, in
+   * this or another process) to resume, as Node's `session` option. It is offered only when it
+   * was validated under the same rules as this context: the same `serverName`, the same
+   * validation (`noServerNameCheck` or not; a manually validated connection never exports one)
+   * and the same trusted roots; otherwise the handshake is a full one. A resumed server's
+   * certificate (kept in the session) is checked against `serverName` again.
+   */
+  session?: Uint8Array;
 }
 
 /** Options of one asynchronous operation. */
@@ -139,13 +151,17 @@ export class TlsContext {
   #disposal: Promise<void> | null = null;
   #sizes: StreamSizes | null = null;
   #peerClosed = false;
+  readonly #offeredSession: Uint8Array | null;
+  /** Client: the newest session exported, and how many arrived (kept after close). */
+  #session: { latest: Uint8Array | null; received: number } = { latest: null, received: 0 };
 
   /**
    * Creates a context; nothing is sent until the first {@link step}.
    *
    * @throws {SspiError} `SEC_E_INVALID_HANDLE` when the credentials are closed.
    * @throws {TypeError} for client credentials without `serverName` (give the name, or `null`
-   *   to check no name explicitly) or with an empty one.
+   *   to check no name explicitly) or with an empty one; for a `session` that is not one from
+   *   {@link getSession} (garbage, truncated, another format) or given to a server.
    */
   constructor(credentials: TlsCredentials, options: TlsContextOptions = {}) {
     credentials.assertOpen(
@@ -159,6 +175,13 @@ export class TlsContext {
             "server's certificate must match; null checks no name, explicitly",
         );
     }
+    if (options.session !== undefined) {
+      if (credentials.role !== "client")
+        throw new TypeError("TlsContext: options.session resumes a client connection; this is a server");
+      const problem = sessionBlobError(options.session);
+      if (problem !== null) throw new TypeError(`TlsContext: options.session: ${problem}`);
+    }
+    this.#offeredSession = options.session === undefined ? null : copyBytes(options.session);
     this.credentials = credentials;
     this.role = credentials.role;
     this.#serverName = options.serverName ?? null;
@@ -228,6 +251,7 @@ export class TlsContext {
       targetName: this.#serverName,
       alpn: this.#alpn,
       mutualAuth: this.#mutualAuth,
+      session: first ? this.#offeredSession : null,
       input,
     });
   }
@@ -290,6 +314,41 @@ export class TlsContext {
     if (this.#state === "closed") return;
     this.#sizes = streamSizesOf(this.handle);
     this.#state = "established";
+    this.#refreshSession();
+  }
+
+  /** Client: reads the newest exported session (`SECPKG_ATTR_TLS_SESSION_EX`). */
+  #refreshSession(): void {
+    if (this.role !== "client" || !SecIsValidHandle(this.handle)) return;
+    const value = box<SecPkgContext_TlsSessionEx | null>(null);
+    if (QueryContextAttributes(this.handle, SECPKG_ATTR_TLS_SESSION_EX, value) !== SEC_E_OK) return;
+    const { pbSession, cSessionsReceived } = value.value!;
+    this.#session = { latest: pbSession, received: cSessionsReceived };
+  }
+
+  /**
+   * Client: the newest resumable session of this connection, as Node's
+   * `TLSSocket.getSession()`: give it as `session` to a later connection (of any credentials, in
+   * any process) to resume. TLS 1.2 sessions exist once the handshake completed; TLS 1.3 ones
+   * when the server's ticket arrived (read through {@link decrypt}). Still answers after close.
+   *
+   * The session holds the connection's resumption secret: whoever has it can resume as this
+   * client, and whoever can change it can choose the server this client trusts. Store it like a
+   * private key.
+   *
+   * @returns a copy of the session, or undefined: none arrived yet, a server, manual validation
+   *   (such sessions are never kept), or resumption disabled on the credentials.
+   */
+  getSession(): Buffer | undefined {
+    this.#refreshSession();
+    const latest = this.#session.latest;
+    return latest === null ? undefined : Buffer.from(latest);
+  }
+
+  /** Client: how many sessions (tickets) arrived on this connection so far. */
+  get sessionsReceived(): number {
+    this.#refreshSession();
+    return this.#session.received;
   }
 
   /**
@@ -384,6 +443,7 @@ export class TlsContext {
           toSend.push(answer.output);
         }
       }
+      this.#refreshSession();
       return {
         plaintext: joinBytes(plaintext),
         rest: view,

@@ -46,6 +46,8 @@ export interface SspiTlsStreamOptions {
    * error (`ERR_TLS_TRUNCATED`) instead of an end with `truncated` set (default false).
    */
   strictClose?: boolean;
+  /** Bytes already read from the transport (a server that read the ClientHello first), processed first. */
+  received?: Uint8Array;
 }
 
 /** True for the error a transport gives when its writable side is already closed. */
@@ -67,8 +69,10 @@ function truncationError(partialRecordBytes: number): Error {
 
 /**
  * TLS over a transport as a `Duplex` of plaintext. Events: `'secure'` (handshake complete; see
- * `stream.context` for the protocol, suite, ALPN and peer certificate), `'error'` (an
- * `SspiError`, an `AbortError`, or a transport error), and the usual stream events.
+ * `stream.context` for the protocol, suite, ALPN and peer certificate), `'session'` (client: a
+ * resumable session arrived — TLS 1.2 at the handshake, TLS 1.3 with the server's tickets — with
+ * the session `Buffer`, as Node's `TLSSocket`), `'error'` (an `SspiError`, an `AbortError`, or a
+ * transport error), and the usual stream events.
  */
 export class SspiTlsStream extends Duplex {
   /** The TLS context (established after `'secure'`). */
@@ -88,6 +92,8 @@ export class SspiTlsStream extends Duplex {
   /** The peer's close_notify arrived: it expects nothing more from us but ours. */
   #peerClosed = false;
   #paused = false;
+  /** Client: sessions already announced with `'session'`. */
+  #sessionsAnnounced = 0;
   #lock: Promise<unknown> = Promise.resolve();
 
   /** Starts the handshake over `options.transport`. */
@@ -101,6 +107,7 @@ export class SspiTlsStream extends Duplex {
     this.#endsTransportOnFinal = duplex;
     this.#socket = duplex ? (options.transport as Duplex) : null;
     this.#strictClose = options.strictClose ?? false;
+    if (options.received !== undefined && options.received.byteLength > 0) this.#inbox.push(options.received);
     this.#transport.onMessage((bytes) => this.#inbox.push(bytes));
     this.#transport.onClose((error) => this.#inbox.end(error));
     this.#ready = this.#handshake(options.signal);
@@ -141,6 +148,26 @@ export class SspiTlsStream extends Duplex {
   /** As `TLSSocket.authorizationError`: OpenSSL's code (e.g. `"UNABLE_TO_VERIFY_LEAF_SIGNATURE"`), or null. */
   get authorizationError(): string | null {
     return this.#negotiated?.authorizationError ?? null;
+  }
+
+  /**
+   * As `TLSSocket.getSession()`: the newest resumable session (a `Buffer`), to pass as
+   * `session` to a later `connectTls` — in this process or another. See
+   * `TlsContext.getSession` (undefined before a TLS 1.3 ticket arrived, on a server, and with
+   * manual validation).
+   */
+  getSession(): Buffer | undefined {
+    return this.context.getSession();
+  }
+
+  /** Client: emits `'session'` (as `TLSSocket` does) when new sessions arrived. */
+  #announceSession(): void {
+    if (this.context.role !== "client") return;
+    const received = this.context.sessionsReceived;
+    if (received === this.#sessionsAnnounced) return;
+    this.#sessionsAnnounced = received;
+    const session = this.context.getSession();
+    if (session !== undefined) this.emit("session", session);
   }
 
   /** As `TLSSocket.isSessionReused()`: true when the handshake resumed a session. */
@@ -250,7 +277,11 @@ export class SspiTlsStream extends Duplex {
       this.emit("secure");
       if (this.context.role === "client" && !this.destroyed) this.emit("secureConnect");
       setImmediate(() => {
-        if (!this.destroyed) void this.#readLoop(leftover);
+        if (this.destroyed) return;
+        // A TLS 1.2 session exists at the handshake: announced here, so listeners attached
+        // right after `await connectTls(…)` see it.
+        this.#announceSession();
+        void this.#readLoop(leftover);
       });
     } catch (error) {
       this.destroy(error as Error);
@@ -272,6 +303,7 @@ export class SspiTlsStream extends Duplex {
             const decrypted = await this.context.decrypt(buffer);
             return { value: decrypted, send: decrypted.toSend };
           });
+          this.#announceSession();
           pending = [r.rest];
           size = r.rest.byteLength;
           wanted = size + Math.max(1, r.missing);

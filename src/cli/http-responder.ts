@@ -26,11 +26,14 @@ export interface HttpRequest {
 }
 
 /**
- * Authenticates requests (`serve --auth`, e.g. `ntlm-auth.ts`): the user to show, or the
- * `WWW-Authenticate` value of a `401` to answer instead.
+ * What an authenticator decided: the user and package to show (with the final token's
+ * `WWW-Authenticate` value, if any), or the `WWW-Authenticate` value of a `401`.
  */
+export type HttpAuthResult = { user: string; package: string; header: string | null } | { challenge: string };
+
+/** Authenticates requests (`serve --auth`, `http-auth.ts`); asynchronous (SSPI steps). */
 export interface HttpAuthenticator {
-  authorize(request: HttpRequest): { user: string } | { challenge: string };
+  authorize(request: HttpRequest): Promise<HttpAuthResult>;
 }
 
 /** The answer to one request (or to a malformed one). */
@@ -54,10 +57,19 @@ function escapeHtml(text: string): string {
 }
 
 /** The HTML page describing `details` and the request. */
-export function connectionPage(details: ConnectionDetails, request: HttpRequest, user?: string): string {
+export function connectionPage(
+  details: ConnectionDetails,
+  request: HttpRequest,
+  auth?: { user: string; package: string },
+): string {
   const cert = details.clientCertificate;
   const rows: Array<[string, string]> = [
-    ...(user !== undefined ? ([["Authenticated user", user]] as Array<[string, string]>) : []),
+    ...(auth !== undefined
+      ? ([
+          ["Authenticated user", auth.user],
+          ["Authentication package", auth.package],
+        ] as Array<[string, string]>)
+      : []),
     ["Protocol", details.protocol],
     ["Cipher suite", details.cipherSuite],
     ["Key exchange group", details.group ?? "none"],
@@ -135,6 +147,7 @@ export class HttpResponder {
   #buffer: Buffer = Buffer.alloc(0);
   #skip = 0;
   #closed = false;
+  #deciding = false;
 
   constructor(
     private readonly details: ConnectionDetails,
@@ -143,7 +156,7 @@ export class HttpResponder {
 
   /** Whether bytes of a request are buffered and not answered yet (a response is owed). */
   get midRequest(): boolean {
-    return !this.#closed && (this.#buffer.byteLength > 0 || this.#skip > 0);
+    return this.#deciding || (!this.#closed && (this.#buffer.byteLength > 0 || this.#skip > 0));
   }
 
   /** Bytes received and not yet consumed by {@link next}. */
@@ -158,12 +171,13 @@ export class HttpResponder {
   }
 
   /**
-   * Answers the next complete request in the buffer.
+   * Answers the next complete request in the buffer (a promise when an authenticator decides
+   * it: ask for the next answer only after it settled).
    *
    * @returns the answer, or null when no complete request is buffered (or the connection is
    *   closing: an earlier answer had `close`).
    */
-  next(): HttpAnswer | null {
+  next(): HttpAnswer | Promise<HttpAnswer> | null {
     if (this.#closed) return null;
     if (this.#skip > 0) {
       const n = Math.min(this.#skip, this.#buffer.byteLength);
@@ -188,19 +202,29 @@ export class HttpResponder {
     const close =
       connection.includes("close") || (request.version === "HTTP/1.0" && !connection.includes("keep-alive"));
     if (close) this.#closed = true;
-    return { response: this.#answer(request, close), close, request };
+    if (this.auth === undefined) return { response: this.#answer(request, close, null), close, request };
+    this.#deciding = true;
+    return this.auth.authorize(request).then((verdict) => {
+      this.#deciding = false;
+      return { response: this.#answer(request, close, verdict), close, request };
+    });
   }
 
   /** The connection page, or the authenticator's `401`. */
-  #answer(request: HttpRequest, close: boolean): Uint8Array {
+  #answer(request: HttpRequest, close: boolean, verdict: HttpAuthResult | null): Uint8Array {
     const headOnly = request.method === "HEAD";
-    const verdict = this.auth?.authorize(request);
     if (verdict && "challenge" in verdict) {
       const status = "401 Unauthorized";
       const body = `<!doctype html><title>${status}</title><h1>${status}</h1>\n`;
       return response(status, body, close, headOnly, [`WWW-Authenticate: ${verdict.challenge}`]);
     }
-    return response("200 OK", connectionPage(this.details, request, verdict?.user), close, headOnly);
+    return response(
+      "200 OK",
+      connectionPage(this.details, request, verdict ?? undefined),
+      close,
+      headOnly,
+      verdict?.header ? [`WWW-Authenticate: ${verdict.header}`] : [],
+    );
   }
 
   #fail(status: string): HttpAnswer {

@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   packages: async () => (await import("./packages-command.js")).packagesCommand,
   serve: async () => (await import("./serve-command.js")).serveCommand,
   connect: async () => (await import("./connect-command.js")).connectCommand,
+  fetch: async () => (await import("./fetch-command.js")).fetchCommand,
 };
 
 function version(): string {
@@ -50,6 +51,7 @@ async function help(): Promise<string> {
     "  async-sspi packages                            list the security packages",
     "  async-sspi serve --port 8443                   an HTTPS server on the async SSPI API (dev certificate)",
     "  async-sspi connect host.test:443 --ca ca.pem   like openssl s_client",
+    "  async-sspi fetch https://host.test/ --auth negotiate   like curl --negotiate (kinit's credentials)",
   );
   return lines.join("\n");
 }

@@ -19,9 +19,9 @@ import { createDevelopmentCertificate } from "../devcert/certificates.js";
 import { SECPKG_ATTR_CIPHER_INFO } from "../sspi/attributes.js";
 import { SspiError } from "../sspi/sspi-error.js";
 import { describeFailure, shortFailure } from "./failure-hints.js";
-import { type ConnectionDetails, HttpResponder } from "./http-responder.js";
+import { HttpAuth, httpAuthFlags, httpAuthUsage } from "./http-auth.js";
+import { type ConnectionDetails, type HttpAnswer, HttpResponder } from "./http-responder.js";
 import type { Command } from "./main.js";
-import { NtlmHttpAuth, ntlmAuthFlags, ntlmAuthUsage } from "./ntlm-auth.js";
 import {
   alpnFromFlags,
   caFromFlags,
@@ -58,7 +58,7 @@ const usage = [
   "                           created 0600 (an existing one made 0600), a symbolic link is refused",
   "  --http                   answer every HTTP/1.1 request with a page of connection details (default)",
   "  --echo                   send every byte received back to the client",
-  ...ntlmAuthUsage,
+  ...httpAuthUsage,
   "  --json                   log connections as JSON lines",
   "  --drain-timeout MS       on SIGINT/SIGTERM, wait this long for clients to close (default 5000)",
   "  --idle-timeout SECONDS   close_notify a connection idle this long after its handshake, then close it",
@@ -74,6 +74,8 @@ const usage = [
   "  SSLKEYLOGFILE=keys.log: async-sspi serve --keylog keys.log (then open keys.log in Wireshark)",
   "  async-sspi serve --save-ca ca.pem --auth ntlm --ntlm-users users.txt --channel-binding allow &",
   "  curl --ntlm -u 'TESTDOM\\alice:alicepw' --cacert ca.pem https://localhost:8443/",
+  "  async-sspi serve --save-ca ca.pem --auth negotiate --keytab http.keytab --channel-binding require &",
+  "  kinit alice && async-sspi fetch https://localhost:8443/ --ca ca.pem --auth negotiate -v",
 ].join("\n");
 
 /** One connection while it lives. */
@@ -105,8 +107,8 @@ interface ServeOptions {
   drainTimeoutMs: number;
   /** 0: no idle timeout. */
   idleTimeoutMs: number;
-  /** `--auth ntlm`: NTLM authentication of every HTTP connection. */
-  ntlm: NtlmHttpAuth | null;
+  /** `--auth negotiate|ntlm`: authentication of every HTTP connection. */
+  httpAuth: HttpAuth | null;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -158,7 +160,7 @@ function parse(args: string[]) {
       "drain-timeout": { type: "string", default: "5000" },
       "idle-timeout": { type: "string", default: "120" },
       "max-connections": { type: "string", default: "1024" },
-      ...ntlmAuthFlags,
+      ...httpAuthFlags,
     },
     strict: true,
     allowPositionals: false,
@@ -189,7 +191,7 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     if (!values.json) console.log(text);
   };
   if (mode === "echo" && values.auth !== undefined) throw new UsageError("--auth applies to --http");
-  const ntlm = NtlmHttpAuth.fromFlags(values, log);
+  const httpAuth = await HttpAuth.fromFlags(values, log);
 
   const requestClientCertificate = clientCa !== undefined || values["require-client-cert"] === true;
   // Listen first: a port in use is reported before any certificate is generated.
@@ -287,7 +289,7 @@ async function serve(values: ReturnType<typeof parse>["values"]): Promise<number
     requireClientCertificate: values["require-client-cert"] === true,
     drainTimeoutMs,
     idleTimeoutMs: Math.round(idleSeconds * 1000),
-    ntlm,
+    httpAuth,
   };
   credentialsReady(credentials);
   const address = listener.address() as AddressInfo;
@@ -367,7 +369,7 @@ async function drain(
   clearTimeout(timer);
   await closedListener;
   await options.credentials.close();
-  options.ntlm?.close();
+  options.httpAuth?.close();
   process.off("SIGINT", force);
   process.off("SIGTERM", force);
   say("stopped", { stopped: true });
@@ -533,7 +535,7 @@ function serveConnection(c: Connection, stream: SspiTlsStream, options: ServeOpt
   }
   closeWhenIdle(c, stream, options.idleTimeoutMs);
   if (options.mode === "echo") serveEcho(c, stream);
-  else serveHttp(c, stream, options.ntlm);
+  else serveHttp(c, stream, options.httpAuth);
 }
 
 /**
@@ -574,17 +576,29 @@ const MAX_QUEUED_RESPONSES = 16;
  * while the stream accepts writes (`write()` true) and fewer than {@link MAX_QUEUED_RESPONSES}
  * are unsent; otherwise reading pauses (which pauses the socket) until the client reads.
  */
-function serveHttp(c: Connection, stream: SspiTlsStream, ntlm: NtlmHttpAuth | null): void {
-  const auth = ntlm?.forConnection(stream.context.handle, `#${c.id} ${c.peer}`);
+function serveHttp(c: Connection, stream: SspiTlsStream, httpAuth: HttpAuth | null): void {
+  const auth = httpAuth?.forConnection(stream.context.handle, `#${c.id} ${c.peer}`);
   if (auth) stream.once("close", () => auth.dispose());
   const http = new HttpResponder(c.details!, auth);
   c.http = http;
   let queued = 0;
   let blocked = false;
+  let deciding = false; // an authenticator is deciding a request: answers stay in order
   const finish = (why: string | null) => {
     c.closing ??= why;
     stream.end();
     stream.resume(); // read (and discard) until the client's close_notify
+  };
+  /** Sends one answer; false when the connection closes after it. */
+  const send = (answer: HttpAnswer): boolean => {
+    queued++;
+    c.bytesOut += answer.response.byteLength;
+    stream.write(answer.response, () => {
+      queued--;
+      unblock();
+    });
+    if (answer.close) finish("HTTP Connection: close");
+    return !answer.close;
   };
   const pump = () => {
     for (;;) {
@@ -596,19 +610,23 @@ function serveHttp(c: Connection, stream: SspiTlsStream, ntlm: NtlmHttpAuth | nu
       }
       const answer = http.next();
       if (answer === null) break;
-      queued++;
-      c.bytesOut += answer.response.byteLength;
-      stream.write(answer.response, () => {
-        queued--;
-        unblock();
-      });
-      if (answer.close) return finish("HTTP Connection: close");
+      if (answer instanceof Promise) {
+        deciding = true;
+        stream.pause();
+        void answer.then((decided) => {
+          deciding = false;
+          if (stream.writableEnded || stream.destroyed) return;
+          if (send(decided)) pump();
+        });
+        return;
+      }
+      if (!send(answer)) return;
     }
     if (c.endWhenIdle && !http.midRequest) return finish(null);
     stream.resume();
   };
   const unblock = () => {
-    if (!blocked || queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) return;
+    if (!blocked || deciding || queued >= MAX_QUEUED_RESPONSES || stream.writableNeedDrain) return;
     blocked = false;
     pump();
   };
@@ -617,6 +635,6 @@ function serveHttp(c: Connection, stream: SspiTlsStream, ntlm: NtlmHttpAuth | nu
     c.bytesIn += chunk.byteLength;
     if (stream.writableEnded) return;
     http.push(chunk);
-    if (!blocked) pump();
+    if (!blocked && !deciding) pump();
   });
 }

@@ -6,10 +6,7 @@
  * @module
  */
 
-import { createHash, X509Certificate } from "node:crypto";
-import { copyBytes } from "../sspi/bytes.js";
-import "reflect-metadata";
-import { X509Certificate as PeculiarCertificate } from "@peculiar/x509";
+import { X509Certificate } from "node:crypto";
 import {
   SECPKG_ATTR_APPLICATION_PROTOCOL,
   SECPKG_ATTR_CERT_CHECK_RESULT,
@@ -35,6 +32,8 @@ import {
   SecApplicationProtocolNegotiationStatus_None,
   SecApplicationProtocolNegotiationStatus_Success,
 } from "../sspi/buffer-types.js";
+import { copyBytes } from "../sspi/bytes.js";
+import { tlsServerEndPointHash } from "../sspi/channel-bindings.js";
 import { contextBuffers } from "../sspi/context-buffers.js";
 import {
   SP_PROT_TLS1_2_CLIENT,
@@ -82,6 +81,19 @@ export interface SecPkgContext_KeyingMaterialInfo {
   /** Context value, or null for none (TLS 1.2 distinguishes none from empty). */
   pbContextValue: Uint8Array | null;
   cbKeyingMaterial: number;
+}
+
+/**
+ * `SECPKG_ATTR_TLS_SESSION_EX` (extension): a TLS client's newest resumable session, exported
+ * (see `native/session-blob.ts`). Only sessions of handshakes the package validated are
+ * exported; with manual validation there is never one.
+ */
+export interface SecPkgContext_TlsSessionEx {
+  cbSession: number;
+  /** The session (a copy), or null while none arrived. */
+  pbSession: Uint8Array | null;
+  /** How many sessions arrived on this connection so far (TLS 1.3 servers send several). */
+  cSessionsReceived: number;
 }
 
 /** What a completed handshake leaves for the attributes. */
@@ -133,14 +145,6 @@ function certContext(chain: Uint8Array[]): CertContext | null {
     certificate: parsed[0]!.certificate,
     chain: parsed,
   };
-}
-
-/** RFC 5929 tls-server-end-point: the server certificate's hash, with its signature's hash (SHA-256 for MD5/SHA-1). */
-function serverEndPoint(der: Uint8Array): Uint8Array {
-  const algorithm = new PeculiarCertificate(der).signatureAlgorithm as { hash?: { name?: string } };
-  const name = (algorithm.hash?.name ?? "SHA-256").toUpperCase();
-  const hash = name === "SHA-384" ? "sha384" : name === "SHA-512" ? "sha512" : "sha256";
-  return createHash(hash).update(der).digest();
 }
 
 function channelBindings(prefix: string, data: Uint8Array) {
@@ -309,7 +313,7 @@ export function queryEstablishedAttribute(
     case SECPKG_ATTR_ENDPOINT_BINDINGS: {
       const serverCert = summary.role === "client" ? summary.peerCertificates[0] : summary.localCertificate;
       if (!serverCert) return { status: SEC_E_NO_CREDENTIALS, reason: "no server certificate" };
-      pBuffer.value = channelBindings("tls-server-end-point:", serverEndPoint(serverCert));
+      pBuffer.value = channelBindings("tls-server-end-point:", tlsServerEndPointHash(serverCert));
       return { status: SEC_E_OK };
     }
     case SECPKG_ATTR_UNIQUE_BINDINGS: {

@@ -13,7 +13,13 @@
 
 import type { AnyEngineHost } from "../service/blocking-host.js";
 import { type HostTask, reply, runTask } from "../service/host-task.js";
-import { SECBUFFER_ALERT, SECBUFFER_APPLICATION_PROTOCOLS, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import {
+  SECBUFFER_ALERT,
+  SECBUFFER_APPLICATION_PROTOCOLS,
+  SECBUFFER_TLS_SESSION_EX,
+  SECBUFFER_TOKEN,
+} from "../sspi/buffer-types.js";
+import { copyBytes } from "../sspi/bytes.js";
 import {
   ASC_REQ_EXTENDED_ERROR,
   ASC_REQ_MUTUAL_AUTH,
@@ -58,6 +64,7 @@ import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
 import type { NativeRecordLayer } from "./native/native-records.js";
+import { sessionBlobError } from "./native/session-blob.js";
 import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
 
 const EMPTY = new Uint8Array(0);
@@ -106,6 +113,8 @@ export class SchannelContext {
   private incompleteCredentialsReported = false;
   /** Client: the issuers a server's CertificateRequest named (before the handshake completes). */
   requestedIssuers: Uint8Array[] | null = null;
+  /** Client: the newest exported resumable session, and how many arrived (`SECPKG_ATTR_TLS_SESSION_EX`). */
+  session: { latest: Uint8Array | null; received: number } = { latest: null, received: 0 };
 
   /** The phase (`handshake`, `established`, `closing`, `dead`). */
   get phase(): ContextState["phase"] {
@@ -213,6 +222,7 @@ export class SchannelContext {
     }
     const engineId = this.engineId!;
     const r = yield* reply(host.step(engineId, token));
+    this.receiveSessions(r.sessions);
     const outputs: OutputData[] = [];
     if (r.output.byteLength > 0) outputs.push({ type: SECBUFFER_TOKEN, data: r.output });
     if (r.alert?.direction === "sent")
@@ -273,6 +283,12 @@ export class SchannelContext {
         return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_APPLICATION_PROTOCOLS: ${parsed.error}` };
       alpn = parsed;
     }
+    const session = request.input.find((b) => b.type === SECBUFFER_TLS_SESSION_EX)?.data;
+    if (session !== undefined && this.role === "client") {
+      const problem = sessionBlobError(session);
+      if (problem !== null)
+        return { status: SEC_E_INVALID_TOKEN, reason: `SECBUFFER_TLS_SESSION_EX: ${problem}` };
+    }
     const created = yield* reply(
       host.createContext(
         engineCredentialId,
@@ -281,6 +297,7 @@ export class SchannelContext {
               role: "client",
               serverName: request.targetName,
               ...(alpn !== undefined && { alpn }),
+              ...(session !== undefined && { session: copyBytes(session) }),
               manualValidation:
                 policy.manualValidation || (request.contextReq & ISC_REQ_MANUAL_CRED_VALIDATION) !== 0,
               noServerNameCheck: policy.noServerNameCheck,
@@ -307,6 +324,7 @@ export class SchannelContext {
       void runTask(this.releaseEngine(this.credential.host));
       return { status: SEC_E_INTERNAL_ERROR, reason };
     }
+    records.sessionListener = (sessions) => this.receiveSessions(sessions);
     const secrets = summary.secrets;
     if (secrets !== undefined) {
       this.credential.policy.keyLog?.(keyLogLines(summary).join("\n"));
@@ -334,6 +352,15 @@ export class SchannelContext {
         connection: state.connection,
         reason: "a fatal alert was sent or received",
       };
+  }
+
+  /** Client: keeps the newest exported session the engine produced. */
+  private receiveSessions(sessions: Uint8Array[] | undefined): void {
+    if (sessions === undefined || sessions.length === 0) return;
+    this.session = {
+      latest: sessions[sessions.length - 1]!,
+      received: this.session.received + sessions.length,
+    };
   }
 
   private *releaseEngine(host: AnyEngineHost): HostTask<void> {

@@ -16,8 +16,10 @@ import {
   SECPKG_ATTR_SESSION_TICKET_KEYS,
   SECPKG_ATTR_SUPPORTED_ALGS,
   SECPKG_ATTR_SUPPORTED_PROTOCOLS,
+  SECPKG_ATTR_TLS_SESSION_EX,
 } from "../sspi/attributes.js";
 import { bufferKind, SECBUFFER_TOKEN } from "../sspi/buffer-types.js";
+import { copyBytes } from "../sspi/bytes.js";
 import {
   SECPKG_FLAG_ACCEPT_WIN32_NAME,
   SECPKG_FLAG_CONNECTION,
@@ -62,7 +64,11 @@ import {
 import { TIMESTAMP_NEVER, timeStampFromDate } from "../sspi/timestamp.js";
 import type { Box, SecBufferDesc, SecPkgInfo } from "../sspi/types.js";
 import { CIPHER_SUITES } from "./cipher-suites.js";
-import { parseKeyingMaterialInfo, queryEstablishedAttribute } from "./context-attributes.js";
+import {
+  parseKeyingMaterialInfo,
+  queryEstablishedAttribute,
+  type SecPkgContext_TlsSessionEx,
+} from "./context-attributes.js";
 import { parseControlToken } from "./control-tokens.js";
 import { decryptMessage, encryptMessage } from "./message-protection.js";
 import {
@@ -255,6 +261,18 @@ export class SchannelPackage implements SecurityPackage {
 
   queryContextAttributes(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {
     const ctx = context as SchannelContext;
+    if (attribute === SECPKG_ATTR_TLS_SESSION_EX) {
+      if (ctx.role !== "client")
+        return { status: SEC_E_UNSUPPORTED_FUNCTION, reason: "sessions are exported by TLS clients" };
+      const { latest, received } = ctx.session;
+      const value: SecPkgContext_TlsSessionEx = {
+        cbSession: latest?.byteLength ?? 0,
+        pbSession: latest === null ? null : copyBytes(latest),
+        cSessionsReceived: received,
+      };
+      pBuffer.value = value;
+      return { status: SEC_E_OK };
+    }
     return queryEstablishedAttribute(ctx.snapshot, attribute, pBuffer, ctx.requestedIssuers);
   }
 

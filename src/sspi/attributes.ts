@@ -82,6 +82,12 @@ export const SECPKG_ATTR_CERT_CHECK_RESULT_INPROC = 0x72;
 export const SECPKG_ATTR_SESSION_TICKET_KEYS = 0x73;
 export const SECPKG_ATTR_SERIALIZED_REMOTE_CERT_CONTEXT_INPROC = 0x74;
 export const SECPKG_ATTR_SERIALIZED_REMOTE_CERT_CONTEXT = 0x75;
+/**
+ * Extension (not a Windows value): a TLS client's newest resumable session, exported for
+ * another credential or process (`SecPkgContext_TlsSessionEx`; give it back in a
+ * `SECBUFFER_TLS_SESSION_EX` on a first ISC).
+ */
+export const SECPKG_ATTR_TLS_SESSION_EX = 0x1000;
 
 /** QueryCredentialsAttributes attributes. */
 export const SECPKG_CRED_ATTR_NAMES = 1;

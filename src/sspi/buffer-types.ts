@@ -43,6 +43,12 @@ export const SECBUFFER_CERTIFICATE_REQUEST_CONTEXT = 29;
 export const SECBUFFER_CHANNEL_BINDINGS_RESULT = 30;
 export const SECBUFFER_APP_SESSION_STATE = 31;
 export const SECBUFFER_SESSION_TICKET = 32;
+/**
+ * Extension (not a Windows value; Windows has no way to hand Schannel a saved session): on a TLS
+ * client's first ISC, a session exported by `SECPKG_ATTR_TLS_SESSION_EX` to resume when it was
+ * validated under the same rules (validation mode, target name, trusted roots).
+ */
+export const SECBUFFER_TLS_SESSION_EX = 0x1000;
 
 /** Attribute bits of `BufferType` (unsigned). */
 export const SECBUFFER_ATTRMASK = 0xf0000000;

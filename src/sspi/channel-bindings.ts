@@ -8,6 +8,9 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import "reflect-metadata";
+import { X509Certificate as PeculiarCertificate } from "@peculiar/x509";
 import { SECBUFFER_CHANNEL_BINDINGS } from "./buffer-types.js";
 import type { SecBuffer } from "./types.js";
 
@@ -48,4 +51,25 @@ export function encodeChannelBindings(b: SEC_CHANNEL_BINDINGS): Uint8Array {
 export function channelBindingsBuffer(bindings: SEC_CHANNEL_BINDINGS): SecBuffer {
   const pvBuffer = encodeChannelBindings(bindings);
   return { BufferType: SECBUFFER_CHANNEL_BINDINGS, cbBuffer: pvBuffer.length, pvBuffer };
+}
+
+/**
+ * RFC 5929 tls-server-end-point: the hash of the server certificate (DER) with its signature's
+ * hash function, SHA-256 when that is MD5 or SHA-1.
+ */
+export function tlsServerEndPointHash(der: Uint8Array): Uint8Array {
+  const algorithm = new PeculiarCertificate(der).signatureAlgorithm as { hash?: { name?: string } };
+  const name = (algorithm.hash?.name ?? "SHA-256").toUpperCase();
+  const hash = name === "SHA-384" ? "sha384" : name === "SHA-512" ? "sha512" : "sha256";
+  return new Uint8Array(createHash(hash).update(der).digest());
+}
+
+/** The tls-server-end-point `SEC_CHANNEL_BINDINGS` of a TLS connection whose server certificate is `der`. */
+export function tlsServerEndPointBindings(der: Uint8Array): SEC_CHANNEL_BINDINGS {
+  const hash = tlsServerEndPointHash(der);
+  const prefix = new TextEncoder().encode("tls-server-end-point:");
+  const applicationData = new Uint8Array(prefix.length + hash.length);
+  applicationData.set(prefix);
+  applicationData.set(hash, prefix.length);
+  return { applicationData };
 }

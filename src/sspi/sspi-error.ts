@@ -10,7 +10,7 @@ import type { SECURITY_STATUS } from "./status.js";
 
 /** An SSPI failure as an exception: `SEC_E_UNTRUSTED_ROOT (0x80090325): certificate chain … [alert sent: unknown_ca]`. */
 export class SspiError extends Error {
-  override readonly name = "SspiError";
+  override readonly name: string = "SspiError";
   readonly status: SECURITY_STATUS;
   readonly statusName: string;
   readonly operation: string;

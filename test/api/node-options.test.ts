@@ -158,7 +158,7 @@ test("an unknown option is a TypeError naming it, with a did-you-mean", async ()
   assert.throws(bad({ rejectUnauthorised: false }), { message: /did you mean "rejectUnauthorized"/ });
   assert.throws(bad({ session: Buffer.alloc(1) }), {
     name: "TypeError",
-    message: /options\.session: .*not supported yet/,
+    message: /options\.session: not a session from getSession\(\)/,
   });
   await assert.rejects(acquireTlsCredentials({ role: "server", certs: [] } as never), {
     name: "TypeError",

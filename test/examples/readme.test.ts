@@ -37,6 +37,7 @@ const EXPECTED: Array<[RegExp, RegExp]> = [
   ],
   [/EncryptMessage/, /EncryptMessage SEC_E_OK[\s\S]*DecryptMessage SEC_E_OK \(0x00000000\) hello/],
   [/paCred/, /SEC_E_OK \(0x00000000\)\nSEC_E_OK \(0x00000000\)/],
+  [/NegotiateDispatcher/, /^200 hello TESTDOM\\alice \(NTLM\)$/m],
 ];
 
 test("README.md: every ts block compiles under strict TypeScript", () => {

@@ -7,8 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { setTimeout } from "node:timers/promises";
+import { setImmediate as setImmediatePromise, setTimeout } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import {
   ASC_RET_CONFIDENTIALITY,
   ASC_RET_MUTUAL_AUTH,
@@ -22,19 +24,23 @@ import {
   ISC_REQ_REPLAY_DETECT,
   ISC_REQ_SEQUENCE_DETECT,
   ISC_RET_MUTUAL_AUTH,
+  KERB_ATTR_AUTHORIZATION_DATA,
   KERB_WRAP_NO_ENCRYPT,
   QueryContextAttributes,
+  QueryCredentialsAttributes,
   QuerySecurityPackageInfo,
   SEC_E_BAD_BINDINGS,
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INVALID_PARAMETER,
   SEC_E_LOGON_DENIED,
   SEC_E_MESSAGE_ALTERED,
+  SEC_E_MUTUAL_AUTH_FAILED,
   SEC_E_NO_AUTHENTICATING_AUTHORITY,
   SEC_E_NO_CREDENTIALS,
   SEC_E_OK,
   SEC_E_OUT_OF_SEQUENCE,
   SEC_E_TARGET_UNKNOWN,
+  SEC_E_TIME_SKEW,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_LIFESPAN,
   SECPKG_ATTR_NAMES,
@@ -42,6 +48,7 @@ import {
   SECPKG_ATTR_PACKAGE_INFO,
   SECPKG_ATTR_SESSION_KEY,
   SECPKG_ATTR_SIZES,
+  SECPKG_CRED_ATTR_NAMES,
   type SecPkgInfo,
 } from "../../src/index.js";
 import { initiateApExchange } from "../../src/kerberos/ap/initiator.js";
@@ -57,7 +64,7 @@ import {
   startKerberosRealm,
 } from "../support/kerberos-sspi.js";
 import { mitKrb5Installed, requireMitKrb5 } from "../support/mit-kdc.js";
-import { freePort } from "../support/peers.js";
+import { closeServer, freePort, rawServer } from "../support/peers.js";
 
 const MUTUAL =
   ISC_REQ_MUTUAL_AUTH |
@@ -150,6 +157,10 @@ describe("Kerberos package against MIT krb5", () => {
       const life = box<{ tsStart: bigint; tsExpiry: bigint } | null>(null);
       assert.equal(QueryContextAttributes(s.context, SECPKG_ATTR_LIFESPAN, life), SEC_E_OK);
       assert.ok(life.value!.tsExpiry > life.value!.tsStart);
+      // MIT 1.20 puts a PAC (in AD-IF-RELEVANT, type 1) into every ticket: exposed, not validated.
+      const authz = box<{ AuthorizationData: { type: number; data: Uint8Array }[] } | null>(null);
+      assert.equal(QueryContextAttributes(s.context, KERB_ATTR_AUTHORIZATION_DATA, authz), SEC_E_OK);
+      assert.ok(authz.value!.AuthorizationData.some((a) => a.type === 1 && a.data.length > 0));
       const info = box<{ PackageInfo: SecPkgInfo } | null>(null);
       assert.equal(QueryContextAttributes(c.context, SECPKG_ATTR_PACKAGE_INFO, info), SEC_E_OK);
       assert.equal(info.value!.PackageInfo.Name, "Kerberos");
@@ -224,6 +235,9 @@ describe("Kerberos package against MIT krb5", () => {
       const path = realm.kdc.env.KRB5CCNAME!.replace(/^FILE:/, "");
       const before = statSync(path).mtimeMs;
       const c = await client(null);
+      const who = box<{ sUserName: string } | null>(null);
+      assert.equal(QueryCredentialsAttributes(c.credential, SECPKG_CRED_ATTR_NAMES, who), SEC_E_OK);
+      assert.equal(who.value!.sUserName, `alice@${REALM}`, "the cache's default principal");
       const x = await kerberosExchange(c, await server());
       assert.deepEqual(x.statuses, [SEC_I_CONTINUE_NEEDED, SEC_E_OK, SEC_E_OK], c.reason || x.server.reason);
       assert.equal(statSync(path).mtimeMs, before, "the cache is not written");
@@ -342,6 +356,109 @@ describe("Kerberos package against MIT krb5", () => {
     }
   });
 
+  it("a silent KDC is bounded by kdcTimeoutMs; an unreachable KDC in the list is skipped", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    // Reads and never answers (reading lets it see the client's close).
+    const { server: silent, port } = await rawServer((socket) => socket.resume());
+    try {
+      // Blocking too: the kernel accepts for the silent server while this thread waits on the worker.
+      for (const door of FRONT_DOORS) {
+        const c = await client(
+          { ...realm.alice, kdcs: { [REALM]: [`tcp/127.0.0.1:${port}`] }, kdcTimeoutMs: 300 },
+          { door },
+        );
+        assert.equal((await c.step(null)).status, SEC_E_NO_AUTHENTICATING_AUTHORITY, door);
+        assert.match(c.reason, new RegExp(`KDC 127\\.0\\.0\\.1:${port}: no reply within 300 ms`));
+      }
+    } finally {
+      await closeServer(silent);
+    }
+    const closed = await freePort();
+    const c = await client({
+      ...realm.alice,
+      kdcs: { [REALM]: [`tcp/127.0.0.1:${closed}`, `127.0.0.1:${realm.kdc.port}`] },
+    });
+    const x = await kerberosExchange(c, await server());
+    assert.equal(x.statuses.at(-1), SEC_E_OK, c.reason);
+  });
+
+  it("the asynchronous ISC leaves the event loop running while the KDC has not answered", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    // A TCP relay to the KDC that holds every request until the test opens it.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let held = 0;
+    const { server: relay, port } = await rawServer((socket) => {
+      held++;
+      void gate.then(() => {
+        const kdc = connect(realm!.kdc.port, "127.0.0.1");
+        kdc.on("error", () => socket.destroy());
+        socket.on("error", () => kdc.destroy());
+        socket.pipe(kdc).pipe(socket);
+      });
+    });
+    try {
+      for (const door of ["promise", "async"] as const) {
+        const c = await client({ ...realm.alice, kdcs: { [REALM]: [`tcp/127.0.0.1:${port}`] } }, { door });
+        let done = false;
+        const pending = c.step(null).then((r) => {
+          done = true;
+          return r;
+        });
+        // This loop runs on the same thread: the ISC is waiting for the KDC without blocking it.
+        for (let i = 0; i < 10_000 && held === 0; i++) await setImmediatePromise();
+        assert.ok(held > 0, "the AS-REQ reached the relay");
+        assert.equal(done, false, "the ISC is still waiting for the KDC");
+        open();
+        assert.equal((await pending).status, SEC_I_CONTINUE_NEEDED, c.reason);
+        held = 0;
+      }
+    } finally {
+      await closeServer(relay);
+    }
+  });
+
+  it("mutual authentication: an AP-REP from another context is SEC_E_MUTUAL_AUTH_FAILED", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    const s = await server();
+    const first = await client(realm.alice);
+    const other = await kerberosExchange(await client(realm.alice), s.sibling());
+    assert.equal(other.statuses[1], SEC_E_OK);
+    assert.equal((await first.step(null)).status, SEC_I_CONTINUE_NEEDED, first.reason);
+    assert.equal((await first.step(other.tokens[1]!)).status, SEC_E_MUTUAL_AUTH_FAILED);
+    assert.match(first.reason, /AP-REP does not prove the service/);
+  });
+
+  it("clock skew: our client 10 minutes ahead (faketime) gets SEC_E_TIME_SKEW naming KRB_AP_ERR_SKEW", async (t) => {
+    if (!requireMitKrb5(t) || !realm) return;
+    if (spawnSync("sh", ["-c", "command -v faketime"]).status !== 0) {
+      const reason = "faketime is not installed (apt-get install faketime)";
+      if (process.env.CI === "true") assert.fail(`${reason}; required when CI=true`);
+      return t.skip(reason);
+    }
+    const child = spawnSync(
+      "faketime",
+      ["-f", "+10m", process.execPath, fileURLToPath(new URL("./skewed-client-child.js", import.meta.url))],
+      {
+        encoding: "utf8",
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          ASYNC_SSPI_TEST_CHILD: "1",
+          KRB5_CONFIG: realm.krb5Conf,
+          TEST_REALM: REALM,
+          TEST_PASSWORD: realm.alice.Password,
+        },
+      },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const result = JSON.parse(child.stdout) as { status: number; reason: string };
+    assert.equal(result.status, SEC_E_TIME_SKEW, result.reason);
+    assert.match(result.reason, /KRB_AP_ERR_SKEW/);
+  });
+
   it("a replayed AP-REQ is refused by the credential's replay cache", async (t) => {
     if (!requireMitKrb5(t) || !realm) return;
     const s = await server();
@@ -391,11 +508,19 @@ describe("Kerberos package against MIT krb5", () => {
     assert.match(s.reason, /ticket expired/);
   });
 
-  it("bad credentials: a user without a secret, a missing keytab", async (t) => {
+  it("bad credentials and configuration: no secret, missing keytab or krb5.conf, a realm without a KDC", async (t) => {
     if (!requireMitKrb5(t) || !realm) return;
-    const noSecret = await KerberosEnd.initiator({ User: "alice", Domain: REALM });
+    const noSecret = track(await KerberosEnd.initiator({ User: "alice", Domain: REALM }));
     assert.equal(noSecret.acquireStatus, SEC_E_INVALID_PARAMETER);
-    const noKeytab = await KerberosEnd.acceptor({ keytab: `${realm.kdc.dir}/missing.keytab` });
+    const noKeytab = track(await KerberosEnd.acceptor({ keytab: `${realm.kdc.dir}/missing.keytab` }));
     assert.equal(noKeytab.acquireStatus, SEC_E_NO_CREDENTIALS);
+    const noConf = track(
+      await KerberosEnd.initiator({ ...realm.alice, krb5Conf: `${realm.kdc.dir}/missing.conf` }),
+    );
+    assert.equal(noConf.acquireStatus, SEC_E_NO_CREDENTIALS);
+    assert.match(noConf.reason, /cannot read krb5\.conf/);
+    const otherRealm = await client({ ...realm.alice, Domain: "OTHER.TEST" });
+    assert.equal((await otherRealm.step(null)).status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+    assert.match(otherRealm.reason, /no KDC known for realm OTHER\.TEST/);
   });
 });

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { KdcAddress } from "../client/kdc-transport.js";
 import { parseProfile, profileValues } from "./profile.js";
@@ -69,12 +70,36 @@ export function parseKrb5Conf(text: string): Krb5Config {
   };
 }
 
+/** The krb5.conf candidates: `KRB5_CONFIG` (colon-separated) or /etc/krb5.conf. */
+function configPaths(env: NodeJS.ProcessEnv): string[] {
+  return (env.KRB5_CONFIG ?? "/etc/krb5.conf").split(":").filter((p) => p !== "");
+}
+
 /** Reads the first existing file of `KRB5_CONFIG` (or /etc/krb5.conf); undefined when none exists. */
 export async function readKrb5Conf(env: NodeJS.ProcessEnv = process.env): Promise<Krb5Config | undefined> {
-  const paths = (env.KRB5_CONFIG ?? "/etc/krb5.conf").split(":").filter((p) => p !== "");
-  for (const path of paths) {
+  for (const path of configPaths(env)) {
     const text = await readFile(path, "utf8").catch(() => undefined);
     if (text !== undefined) return parseKrb5Conf(text);
+  }
+  return undefined;
+}
+
+/**
+ * {@link readKrb5Conf} answering in the call (credentials are acquired in blocking calls too; the
+ * file is small). With `path`, that file only, and `undefined` when it cannot be read.
+ */
+export function readKrb5ConfSync(
+  env: NodeJS.ProcessEnv = process.env,
+  path?: string,
+): Krb5Config | undefined {
+  for (const candidate of path === undefined ? configPaths(env) : [path]) {
+    let text: string;
+    try {
+      text = readFileSync(candidate, "utf8");
+    } catch {
+      continue;
+    }
+    return parseKrb5Conf(text);
   }
   return undefined;
 }

@@ -191,11 +191,6 @@ export class KerberosClientCredential {
     );
   }
 
-  /** The end of the credential's TGT, when one is known (the cache's or an obtained one). */
-  get tgtEnd(): Date | undefined {
-    return this.tickets.get(formatPrincipal(tgsName(this.client.realm)))?.endTime;
-  }
-
   /** A service ticket for `server`: cached, or from the TGS with the TGT (obtained first if needed). */
   *serviceTicket(server: Principal, send: KdcSend): HostTask<KerberosCredential> {
     const cached = this.valid(formatPrincipal(server));

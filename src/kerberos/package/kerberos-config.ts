@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import type { KdcAddress } from "../client/kdc-transport.js";
-import { type Krb5Config, parseKdcAddress, parseKrb5Conf } from "../config/krb5-conf.js";
+import { type Krb5Config, parseKdcAddress, readKrb5ConfSync } from "../config/krb5-conf.js";
 import { KerberosError } from "../errors.js";
 
 /** Options a credential's `pAuthData` may carry beside the identity (all optional). */
@@ -65,21 +64,12 @@ export function copyConfigOptions(o: KerberosConfigOptions): KerberosConfigOptio
 }
 
 function readConfig(options: KerberosConfigOptions): Krb5Config | undefined {
-  const paths = options.krb5Conf
-    ? [options.krb5Conf]
-    : (process.env.KRB5_CONFIG ?? "/etc/krb5.conf").split(":").filter((p) => p !== "");
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch {
-      if (options.krb5Conf)
-        throw new KerberosError("ERR_KRB_BAD_ARGUMENT", `cannot read krb5.conf ${path}`, { krbCode: 45 });
-      continue;
-    }
-    return parseKrb5Conf(text);
-  }
-  return undefined;
+  const conf = readKrb5ConfSync(process.env, options.krb5Conf);
+  if (conf === undefined && options.krb5Conf !== undefined)
+    throw new KerberosError("ERR_KRB_BAD_ARGUMENT", `cannot read krb5.conf ${options.krb5Conf}`, {
+      krbCode: 45,
+    });
+  return conf;
 }
 
 /** Reads krb5.conf and applies the options (acquire time). Throws `ERR_KRB_MALFORMED` for a bad file. */

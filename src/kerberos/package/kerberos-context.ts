@@ -18,8 +18,10 @@
 import { bufferKind, SECBUFFER_CHANNEL_BINDINGS, SECBUFFER_TOKEN } from "../../sspi/buffer-types.js";
 import {
   ASC_REQ_ALLOW_MISSING_BINDINGS,
+  ASC_REQ_EXTENDED_ERROR,
   ASC_RET_CONFIDENTIALITY,
   ASC_RET_CONNECTION,
+  ASC_RET_EXTENDED_ERROR,
   ASC_RET_INTEGRITY,
   ASC_RET_MUTUAL_AUTH,
   ASC_RET_REPLAY_DETECT,
@@ -48,10 +50,12 @@ import type { TimeStamp } from "../../sspi/types.js";
 import { acceptApExchange } from "../ap/acceptor.js";
 import { completeApExchange, type InitiatorState, initiateApExchange } from "../ap/initiator.js";
 import type { AuthorizationDataEntry } from "../asn1/basic-types.js";
+import { encodeKrbError } from "../asn1/krb-error.js";
 import type { KdcSend } from "../client/kdc-transport.js";
 import { KerberosError } from "../errors.js";
 import { GSS_FLAGS } from "../gss/authenticator-checksum.js";
 import { type ChannelBindings, fromSecChannelBindings } from "../gss/channel-bindings.js";
+import { TOK_ID, wrapGssToken } from "../gss/initial-context-token.js";
 import type { PerMessageContext } from "../gss/per-message-context.js";
 import { SequenceWindow } from "../gss/sequence-window.js";
 import { formatPrincipal } from "../principal.js";
@@ -126,6 +130,11 @@ export abstract class KerberosContext {
     };
   }
 }
+
+/** RFC 4120 §7.5.9: KRB_AP_ERR_BAD_INTEGRITY (the ticket or authenticator does not decrypt). */
+const KRB_AP_ERR_BAD_INTEGRITY = 31;
+/** RFC 4120 §7.5.9: KRB_ERR_GENERIC. */
+const KRB_ERR_GENERIC = 60;
 
 /** The GSS checksum flags an initiator sends for `fContextReq` (integrity always; no delegation). */
 function gssFlags(req: number): number {
@@ -230,7 +239,7 @@ export class KerberosInitiator extends KerberosContext {
           null,
           "InitializeSecurityContext needs the AP-REP in a SECBUFFER_TOKEN",
         );
-      const done = completeApExchange(phase.state, token);
+      const done = mutualAuthentication(() => completeApExchange(phase.state, token));
       this.establish(phase, done);
       return this.result(SEC_E_OK, null);
     }
@@ -257,6 +266,23 @@ export class KerberosInitiator extends KerberosContext {
   }
 }
 
+/**
+ * Runs the AP-REP check: an AP-REP that does not decrypt or verify under the session key did not
+ * come from the service, so mutual authentication failed (KRB_AP_ERR_MUT_FAIL, 46).
+ */
+function mutualAuthentication<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof KerberosError && e.code === "ERR_KRB_INTEGRITY" && e.krbCode === undefined)
+      throw new KerberosError("ERR_KRB_INTEGRITY", `the AP-REP does not prove the service (${e.message})`, {
+        krbCode: 46,
+        cause: e,
+      });
+    throw e;
+  }
+}
+
 export class KerberosAcceptor extends KerberosContext {
   readonly role = "acceptor";
 
@@ -270,6 +296,41 @@ export class KerberosAcceptor extends KerberosContext {
 
   // biome-ignore lint/correctness/useYield: the acceptor never waits
   protected *advance(_request: ContextRequest, token: Uint8Array | undefined): HostTask<ContextResult> {
+    try {
+      return this.accept(token);
+    } catch (e) {
+      if ((this.contextReq & ASC_REQ_EXTENDED_ERROR) === 0 || token === undefined || token.length === 0)
+        throw e;
+      const mapped = statusForKerberosError(e);
+      this.contextAttr = (this.contextAttr | ASC_RET_EXTENDED_ERROR) >>> 0;
+      return this.result(mapped.status, this.errorToken(e), mapped.reason);
+    }
+  }
+
+  /**
+   * With `ASC_REQ_EXTENDED_ERROR`, a failed AP-REQ is answered with a GSS KRB-ERROR token (as
+   * Windows does), so the initiator learns why (MIT reports "Clock skew too great" and the like).
+   */
+  private errorToken(error: unknown): Uint8Array {
+    const code =
+      error instanceof KerberosError
+        ? (error.krbCode ?? (error.code === "ERR_KRB_INTEGRITY" ? KRB_AP_ERR_BAD_INTEGRITY : KRB_ERR_GENERIC))
+        : KRB_ERR_GENERIC;
+    const service = this.credential.keytab[0]!.principal;
+    const now = Date.now();
+    return wrapGssToken(
+      TOK_ID.KRB_ERROR,
+      encodeKrbError({
+        stime: new Date(Math.floor(now / 1000) * 1000),
+        susec: (now % 1000) * 1000,
+        errorCode: code,
+        realm: service.realm,
+        sname: service.name,
+      }),
+    );
+  }
+
+  private accept(token: Uint8Array | undefined): ContextResult {
     if (this.established)
       return this.result(SEC_E_INVALID_TOKEN, null, "the Kerberos context is already established");
     if (token === undefined || token.length === 0)

@@ -14,6 +14,8 @@
  *
  * @module
  */
+
+import { SECPKG_CRED_ATTR_NAMES } from "../../sspi/attributes.js";
 import { type HostTask, runTask, runTaskBlocking } from "../../sspi/host-task.js";
 import { SECPKG_CRED_BOTH, SECPKG_CRED_INBOUND, SECPKG_CRED_OUTBOUND } from "../../sspi/package-constants.js";
 import type {
@@ -26,11 +28,17 @@ import type {
   PackageObject,
   SecurityPackage,
 } from "../../sspi/security-package.js";
-import { SEC_E_INVALID_PARAMETER, SEC_E_OK, SEC_E_WRONG_CREDENTIAL_HANDLE } from "../../sspi/status.js";
+import {
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_OK,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  SEC_E_WRONG_CREDENTIAL_HANDLE,
+} from "../../sspi/status.js";
 import { TIMESTAMP_NEVER } from "../../sspi/timestamp.js";
 import type { Box, SecBufferDesc } from "../../sspi/types.js";
 import { type KdcSend, sendToKdc } from "../client/kdc-transport.js";
 import { sendToKdcBlocking } from "../client/kdc-transport-blocking.js";
+import { formatPrincipal } from "../principal.js";
 import { statusForKerberosError } from "../status-mapping.js";
 import {
   acquireAcceptor,
@@ -104,6 +112,23 @@ export class KerberosPackage implements SecurityPackage {
 
   deleteContext(context: PackageObject): Promise<Outcome> {
     return Promise.resolve(this.delete(context));
+  }
+
+  /**
+   * `SECPKG_CRED_ATTR_NAMES`: `{ sUserName }`, the client principal of an outbound credential
+   * (`alice@EXAMPLE.TEST`, also when it came from the credential cache) or the first service
+   * principal of an inbound one's keytab. Other attributes: `SEC_E_UNSUPPORTED_FUNCTION`.
+   */
+  queryCredentialsAttributes(credential: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {
+    if (attribute !== SECPKG_CRED_ATTR_NAMES)
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: `credential attribute ${attribute} is not supported by Kerberos`,
+      };
+    const c = credential as KerberosCredentialObject;
+    const principal = c.role === "client" ? c.client.client : c.server.keytab[0]!.principal;
+    pBuffer.value = { sUserName: formatPrincipal(principal) };
+    return OK;
   }
 
   queryContextAttributes(context: PackageObject, attribute: number, pBuffer: Box<unknown>): Outcome {

@@ -87,8 +87,9 @@ export interface ClientContextOptions {
   alpn?: string[];
   /**
    * A session (from a previous handshake's `sessions`) to resume; otherwise the credential's cache
-   * is used (never with `manualValidation`). Its certificate is not known here: when the server
-   * resumes it and a name must be checked, the handshake fails with `SEC_E_WRONG_PRINCIPAL`.
+   * is used (never with `manualValidation`). Native engine: an exported session
+   * (`native/session-blob.ts`), offered only under the same target, validation mode and trusted
+   * roots; the certificate kept in it is checked against `serverName` again on resumption.
    */
   session?: Uint8Array;
   /** Do not validate the server certificate (`ISC_REQ_MANUAL_CRED_VALIDATION`); the result is still reported. */
@@ -206,7 +207,7 @@ export interface EngineStepResult {
   reason?: string;
   /** With `SEC_E_OK` on the completing step. */
   handshake?: HandshakeSummary;
-  /** Client: sessions received during this step (TLS 1.2 at handshake; TLS 1.3 via post-handshake delivery). */
+  /** Client: sessions received during this step (TLS 1.2 at handshake; TLS 1.3 via post-handshake delivery); native engine: exported (`native/session-blob.ts`), only after validation. */
   sessions?: Uint8Array[];
 }
 

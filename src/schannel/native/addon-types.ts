@@ -94,6 +94,8 @@ export interface NativeSession {
   id(): Uint8Array;
   protocol(): number;
   isResumable(): boolean;
+  /** The server's leaf certificate kept in the session (DER), or null. */
+  peerCertificate(): Uint8Array | null;
   free(): void;
 }
 

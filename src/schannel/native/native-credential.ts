@@ -85,6 +85,8 @@ export class NativeEngineCredential {
     readonly native: NativeCredential,
     /** Server: the credentials chosen by SNI (each also referenced by `native`). */
     private readonly alternatives: NativeCredential[],
+    /** SHA-256 of the trusted roots: exported sessions resume only under the same roots. */
+    readonly trustId: Uint8Array,
   ) {}
 
   /**
@@ -163,7 +165,7 @@ export class NativeEngineCredential {
     zeroKeys(materials);
     return {
       result: { status: SEC_E_OK, summary },
-      credential: new NativeEngineCredential(config, native, alternatives),
+      credential: new NativeEngineCredential(config, native, alternatives, trustIdOf(roots)),
     };
   }
 
@@ -207,6 +209,17 @@ function zeroKeys(materials: readonly CertificateMaterial[]): void {
     m.key?.fill(0);
     m.pfx?.fill(0);
   }
+}
+
+/** SHA-256 over the trusted roots as given to OpenSSL (each length-prefixed). */
+function trustIdOf(roots: Uint8Array[]): Uint8Array {
+  const digest = createHash("sha256");
+  for (const root of roots) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(root.byteLength);
+    digest.update(length).update(root);
+  }
+  return digest.digest();
 }
 
 function cacheKey(target: string, mode: ValidationMode): string {

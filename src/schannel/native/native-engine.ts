@@ -48,10 +48,17 @@ import {
   type RecordHeaderError,
   splitRecords,
 } from "../records/record-header.js";
-import type { NativeAddon, NativeContext, NativeContextOptions, NativeStepResult } from "./addon-types.js";
+import type {
+  NativeAddon,
+  NativeContext,
+  NativeContextOptions,
+  NativeSession,
+  NativeStepResult,
+} from "./addon-types.js";
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
 import { NativeRecordLayer } from "./native-records.js";
+import { decodeSessionBlob, encodeSessionBlob, openSession } from "./session-blob.js";
 import { failureOfStep } from "./step-failure.js";
 import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 
@@ -74,7 +81,8 @@ export class NativeTlsEngine {
   /** Client: the target the session cache is keyed by, and how the server is validated. */
   private readonly target: string;
   private readonly mode: ValidationMode | null;
-  private readonly offeredSession: boolean;
+  /** Client: where the offered session came from (a cached one is forgotten when it fails). */
+  private readonly offered: "none" | "cache" | "imported";
   /** Client: the server certificate was validated by this handshake (sessions may be cached). */
   private validated = false;
 
@@ -89,6 +97,7 @@ export class NativeTlsEngine {
   ) {
     if (credential.config.role !== options.role) throw new TypeError("credential and context roles differ");
     const nativeOptions: NativeContextOptions = {};
+    let imported: NativeSession | undefined;
     if (options.role === "client") {
       this.target = options.cacheKey ?? options.serverName ?? "";
       this.mode = options.manualValidation ? null : options.noServerNameCheck ? "no-name-check" : "full";
@@ -101,13 +110,18 @@ export class NativeTlsEngine {
       }
       const alpn = alpnWire(options.alpn ?? credential.config.alpn);
       if (alpn !== undefined) nativeOptions.alpn = alpn;
-      const session = this.mode === null ? undefined : credential.cachedSession(this.target, this.mode);
-      this.offeredSession = session !== undefined;
+      imported =
+        this.mode === null || options.session === undefined
+          ? undefined
+          : importSession(addon, credential, options.session, this.target, this.mode);
+      const session =
+        imported ?? (this.mode === null ? undefined : credential.cachedSession(this.target, this.mode));
+      this.offered = imported !== undefined ? "imported" : session !== undefined ? "cache" : "none";
       if (session !== undefined) nativeOptions.session = session;
     } else {
       this.target = "";
       this.mode = null;
-      this.offeredSession = false;
+      this.offered = "none";
       nativeOptions.enforce = true;
       nativeOptions.requestCertificate = !options.requestClientCertificate
         ? 0
@@ -115,7 +129,11 @@ export class NativeTlsEngine {
           ? 1
           : 2;
     }
-    this.native = new addon.Context(credential.native, nativeOptions);
+    try {
+      this.native = new addon.Context(credential.native, nativeOptions);
+    } finally {
+      imported?.free(); // the SSL holds its own reference
+    }
   }
 
   /** The role of this engine. */
@@ -221,18 +239,8 @@ export class NativeTlsEngine {
         cbBlockSize: sizes.blockSize,
       },
       tls13,
-      () => this.keepSessions(),
+      () => (this.options.role === "client" ? this.keepSessions(this.native.takeSessions()) : NO_SESSIONS),
     );
-  }
-
-  /** Client: the sessions OpenSSL made from tickets go to the cache (validated handshakes only). */
-  private keepSessions(): void {
-    if (this.options.role !== "client") return;
-    const sessions = this.native.takeSessions();
-    for (const session of sessions) {
-      if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
-      else session.free();
-    }
   }
 
   /**
@@ -299,10 +307,7 @@ export class NativeTlsEngine {
       const current = this.native.session();
       if (current !== null) sessions.push(current);
     }
-    for (const session of sessions) {
-      if (this.validated && this.mode !== null) this.credential.storeSession(this.target, this.mode, session);
-      else session.free();
-    }
+    const exported = this.keepSessions(sessions);
     const requested = role === "client" && raw.certificateRequested;
     const summary: HandshakeSummary = {
       role,
@@ -337,7 +342,14 @@ export class NativeTlsEngine {
     if (this.credential.config.keylog !== false)
       summary.secrets = handshakeSecrets(this.secrets, info.clientRandom, info.serverRandom);
     this.phase = "established";
-    return { status: SEC_E_OK, output: raw.output, consumed: raw.consumed, missing: 0, handshake: summary };
+    return {
+      status: SEC_E_OK,
+      output: raw.output,
+      consumed: raw.consumed,
+      missing: 0,
+      handshake: summary,
+      sessions: exported,
+    };
   }
 
   /**
@@ -387,14 +399,65 @@ export class NativeTlsEngine {
     if (failure.alert !== undefined) result.alert = { level: TLS1_ALERT_FATAL, ...failure.alert };
     this.phase = "failed";
     this.lastFailure = { ...result };
-    if (this.offeredSession && this.mode !== null) this.credential.forgetSession(this.target, this.mode);
+    if (this.offered === "cache" && this.mode !== null) this.credential.forgetSession(this.target, this.mode);
     zeroKeylogSecrets(this.secrets);
     return result;
+  }
+
+  /**
+   * Client: caches the sessions of a validated handshake in the credential and returns them
+   * exported ({@link encodeSessionBlob}); frees them otherwise (manual validation: never kept).
+   */
+  private keepSessions(sessions: NativeSession[]): Uint8Array[] {
+    const exported: Uint8Array[] = [];
+    for (const session of sessions) {
+      if (!this.validated || this.mode === null) {
+        session.free();
+        continue;
+      }
+      if (!this.credential.config.disableResumption && session.isResumable())
+        exported.push(
+          encodeSessionBlob({
+            mode: this.mode,
+            trustId: this.credential.trustId,
+            target: this.target,
+            der: session.toDER(),
+          }),
+        );
+      this.credential.storeSession(this.target, this.mode, session);
+    }
+    return exported;
   }
 
   private dropSessions(raw: NativeStepResult): void {
     for (const session of raw.sessions) session.free();
   }
+}
+
+/**
+ * Client: the session of an exported blob, when it was validated under the same rules as this
+ * context (validation mode, target name, trusted roots); undefined otherwise (a full handshake).
+ *
+ * @throws TypeError for a blob that is not a session (the API checks blobs before, see
+ *   {@link checkSessionBlob}).
+ */
+function importSession(
+  addon: NativeAddon,
+  credential: NativeEngineCredential,
+  bytes: Uint8Array,
+  target: string,
+  mode: ValidationMode,
+): NativeSession | undefined {
+  const blob = decodeSessionBlob(bytes);
+  if ("error" in blob) throw new TypeError(`session: ${blob.error}`);
+  if (credential.config.disableResumption) return undefined;
+  if (blob.mode !== mode || blob.target !== target) return undefined;
+  if (!Buffer.from(blob.trustId).equals(credential.trustId)) return undefined;
+  const session = openSession(addon, blob.der);
+  if ("error" in session) throw new TypeError(`session: ${session.error}`);
+  if (session.isResumable()) return session;
+  session.free();
+  return undefined;
 }
 
 /** True when `output` holds a plaintext handshake record (a flight, not just an alert). */
@@ -414,6 +477,8 @@ function plainBytesOrNull(bytes: Uint8Array | null): Uint8Array | null {
 function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
   return { status, output: EMPTY, consumed: 0, missing: 0, reason };
 }
+
+const NO_SESSIONS: Uint8Array[] = [];
 
 /** @returns a status result for a step that cannot run (a step of this context already runs). */
 export function busyResult(): EngineStepResult {

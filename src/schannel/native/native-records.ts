@@ -86,14 +86,18 @@ export class NativeRecordLayer {
    * @param native - the established SSL.
    * @param sizes - its stream sizes.
    * @param tls13 - the negotiated version is TLS 1.3.
-   * @param onSessions - takes the sessions OpenSSL produced while reading (TLS 1.3 tickets).
+   * @param keepSessions - takes the sessions OpenSSL produced while reading (TLS 1.3 tickets) into
+   *   the session cache; returns them exported (`SECPKG_ATTR_TLS_SESSION_EX`), or none.
    */
   constructor(
     private readonly native: NativeContext,
     readonly streamSizes: StreamSizes,
     readonly tls13: boolean,
-    private readonly onSessions: () => void,
+    private readonly keepSessions: () => Uint8Array[],
   ) {}
+
+  /** Receives the exported sessions of tickets DecryptMessage read (the context keeps the newest). */
+  sessionListener: ((sessions: Uint8Array[]) => void) | null = null;
 
   /** True after a fatal error, local or the peer's fatal alert: the connection is dead both ways. */
   get failed(): boolean {
@@ -160,7 +164,8 @@ export class NativeRecordLayer {
     if (this.#readClosed) return failure(SEC_E_CONTEXT_EXPIRED, "the peer already sent close_notify");
     const r = this.native.decrypt(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
     const alerts = alertEventsOf(this.native.takeAlerts());
-    this.onSessions();
+    const sessions = this.keepSessions();
+    if (sessions.length > 0) this.sessionListener?.(sessions);
     if (r >= 0) return { ok: true, kind: "data", length: r, alerts };
     if (r === -1) return { ok: true, kind: "control", alerts };
     if (r === -4) {

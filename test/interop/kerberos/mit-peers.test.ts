@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import {
+  ASC_REQ_EXTENDED_ERROR,
+  ASC_RET_EXTENDED_ERROR,
   box,
   channelBindingsBuffer,
   ISC_REQ_CONFIDENTIALITY,
@@ -22,6 +24,7 @@ import {
   SEC_E_TIME_SKEW,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR_NAMES,
+  SECPKG_ATTR_SIZES,
 } from "../../../src/index.js";
 import {
   frame,
@@ -270,6 +273,35 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     }
   });
 
+  it("AES-SHA2: a service with only aes256-sha384 and aes128-sha256 keys, our client ↔ MIT acceptor, messages both ways", async (t) => {
+    if (!requireMitKrb5(t) || !realm || !requirePythonGssapi(t)) return;
+    const keytab = `${realm.kdc.dir}/sha2-interop.keytab`;
+    const enctypes = "aes256-cts-hmac-sha384-192:normal,aes128-cts-hmac-sha256-128:normal";
+    realm.kdc.kadmin(`addprinc -randkey -e ${enctypes} host/sha2.example.test`);
+    realm.kdc.kadmin(`ktadd -k ${keytab} -e ${enctypes} host/sha2.example.test`);
+    realm.kdc.kadmin("setstr host/sha2.example.test session_enctypes aes256-cts-hmac-sha384-192");
+    const mit = peer("acceptor", "host@sha2.example.test", { ...env, KRB5_KTNAME: `FILE:${keytab}` });
+    const client = track(
+      await KerberosEnd.initiator(realm.alice, { target: "host/sha2.example.test", fContextReq: FLAGS }),
+    );
+    const apReq = await client.step(null);
+    assert.equal(apReq.status, SEC_I_CONTINUE_NEEDED, client.reason);
+    const reply = await mit.call({ op: "step", token: b64(apReq.output) });
+    assert.equal(reply.error, undefined);
+    assert.equal((await client.step(unb64(reply.token!))).status, SEC_E_OK, client.reason);
+    const sizes = box<{ cbMaxSignature: number } | null>(null);
+    QueryContextAttributes(client.context, SECPKG_ATTR_SIZES, sizes);
+    assert.equal(sizes.value!.cbMaxSignature, 40, "an aes256-cts-hmac-sha384-192 context key");
+    const u = await mit.call({ op: "unwrap", token: b64(client.wrap(text("sha2 to MIT"))) });
+    assert.equal(Buffer.from(unb64(u.data!)).toString(), "sha2 to MIT");
+    const w = await mit.call({ op: "wrap", data: b64(text("sha2 from MIT")), conf: true });
+    const opened = client.unwrap(unb64(w.token!));
+    assert.equal(opened.status, SEC_E_OK, client.reason);
+    assert.equal(Buffer.from(opened.data).toString(), "sha2 from MIT");
+    const mic = await mit.call({ op: "mic", data: b64(text("sha2 signed")) });
+    assert.equal(client.verify(text("sha2 signed"), unb64(mic.token!)), SEC_E_OK, client.reason);
+  });
+
   it("rc4-hmac session key: our EncryptMessage (token ‖ data ‖ padding) read by MIT, MIT's Wrap and MIC read by us", async (t) => {
     if (!requireMitKrb5(t) || !realm || !requirePythonGssapi(t)) return;
     const keytab = `${realm.kdc.dir}/rc4-interop.keytab`;
@@ -297,7 +329,7 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     assert.equal(client.verify(text("rc4 signed"), unb64(mic.token!)), SEC_E_OK, client.reason);
   });
 
-  it("an initiator 10 minutes ahead (faketime) → our server: SEC_E_TIME_SKEW naming the skew", async (t) => {
+  it("an initiator 10 minutes ahead (faketime) → our server: SEC_E_TIME_SKEW, and a KRB-ERROR MIT reads", async (t) => {
     if (
       !requireMitKrb5(t) ||
       !realm ||
@@ -308,10 +340,17 @@ describe("Kerberos package ↔ MIT krb5 peers", () => {
     // The service ticket is fetched with the true clock (the KDC would refuse the skewed one).
     realm.kdc.run("kvno", ["host/localhost"]);
     const mit = peer("initiator", "host@localhost", env, undefined, ["faketime", "-f", "+10m"]);
-    const server = track(await KerberosEnd.acceptor({ keytab: realm.serviceKeytab }));
+    const server = track(
+      await KerberosEnd.acceptor({ keytab: realm.serviceKeytab }, { fContextReq: ASC_REQ_EXTENDED_ERROR }),
+    );
     const apReq = await mit.call({ op: "step", token: null });
     assert.equal(apReq.error, undefined, apReq.error);
-    assert.equal((await server.step(unb64(apReq.token!))).status, SEC_E_TIME_SKEW);
+    const refused = await server.step(unb64(apReq.token!));
+    assert.equal(refused.status, SEC_E_TIME_SKEW);
     assert.match(server.reason, /authenticator time is (5\d\d|6\d\d) s from ours \(clock skew\)/);
+    // ASC_REQ_EXTENDED_ERROR: a KRB-ERROR token goes back, and MIT names the error from it.
+    assert.ok(server.attr.value & ASC_RET_EXTENDED_ERROR);
+    const told = await mit.call({ op: "step", token: b64(refused.output) });
+    assert.match(told.error ?? "", /[Cc]lock skew too great/);
   });
 });
