@@ -348,7 +348,7 @@ function fmt(value: number): string {
 function poolStatement(): string {
   const size = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   const service = securityServiceConfiguration();
-  return `pool: handshake steps on libuv's threadpool, ${size} threads (UV_THREADPOOL_SIZE${process.env.UV_THREADPOOL_SIZE ? "" : " unset: default 4"}); engine ${service.engine}, queueDepth ${service.queueDepth}; ${availableParallelism()} cores`;
+  return `pool: handshake steps on libuv's threadpool, ${size} threads (UV_THREADPOOL_SIZE${process.env.UV_THREADPOOL_SIZE ? "" : " unset: default 4"}); native engine, queueDepth ${service.queueDepth}; ${availableParallelism()} cores`;
 }
 
 /** How far a missed target is: ours against each bound it names. */

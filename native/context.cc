@@ -4,6 +4,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -119,6 +121,8 @@ Napi::Function Context::Define(Napi::Env env) {
           InstanceMethod("step", &Context::Step),
           InstanceMethod("stepSync", &Context::StepSync),
           InstanceMethod("encrypt", &Context::Encrypt),
+          InstanceMethod("seal", &Context::Seal),
+          InstanceMethod("sendAlert", &Context::SendAlert),
           InstanceMethod("decrypt", &Context::Decrypt),
           InstanceMethod("takeOutput", &Context::TakeOutput),
           InstanceMethod("pendingOutput", &Context::PendingOutput),
@@ -156,6 +160,7 @@ Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(inf
   Napi::Object o = info[1].As<Napi::Object>();
   auto* state = static_cast<CredentialState*>(SSL_CTX_get_ex_data(ctx, CredentialIndex()));
   server_ = state != nullptr && state->server;
+  keylogWanted_ = state == nullptr || state->keylog;
   std::string serverName = OptionalString(o, "serverName");
   std::string verifyHost = OptionalString(o, "verifyHost");
   std::string verifyIp = OptionalString(o, "verifyIp");
@@ -229,7 +234,7 @@ void Context::Release() {
   if (ssl_ != nullptr) {
     // A session is only kept resumable when the connection ended cleanly (pitfall: SSL_free
     // without shutdown marks it not resumable).
-    if (!dead_ && SSL_is_init_finished(ssl_)) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    if (!dead_ && established_) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl_);
     ssl_ = nullptr;
   }
@@ -344,6 +349,7 @@ void Context::RunStep(const uint8_t* input, size_t length, StepResult& result) {
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     result.outcome = "done";
+    established_ = true;
   } else {
     int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_WANT_READ) result.outcome = "want-read";
@@ -370,6 +376,7 @@ void Context::CollectInto(StepResult& result) {
   result.verifyResult = verifyResult_;
   result.verifyDepth = verifyDepth_;
   result.certificateRequested = certificateRequested_;
+  result.keysDerived = keysLogged_;
 }
 
 static Napi::Value AlertsToJs(Napi::Env env, const std::vector<Alert>& alerts) {
@@ -413,6 +420,7 @@ Napi::Object Context::ResultToJs(Napi::Env env, StepResult& result) {
   o.Set("verifyResult", static_cast<double>(result.verifyResult));
   o.Set("verifyDepth", result.verifyDepth);
   o.Set("certificateRequested", result.certificateRequested);
+  o.Set("keysDerived", result.keysDerived);
   return o;
 }
 
@@ -467,6 +475,97 @@ Napi::Value Context::Encrypt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, read > 0 ? read : 0);
 }
 
+// seal(header, data, trailer): EncryptMessage in place — SSL_write of `data` as one record; the
+// record's header goes into `header`, its ciphertext replaces `data`, the rest (tag, inner content
+// type, MAC, padding) goes into `trailer`. Returns the trailer bytes used, or -1 not established
+// or close_notify/fatal alert sent, -2 dead (fatal error), -3 a buffer too small or `data` longer
+// than 16384 bytes (nothing done), -4 output is waiting to be taken first (nothing done), -5 a
+// post-handshake message is only partly received (nothing done), -6 `data` is empty (OpenSSL
+// writes no empty record: nothing to send).
+Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  View header = RequireBytes(info[0], "header");
+  View data = RequireBytes(info[1], "data");
+  View trailer = RequireBytes(info[2], "trailer");
+  Enter(env, false);
+  if (dead_) return Napi::Number::New(env, -2);
+  if (!established_ || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return Napi::Number::New(env, -1);
+  if (BIO_ctrl_pending(wbio_) != 0) return Napi::Number::New(env, -4);
+  size_t headerLength = 0, trailerLength = 0;
+  if (!RecordSizes(headerLength, trailerLength)) return Napi::Number::New(env, -1);
+  if (data.length > kMaxFragment || header.length < headerLength || trailer.length < trailerLength)
+    return Napi::Number::New(env, -3);
+  // OpenSSL never writes an empty record: nothing to send.
+  if (data.length == 0) return Napi::Number::New(env, -6);
+  ERR_clear_error();
+  size_t written = 0;
+  int r = SSL_write_ex(ssl_, data.data, data.length, &written);
+  if (r != 1) {
+    int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ) {
+      // OpenSSL is inside a post-handshake message it has only part of: nothing was written.
+      ERR_clear_error();
+      return Napi::Number::New(env, -5);
+    }
+    StepResult ignored;
+    Fail(e, ignored);
+    return Napi::Number::New(env, -2);
+  }
+  ERR_clear_error();
+  size_t record = BIO_ctrl_pending(wbio_);
+  if (record < headerLength + data.length || record - headerLength - data.length > trailer.length) {
+    // Not one record of the expected shape (cannot happen with the suites allowed): drop it, and
+    // the connection, rather than send a record the caller cannot frame.
+    (void)BIO_reset(wbio_);
+    dead_ = true;
+    lastError_ = "record of unexpected size";
+    return Napi::Number::New(env, -2);
+  }
+  size_t rest = record - headerLength - data.length;
+  if (headerLength > 0) BIO_read(wbio_, header.data, static_cast<int>(headerLength));
+  if (data.length > 0) BIO_read(wbio_, data.data, static_cast<int>(data.length));
+  if (rest > 0) BIO_read(wbio_, trailer.data, static_cast<int>(rest));
+  return Napi::Number::New(env, static_cast<double>(rest));
+}
+
+namespace {
+// OpenSSL has no public call that sends an arbitrary alert on an established connection; node
+// exports its internal ssl3_send_alert (OpenSSL 3.0: SSL*; 3.2+: SSL_CONNECTION*, whose first
+// member is the SSL, so the same pointer for a TLS connection). Looked up at run time, never
+// linked: where it is missing, sendAlert answers false and the caller reports it unsupported.
+using SendAlertFunction = int (*)(SSL*, int, int);
+SendAlertFunction SendAlertOf() {
+  static const SendAlertFunction fn = reinterpret_cast<SendAlertFunction>(dlsym(RTLD_DEFAULT, "ssl3_send_alert"));
+  return fn;
+}
+}  // namespace
+
+// sendAlert(level, description): writes one alert record under the current keys (the output is
+// taken with takeOutput). A fatal alert ends the context both ways. Returns false when it cannot
+// be sent (not established, dead, close_notify already sent, no ssl3_send_alert in this process).
+Napi::Value Context::SendAlert(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "level and description must be numbers");
+  int level = info[0].As<Napi::Number>().Int32Value();
+  int description = info[1].As<Napi::Number>().Int32Value();
+  if ((level != SSL3_AL_WARNING && level != SSL3_AL_FATAL) || description < 0 || description > 255)
+    throw Napi::RangeError::New(env, "level must be 1 or 2 and description 0..255");
+  Enter(env, false);
+  SendAlertFunction send = SendAlertOf();
+  if (send == nullptr || dead_ || !established_ || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0)
+    return Napi::Boolean::New(env, false);
+  ERR_clear_error();
+  send(ssl_, level, description);
+  ERR_clear_error();
+  if (level == SSL3_AL_FATAL) {
+    SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
+    dead_ = true;
+    lastError_ = "a fatal alert was sent";
+  }
+  return Napi::Boolean::New(env, BIO_ctrl_pending(wbio_) > 0);
+}
+
 // decrypt(input, out): feeds the complete records of `input` and reads one record's plaintext
 // into `out` (tickets and KeyUpdate are handled on the way). Returns plaintext bytes, or
 // -1 no application data yet (need more input), -2 dead (fatal error; the alert is in the
@@ -479,7 +578,7 @@ Napi::Value Context::Decrypt(const Napi::CallbackInfo& info) {
   consumed_ = 0;
   if (dead_) return Napi::Number::New(env, -2);
   if (out.length == 0) return Napi::Number::New(env, -3);
-  if (!SSL_is_init_finished(ssl_)) return Napi::Number::New(env, -1);
+  if (!established_) return Napi::Number::New(env, -1);
   ERR_clear_error();
   size_t fed = Feed(input.data, input.length);
   int r = SSL_read(ssl_, out.data, static_cast<int>(std::min(out.length, static_cast<size_t>(INT32_MAX))));
@@ -494,9 +593,11 @@ Napi::Value Context::Decrypt(const Napi::CallbackInfo& info) {
       status = -2;
     }
   }
-  // Answer a KeyUpdate that asked for ours now rather than with the next record.
-  if (!dead_ && SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE) {
-    if (SSL_do_handshake(ssl_) != 1) ERR_clear_error();
+  // Answer a KeyUpdate that asked for ours now rather than with the next record: OpenSSL only
+  // noted it (SSL_get_key_update_type); SSL_key_update puts the SSL back in init so that
+  // SSL_do_handshake writes it.
+  if (!dead_ && SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE && SSL_is_init_finished(ssl_)) {
+    if (SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 || SSL_do_handshake(ssl_) != 1) ERR_clear_error();
   }
   ERR_clear_error();
   consumed_ = fed - Unfeed();
@@ -560,7 +661,7 @@ Napi::Value Context::KeyUpdate(const Napi::CallbackInfo& info) {
 Napi::Value Context::Shutdown(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Enter(env, false);
-  if (dead_ || !SSL_is_init_finished(ssl_) || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0)
+  if (dead_ || !established_ || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0)
     return Napi::Boolean::New(env, false);
   ERR_clear_error();
   int r = SSL_shutdown(ssl_);
@@ -700,7 +801,7 @@ Napi::Value Context::ExportKeyingMaterial(const Napi::CallbackInfo& info) {
   bool useContext = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull();
   View context = useContext ? RequireBytes(info[2], "context") : View{};
   Enter(env, false);
-  if (!SSL_is_init_finished(ssl_)) throw Napi::Error::New(env, "handshake not complete");
+  if (!established_) throw Napi::Error::New(env, "handshake not complete");
   std::vector<uint8_t> out(static_cast<size_t>(length));
   ERR_clear_error();
   if (SSL_export_keying_material(ssl_, out.data(), out.size(), label.data(), label.size(),
@@ -733,12 +834,11 @@ Napi::Value Context::CheckPeerName(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r == 1);
 }
 
-Napi::Value Context::StreamSizes(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Enter(env, false);
+bool Context::RecordSizes(size_t& header, size_t& trailer) const {
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
-  if (cipher == nullptr) return env.Null();
-  size_t header = 5, trailer = 16;
+  if (cipher == nullptr) return false;
+  header = 5;
+  trailer = 16;
   if (SSL_version(ssl_) == TLS1_3_VERSION) {
     trailer = 17;
   } else if (SSL_CIPHER_is_aead(cipher)) {
@@ -748,10 +848,20 @@ Napi::Value Context::StreamSizes(const Napi::CallbackInfo& info) {
     header = 5 + 16;
     trailer = (md != nullptr ? static_cast<size_t>(EVP_MD_get_size(md)) : 48) + 16;
   }
+  return true;
+}
+
+Napi::Value Context::StreamSizes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Enter(env, false);
+  size_t header = 0, trailer = 0;
+  if (!RecordSizes(header, trailer)) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("header", static_cast<double>(header));
   o.Set("trailer", static_cast<double>(trailer));
   o.Set("maximumMessage", static_cast<double>(kMaxFragment));
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  o.Set("blockSize", SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? 1 : 16);
   return o;
 }
 

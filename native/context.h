@@ -34,6 +34,7 @@ struct StepResult {
   long verifyResult = X509_V_OK;
   int verifyDepth = -1;
   bool certificateRequested = false;
+  bool keysDerived = false;
 };
 
 // Keylog and (client) new-session callbacks on a credential's SSL_CTX.
@@ -53,7 +54,10 @@ class Context : public Napi::ObjectWrap<Context> {
 
   // Called from OpenSSL callbacks (on the thread running the SSL call).
   void OnAlert(bool sent, int value) { alerts_.push_back({sent, value >> 8, value & 0xff}); }
-  void OnKeylog(const char* line) { keylog_.emplace_back(line); }
+  void OnKeylog(const char* line) {
+    keysLogged_ = true;
+    if (keylogWanted_) keylog_.emplace_back(line);
+  }
   void OnSession(SSL_SESSION* session) { sessions_.push_back(session); }
   int OnVerify(int ok, X509_STORE_CTX* store);
   int OnCertificateRequest();
@@ -63,6 +67,8 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value StepSync(const Napi::CallbackInfo& info);
   Napi::Value Encrypt(const Napi::CallbackInfo& info);
+  Napi::Value Seal(const Napi::CallbackInfo& info);
+  Napi::Value SendAlert(const Napi::CallbackInfo& info);
   Napi::Value Decrypt(const Napi::CallbackInfo& info);
   Napi::Value TakeOutput(const Napi::CallbackInfo& info);
   Napi::Value PendingOutput(const Napi::CallbackInfo& info);
@@ -95,14 +101,22 @@ class Context : public Napi::ObjectWrap<Context> {
   void Fail(int sslError, StepResult& result);
   size_t Feed(const uint8_t* data, size_t length);
   size_t Unfeed();
+  // Header and largest trailer of one application_data record under the current cipher; false
+  // before a cipher is negotiated.
+  bool RecordSizes(size_t& header, size_t& trailer) const;
 
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // owned by ssl_
   BIO* wbio_ = nullptr;  // owned by ssl_
   std::atomic<bool> busy_{false};
   bool dead_ = false;
+  // The handshake completed once (SSL_is_init_finished is false again while OpenSSL reads a
+  // post-handshake message spread over several records).
+  bool established_ = false;
   bool server_ = false;
   bool enforce_ = true;
+  bool keylogWanted_ = true;  // the credential hands key log lines to JavaScript
+  bool keysLogged_ = false;   // OpenSSL derived a traffic secret (whether or not JavaScript sees it)
   bool suspendForCertificate_ = false;
   bool certificateRequested_ = false;
   long verifyResult_ = X509_V_OK;

@@ -302,6 +302,7 @@ Credential::Credential(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Creden
   if (!ctx) ThrowOpensslError(env, "SSL_CTX_new");
   auto* state = new CredentialState();
   state->server = server;
+  state->keylog = OptionalBool(o, "keylog", true);
   SSL_CTX_set_ex_data(ctx.get(), CredentialIndex(), state);  // freed with the SSL_CTX
 
   int minVersion = static_cast<int>(OptionalInteger(o, "minVersion", TLS1_2_VERSION, TLS1_2_VERSION, TLS1_3_VERSION));

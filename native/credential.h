@@ -26,6 +26,8 @@ struct TicketKey {
 // so contexts outlive a freed Credential safely.
 struct CredentialState {
   bool server = false;
+  // Hand NSS key log lines (traffic secrets) to JavaScript; false keeps every secret in OpenSSL.
+  bool keylog = true;
   std::vector<uint8_t> alpn;  // server: accepted protocols, wire format, preference order
   std::mutex ticketMutex;     // ticket keys are replaced from JS while pool threads read them
   std::vector<TicketKey> ticketKeys;

@@ -52,10 +52,9 @@ import {
 } from "../sspi/status.js";
 import { timeStampFromDate } from "../sspi/timestamp.js";
 import type { Box, SecPkgInfo, TimeStamp } from "../sspi/types.js";
+import type { CipherSuite } from "./cipher-suites.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
-import type { CipherSuite } from "./record/cipher-suites.js";
-import { tls12Exporter, tls13Exporter } from "./record/key-schedule.js";
-import { streamSizes } from "./record/record-protection.js";
+import type { StreamSizes } from "./native/native-records.js";
 
 /** CAPI `ALG_ID`s Schannel reports in `SecPkgContext_ConnectionInfo`. */
 export const CALG_AES_128 = 0x660e;
@@ -102,13 +101,10 @@ export interface EstablishedSnapshot {
   summary: HandshakeSummary;
   suite: CipherSuite;
   packageInfo: SecPkgInfo;
-  /** Kept for the exporter; zeroed on delete. */
-  exporter: {
-    exporterSecret?: Uint8Array;
-    masterSecret?: Uint8Array;
-    clientRandom: Uint8Array;
-    serverRandom: Uint8Array;
-  };
+  /** SecPkgContext_StreamSizes of the connection's records. */
+  streamSizes: StreamSizes;
+  /** OpenSSL's exporter (RFC 5705 / RFC 8446 §7.5); null once the context is deleted. */
+  exportKeyingMaterial: (label: string, context: Uint8Array | null, length: number) => Uint8Array | null;
   keyingMaterialInfo: SecPkgContext_KeyingMaterialInfo | null;
 }
 
@@ -201,10 +197,10 @@ export function queryEstablishedAttribute(
   const { summary, suite } = snapshot;
   switch (attribute) {
     case SECPKG_ATTR_STREAM_SIZES:
-      pBuffer.value = { ...streamSizes(suite) };
+      pBuffer.value = { ...snapshot.streamSizes };
       return { status: SEC_E_OK };
     case SECPKG_ATTR_SIZES: {
-      const sizes = streamSizes(suite);
+      const sizes = snapshot.streamSizes;
       pBuffer.value = {
         cbMaxToken: snapshot.packageInfo.cbMaxToken,
         cbMaxSignature: 0,
@@ -325,19 +321,16 @@ export function queryEstablishedAttribute(
         pBuffer.value = channelBindings("tls-unique:", summary.tlsUnique);
         return { status: SEC_E_OK };
       }
-      if (summary.protocol !== "TLSv1.3" || !snapshot.exporter.exporterSecret) {
+      const data =
+        summary.protocol === "TLSv1.3"
+          ? snapshot.exportKeyingMaterial("EXPORTER-Channel-Binding", new Uint8Array(0), 32)
+          : null;
+      if (data === null) {
         return {
           status: SEC_E_UNSUPPORTED_FUNCTION,
           reason: "tls-unique (TLS 1.2) is not available; use SECPKG_ATTR_ENDPOINT_BINDINGS",
         };
       }
-      const data = tls13Exporter(
-        suite,
-        snapshot.exporter.exporterSecret,
-        "EXPORTER-Channel-Binding",
-        new Uint8Array(0),
-        32,
-      );
       pBuffer.value = channelBindings("tls-exporter:", data);
       return { status: SEC_E_OK };
     }
@@ -345,29 +338,12 @@ export function queryEstablishedAttribute(
       const info = snapshot.keyingMaterialInfo;
       if (info === null)
         return { status: SEC_E_INVALID_PARAMETER, reason: "set SECPKG_ATTR_KEYING_MATERIAL_INFO first" };
-      const { exporterSecret, masterSecret, clientRandom, serverRandom } = snapshot.exporter;
-      let material: Uint8Array;
-      if (summary.protocol === "TLSv1.3" && exporterSecret) {
-        material = tls13Exporter(
-          suite,
-          exporterSecret,
-          info.pszLabel,
-          info.pbContextValue,
-          info.cbKeyingMaterial,
-        );
-      } else if (masterSecret) {
-        material = tls12Exporter(
-          suite,
-          masterSecret,
-          clientRandom,
-          serverRandom,
-          info.pszLabel,
-          info.pbContextValue,
-          info.cbKeyingMaterial,
-        );
-      } else {
-        return { status: SEC_E_CONTEXT_EXPIRED, reason: "the exporter secret is gone" };
-      }
+      const material = snapshot.exportKeyingMaterial(
+        info.pszLabel,
+        info.pbContextValue,
+        info.cbKeyingMaterial,
+      );
+      if (material === null) return { status: SEC_E_CONTEXT_EXPIRED, reason: "the context was deleted" };
       pBuffer.value = {
         cbKeyingMaterial: material.byteLength,
         pbKeyingMaterial: contextBuffers.track(new Uint8Array(material)),

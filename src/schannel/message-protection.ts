@@ -1,5 +1,6 @@
 /**
- * EncryptMessage and DecryptMessage over the direct record layer, with Schannel's buffer rules.
+ * EncryptMessage and DecryptMessage on OpenSSL's record layer ({@link NativeRecordLayer}), with
+ * Schannel's buffer rules.
  *
  * Encrypt: `[SECBUFFER_STREAM_HEADER, SECBUFFER_DATA, SECBUFFER_STREAM_TRAILER, SECBUFFER_EMPTY]`
  * (found by type), encrypted in place: the header and trailer buffers' `cbBuffer` become the
@@ -24,26 +25,39 @@ import {
   SECBUFFER_STREAM_HEADER,
   SECBUFFER_STREAM_TRAILER,
 } from "../sspi/buffer-types.js";
+import { TLS1_ALERT_RECORD_OVERFLOW } from "../sspi/schannel-constants.js";
 import type { Outcome } from "../sspi/security-package.js";
 import {
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_CONTEXT_EXPIRED,
+  SEC_E_DECRYPT_FAILURE,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INVALID_PARAMETER,
   SEC_E_INVALID_TOKEN,
   SEC_E_OK,
+  SEC_I_CONTEXT_EXPIRED,
   SEC_I_RENEGOTIATE,
 } from "../sspi/status.js";
 import type { SecBuffer, SecBufferDesc } from "../sspi/types.js";
-import type { DirectRecordLayer, PostHandshakeMessage } from "./record/record-layer.js";
-import { splitRecords } from "./records/record-header.js";
+import type { NativeRecordLayer } from "./native/native-records.js";
+import {
+  MAX_CIPHERTEXT_LENGTH,
+  MAX_CIPHERTEXT_LENGTH_TLS12,
+  RECORD_HEADER_LENGTH,
+  splitRecords,
+} from "./records/record-header.js";
+import { alertFields } from "./tls-alert.js";
+
+/** Largest TLSInnerPlaintext (RFC 8446 §5.4): 2^14 of content plus the content type; padding counts. */
+const MAX_INNER_PLAINTEXT = 16384 + 1;
 
 function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
   return buffers.find((b) => bufferKind(b.BufferType) === type);
 }
 
 /**
- * Encrypts the DATA buffer in place as one record.
+ * Encrypts the DATA buffer in place as one record (one `SSL_write`). Empty DATA writes nothing
+ * (OpenSSL sends no empty record): the header and trailer `cbBuffer` become 0.
  *
  * @returns `SEC_E_OK`; `SEC_E_INVALID_TOKEN` (no DATA, STREAM_HEADER or STREAM_TRAILER buffer);
  *   `SEC_E_BUFFER_TOO_SMALL` (header or trailer smaller than the stream sizes);
@@ -52,7 +66,7 @@ function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
  *   fatal alert included: the context is dead in both directions —, or while output from
  *   DecryptMessage's `SEC_I_RENEGOTIATE` has not been taken by ISC/ASC yet).
  */
-export function encryptMessage(layer: DirectRecordLayer, message: SecBufferDesc): Outcome {
+export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc): Outcome {
   const buffers = message.pBuffers.slice(0, message.cBuffers);
   const header = find(buffers, SECBUFFER_STREAM_HEADER);
   const data = find(buffers, SECBUFFER_DATA);
@@ -91,45 +105,31 @@ export function encryptMessage(layer: DirectRecordLayer, message: SecBufferDesc)
   }
   const plaintext = data.pvBuffer?.subarray(0, data.cbBuffer) ?? new Uint8Array(0);
   const result = layer.encryptInPlace(
-    header.pvBuffer.subarray(0, header.cbBuffer),
+    header.pvBuffer.subarray(0, sizes.cbHeader),
     plaintext,
     trailer.pvBuffer.subarray(0, trailer.cbBuffer),
   );
-  if (!result.ok)
-    return {
-      status: result.status,
-      reason: result.reason,
-      ...(result.alert !== null && !result.remote && { alertSent: result.alert }),
-    };
+  if (!result.ok) return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
   header.cbBuffer = result.headerLength;
   trailer.cbBuffer = result.trailerLength;
   return { status: SEC_E_OK };
 }
 
-/** What DecryptMessage learned besides plaintext, for the context to act on. */
-export interface DecryptEvents {
-  /** TLS 1.3 NewSessionTicket messages (whole messages), for session resumption. */
-  tickets: Uint8Array[];
-}
-
 /**
- * Decrypts one record in place.
+ * Decrypts one record in place (one `SSL_read` over exactly that record).
  *
- * @returns `SEC_E_OK` (data, possibly 0 bytes: also for tickets and warnings);
- *   `SEC_I_RENEGOTIATE` (a KeyUpdate answer or `no_renegotiation` alert is waiting: call ISC/ASC
- *   with empty input to get it; any data buffers are still valid); `SEC_I_CONTEXT_EXPIRED` (the
- *   peer sent close_notify); `SEC_E_INCOMPLETE_MESSAGE` (with `SECBUFFER_MISSING`);
- *   `SEC_E_INVALID_TOKEN` (no DATA buffer, or fewer than three EMPTY buffers, or bytes that are
- *   not a TLS record); `SEC_E_MESSAGE_ALTERED` (authentication failed; a bad_record_mac alert is
- *   waiting for ISC/ASC); `SEC_E_DECRYPT_FAILURE`; `SEC_E_ILLEGAL_MESSAGE` (a fatal alert from the
- *   peer, or an illegal post-handshake message); `SEC_E_CONTEXT_EXPIRED` (after close_notify or a
- *   failure).
+ * @returns `SEC_E_OK` (data, possibly 0 bytes: also for tickets, KeyUpdates and warning alerts,
+ *   whose description is in `alertReceived`); `SEC_I_RENEGOTIATE` (OpenSSL wrote an answer — a
+ *   KeyUpdate or a `no_renegotiation` warning — that must be sent: call ISC/ASC with empty input
+ *   to get it; any data buffers are still valid); `SEC_I_CONTEXT_EXPIRED` (the peer sent
+ *   close_notify); `SEC_E_INCOMPLETE_MESSAGE` (with `SECBUFFER_MISSING`); `SEC_E_INVALID_TOKEN`
+ *   (no DATA buffer, or fewer than three EMPTY buffers, or bytes that are not a TLS record);
+ *   `SEC_E_MESSAGE_ALTERED` (authentication failed; OpenSSL's bad_record_mac alert waits for
+ *   ISC/ASC); `SEC_E_DECRYPT_FAILURE` (record_overflow, decode_error); `SEC_E_ILLEGAL_MESSAGE` (a
+ *   fatal alert from the peer, or a record OpenSSL refuses with another alert);
+ *   `SEC_E_CONTEXT_EXPIRED` (after close_notify was received, or after a failure).
  */
-export function decryptMessage(
-  layer: DirectRecordLayer,
-  message: SecBufferDesc,
-  events: DecryptEvents,
-): Outcome {
+export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc): Outcome {
   const buffers = message.pBuffers.slice(0, message.cBuffers);
   const data = find(buffers, SECBUFFER_DATA);
   const empties = buffers.filter((b) => bufferKind(b.BufferType) === SECBUFFER_EMPTY);
@@ -144,38 +144,50 @@ export function decryptMessage(
       reason: "DecryptMessage needs three SECBUFFER_EMPTY buffers after the DATA buffer",
     };
   const bytes = data.pvBuffer.subarray(0, data.cbBuffer);
-  const split = splitRecords(bytes);
+  const limit = layer.tls13 ? MAX_CIPHERTEXT_LENGTH : MAX_CIPHERTEXT_LENGTH_TLS12;
+  const split = splitRecords(bytes, limit);
   const first = split.records[0];
-  if (first === undefined) {
-    if (split.error !== undefined)
-      return { status: SEC_E_INVALID_TOKEN, reason: `not a TLS record (${split.error})` };
+  let recordLength: number;
+  if (first !== undefined) {
+    recordLength = first.length;
+  } else if (split.error === "record_overflow") {
+    // OpenSSL answers a length beyond the version's limit from the header: record_overflow.
+    recordLength = RECORD_HEADER_LENGTH;
+  } else if (split.error !== undefined) {
+    return { status: SEC_E_INVALID_TOKEN, reason: `not a TLS record (${split.error})` };
+  } else {
+    const count = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
     const missing = empties[0]!;
     missing.BufferType = SECBUFFER_MISSING;
-    missing.cbBuffer = split.missing;
+    missing.cbBuffer = count;
     missing.pvBuffer = null;
     return {
       status: SEC_E_INCOMPLETE_MESSAGE,
-      reason: `${split.missing} more bytes are needed to complete the record`,
+      reason: `${count} more bytes are needed to complete the record`,
     };
   }
-  const record = bytes.subarray(0, first.length);
-  const result = layer.decryptRecord(record);
+  if (
+    layer.tls13 &&
+    recordLength - RECORD_HEADER_LENGTH > MAX_INNER_PLAINTEXT + layer.streamSizes.cbTrailer - 1
+  ) {
+    // RFC 8446 §5.4: a TLSInnerPlaintext over 2^14 + 1 bytes (content, type and padding) is
+    // record_overflow. With the suites allowed (16-byte tags) its size is the record's minus the
+    // tag; OpenSSL only checks the content without padding.
+    const refused = layer.refuse(
+      TLS1_ALERT_RECORD_OVERFLOW,
+      SEC_E_DECRYPT_FAILURE,
+      `record of ${recordLength - RECORD_HEADER_LENGTH} bytes: its inner plaintext exceeds 2^14 + 1 bytes`,
+    );
+    return { status: refused.status, reason: refused.reason, ...alertFields(refused.alerts) };
+  }
+  const record = bytes.subarray(0, recordLength);
+  const headerLength = Math.min(layer.streamSizes.cbHeader, recordLength);
+  const result = layer.decryptRecord(record, record.subarray(headerLength));
+  const alerts = result.alerts ?? [];
   if (!result.ok) {
-    return {
-      status: result.status,
-      reason: result.reason,
-      ...(result.alert !== null &&
-        (result.remote ? { alertReceived: result.alert } : { alertSent: result.alert })),
-    };
+    return { status: result.status, reason: result.reason, ...alertFields(alerts) };
   }
-  const headerLength = layer.streamSizes.cbHeader;
-  let plaintextLength = 0;
-  if (result.kind === "data") {
-    record.set(result.plaintext, headerLength);
-    plaintextLength = result.plaintext.byteLength;
-  } else if (result.kind === "handshake") {
-    collectTickets(result.messages, events);
-  }
+  const plaintextLength = result.kind === "data" ? result.length : 0;
   const [plain, trail, extra] = empties as [SecBuffer, SecBuffer, SecBuffer];
   data.BufferType = SECBUFFER_STREAM_HEADER;
   data.cbBuffer = headerLength;
@@ -191,11 +203,9 @@ export function decryptMessage(
     extra.cbBuffer = bytes.byteLength - record.byteLength;
     extra.pvBuffer = bytes.subarray(record.byteLength);
   }
-  if (result.kind === "closed") return { status: result.status };
-  if (layer.hasPendingOutput) return { status: SEC_I_RENEGOTIATE };
-  return { status: SEC_E_OK };
-}
-
-function collectTickets(messages: readonly PostHandshakeMessage[], events: DecryptEvents): void {
-  for (const m of messages) if (m.kind === "ticket") events.tickets.push(m.message);
+  const fields = alertFields(alerts);
+  if (result.kind === "closed")
+    return { status: SEC_I_CONTEXT_EXPIRED, reason: "the peer sent close_notify", ...fields };
+  if (layer.hasPendingOutput) return { status: SEC_I_RENEGOTIATE, ...fields };
+  return { status: SEC_E_OK, ...fields };
 }

@@ -66,7 +66,7 @@ import {
   SEC_E_UNKNOWN_CREDENTIALS,
   SEC_E_UNSUPPORTED_FUNCTION,
 } from "../sspi/status.js";
-import { CIPHER_SUITES, type CipherSuite } from "./record/cipher-suites.js";
+import { CIPHER_SUITES, type CipherSuite } from "./cipher-suites.js";
 import { type RevocationPolicy, revocationPolicy } from "./revocation.js";
 import { readRootStore } from "./root-store.js";
 

@@ -1,15 +1,17 @@
 /**
  * A Schannel security context: one TLS connection from the first ISC/ASC to delete.
  *
- * Phases: **handshake** (each ISC/ASC is one engine step behind the security service) →
- * **established** (the traffic secrets moved here; EncryptMessage/DecryptMessage run on the
- * direct record layer; ISC/ASC only return control output: close_notify, alerts, KeyUpdates) →
- * **closed** (close_notify sent) or **failed**.
+ * Its state is one of four phases ({@link ContextState}): **handshake** (each ISC/ASC is one
+ * engine step behind the security service) → **established** (EncryptMessage/DecryptMessage run
+ * on OpenSSL's records, synchronously on the caller's thread; ISC/ASC only return what OpenSSL
+ * wrote on its own: KeyUpdates, alerts, close_notify) → **closing** (close_notify or a fatal
+ * alert was queued by ApplyControlToken; reading goes on) or **dead** (a fatal error on either
+ * side, in any phase: nothing more is read or written).
  *
  * @module
  */
 
-import { type AnyEngineHost, blockingFaceOf } from "../service/blocking-host.js";
+import type { AnyEngineHost } from "../service/blocking-host.js";
 import { type HostTask, reply, runTask } from "../service/host-task.js";
 import {
   SECBUFFER_ALERT,
@@ -56,50 +58,56 @@ import {
 import { TIMESTAMP_NEVER } from "../sspi/timestamp.js";
 import type { SecPkgInfo } from "../sspi/types.js";
 import { parseApplicationProtocols } from "./application-protocols.js";
+import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./cipher-suites.js";
 import type { EstablishedSnapshot } from "./context-attributes.js";
 import type { ControlToken } from "./control-tokens.js";
 import type { HandshakeSummary } from "./engine/engine-types.js";
 import { findCertificateRequest12 } from "./engine/handshake-messages.js";
+import type { NativeRecordLayer } from "./native/native-records.js";
 import { sessionBlobError } from "./native/session-blob.js";
-import { cipherSuiteByIanaName, cipherSuiteByOpensslName } from "./record/cipher-suites.js";
-import { type DirectRecordLayer, tls12RecordLayer, tls13RecordLayer } from "./record/record-layer.js";
-import { fromTls13TrafficSecret, type RecordProtection } from "./record/record-protection.js";
-import {
-  CONTENT_TYPE_HANDSHAKE as CONTENT_HANDSHAKE,
-  MAX_PLAINTEXT_LENGTH,
-} from "./records/record-header.js";
 import { releaseIfUnusedTask, type SchannelCredential } from "./schannel-credential.js";
-
-/** How long a TLS 1.3 client engine waits for more session tickets after the first one. */
-const TICKET_GRACE_MS = 2000;
 
 const EMPTY = new Uint8Array(0);
 
-type Phase = "handshake" | "established" | "closed" | "failed";
+/** An established connection: OpenSSL's records and what the attributes answer from. */
+export interface Connection {
+  readonly records: NativeRecordLayer;
+  readonly snapshot: EstablishedSnapshot;
+}
+
+/** The state of a context, one shape per phase. */
+export type ContextState =
+  | {
+      readonly phase: "handshake";
+      /** The engine behind the security service, once the first call created it. */
+      readonly engineId: number | null;
+      /** A shutdown or alert requested during the handshake, for the next ISC/ASC. */
+      readonly control: ControlToken | null;
+    }
+  | { readonly phase: "established"; readonly engineId: number; readonly connection: Connection }
+  | {
+      readonly phase: "closing";
+      readonly engineId: number | null;
+      /** Null when the handshake was abandoned (shutdown requested before it completed). */
+      readonly connection: Connection | null;
+      readonly why: string;
+    }
+  | {
+      readonly phase: "dead";
+      readonly engineId: number | null;
+      readonly connection: Connection | null;
+      readonly reason: string;
+    };
 
 export class SchannelContext {
   readonly role: "client" | "server";
   readonly credential: SchannelCredential;
-  phase: Phase = "handshake";
-  /** The engine behind the security service, while it lives. */
-  engineId: number | null = null;
-  /** Set at SEC_E_OK: what the attributes answer from. */
-  snapshot: EstablishedSnapshot | null = null;
-  records: DirectRecordLayer | null = null;
-  /** Output that the next ISC/ASC returns (close_notify, alerts, KeyUpdates). */
-  private readonly control: Uint8Array[] = [];
-  /** A shutdown or alert requested during the handshake, for the next ISC/ASC. */
-  private handshakeControl: ControlToken | null = null;
-  /** TLS 1.3 client: re-seals tickets under the engine's own read key so OpenSSL keeps the session. */
-  private ticketFeed: RecordProtection | null = null;
-  private ticketTimer: NodeJS.Timeout | null = null;
-  /** Deliveries to the engine still running (delete waits for them). */
-  private deliveries: Promise<unknown> = Promise.resolve();
+  state: ContextState = { phase: "handshake", engineId: null, control: null };
   private deleted = false;
   /**
    * Client: the result withheld behind SEC_I_INCOMPLETE_CREDENTIALS, returned by the next call.
-   * The engine has already answered the CertificateRequest anonymously (Node gives no way to
-   * supply a certificate later), so the next call can only continue without one.
+   * The engine has already answered the CertificateRequest anonymously, so the next call can
+   * only continue without one.
    */
   private withheld: (Partial<ContextResult> & Outcome) | null = null;
   private incompleteCredentialsReported = false;
@@ -107,8 +115,25 @@ export class SchannelContext {
   requestedIssuers: Uint8Array[] | null = null;
   /** Client: the newest exported resumable session, and how many arrived (`SECPKG_ATTR_TLS_SESSION_EX`). */
   session: { latest: Uint8Array | null; received: number } = { latest: null, received: 0 };
-  /** Ticket deliveries queued on the asynchronous face and not yet answered. */
-  private pendingDeliveries = 0;
+
+  /** The phase (`handshake`, `established`, `closing`, `dead`). */
+  get phase(): ContextState["phase"] {
+    return this.state.phase;
+  }
+
+  /** The connection once established (also while closing, and after a failure that followed). */
+  get connection(): Connection | null {
+    return this.state.phase === "handshake" ? null : this.state.connection;
+  }
+
+  /** What the attributes answer from, once established. */
+  get snapshot(): EstablishedSnapshot | null {
+    return this.connection?.snapshot ?? null;
+  }
+
+  private get engineId(): number | null {
+    return this.state.engineId;
+  }
 
   constructor(
     credential: SchannelCredential,
@@ -159,17 +184,17 @@ export class SchannelContext {
       this.withheld = null;
       return result(withheld);
     }
-    if (this.phase === "handshake") {
-      if (this.handshakeControl !== null) return result(yield* this.handshakeControlStep(host));
+    const state = this.state;
+    if (state.phase === "handshake") {
+      if (state.control !== null) return result(yield* this.handshakeControlStep(host));
       return result(yield* this.handshakeStep(request, token, created, host));
     }
-    const output = this.takeControlOutput();
+    const output = state.connection?.records.takePendingOutput() ?? EMPTY;
     if (output.byteLength > 0)
       return result({ status: SEC_E_OK, outputs: [{ type: SECBUFFER_TOKEN, data: output }] });
-    if (this.phase === "closed")
-      return result({ status: SEC_I_CONTEXT_EXPIRED, reason: "close_notify was sent" });
-    if (this.phase === "failed")
-      return result({ status: SEC_I_CONTEXT_EXPIRED, reason: "the connection failed" });
+    if (state.phase === "closing") return result({ status: SEC_I_CONTEXT_EXPIRED, reason: state.why });
+    if (state.phase === "dead")
+      return result({ status: SEC_I_CONTEXT_EXPIRED, reason: `the connection failed: ${state.reason}` });
     // Established with nothing to send: any input is application or post-handshake records,
     // which belong to DecryptMessage; hand them back as EXTRA.
     return result({ status: SEC_E_OK, extra: token.byteLength });
@@ -184,13 +209,19 @@ export class SchannelContext {
     if (created) {
       const opened = yield* this.openEngine(request, host);
       if (opened.status !== SEC_E_OK) {
-        this.phase = "failed";
+        this.state = {
+          phase: "dead",
+          engineId: null,
+          connection: null,
+          reason: opened.reason ?? "no engine",
+        };
         return opened;
       }
     } else if (this.engineId === null) {
       return { status: SEC_E_INTERNAL_ERROR, reason: "the engine of this context is gone" };
     }
-    const r = yield* reply(host.step(this.engineId!, token));
+    const engineId = this.engineId!;
+    const r = yield* reply(host.step(engineId, token));
     this.receiveSessions(r.sessions);
     const outputs: OutputData[] = [];
     if (r.output.byteLength > 0) outputs.push({ type: SECBUFFER_TOKEN, data: r.output });
@@ -236,7 +267,7 @@ export class SchannelContext {
       const established = this.establish(r.handshake);
       if (established.status !== SEC_E_OK) return { ...outcome, ...established };
     } else if (FAILED(r.status) && r.status !== SEC_E_INCOMPLETE_MESSAGE) {
-      this.phase = "failed";
+      this.state = { phase: "dead", engineId, connection: null, reason: r.reason ?? "the handshake failed" };
       yield* this.releaseEngine(host);
     }
     return outcome;
@@ -277,96 +308,50 @@ export class SchannelContext {
     if (created.status !== SEC_E_OK || created.contextId === undefined) {
       return { status: created.status, reason: created.reason ?? "the security service refused the context" };
     }
-    this.engineId = created.contextId;
+    this.state = { phase: "handshake", engineId: created.contextId, control: null };
     return { status: SEC_E_OK };
   }
 
-  /** Moves the connection to the direct record layer. */
+  /** The handshake completed: records from now on are OpenSSL's, on this thread. */
   private establish(summary: HandshakeSummary): Outcome {
+    const engineId = this.engineId;
     const suite =
       cipherSuiteByOpensslName(summary.cipher) ?? cipherSuiteByIanaName(summary.cipherStandardName);
+    const records = engineId === null ? null : (this.credential.host.recordLayer?.(engineId) ?? null);
+    if (suite === undefined || records === null) {
+      const reason = `no record layer for ${summary.cipher}`;
+      this.state = { phase: "dead", engineId, connection: null, reason };
+      void runTask(this.releaseEngine(this.credential.host));
+      return { status: SEC_E_INTERNAL_ERROR, reason };
+    }
+    records.sessionListener = (sessions) => this.receiveSessions(sessions);
     const secrets = summary.secrets;
-    if (suite === undefined || secrets === undefined) {
-      this.phase = "failed";
-      void this.releaseEngineLater();
-      return { status: SEC_E_INTERNAL_ERROR, reason: `no record layer for ${summary.cipher}` };
+    if (secrets !== undefined) {
+      this.credential.policy.keyLog?.(keyLogLines(summary).join("\n"));
+      for (const s of Object.values(secrets)) if (s instanceof Uint8Array) s.fill(0);
     }
-    const sequences = { read: BigInt(summary.readSequence), write: BigInt(summary.writeSequence) };
-    if (summary.protocol === "TLSv1.3") {
-      this.records = tls13RecordLayer(
-        suite,
-        this.role,
-        { client: secrets.clientTrafficSecret0!, server: secrets.serverTrafficSecret0! },
-        sequences,
-      );
-      if (this.role === "client" && !this.credential.policy.disableResumption) {
-        this.ticketFeed = fromTls13TrafficSecret(suite, secrets.serverTrafficSecret0!, sequences.read);
-      }
-    } else {
-      this.records = tls12RecordLayer(
-        suite,
-        this.role,
-        secrets.masterSecret!,
-        secrets.clientRandom,
-        secrets.serverRandom,
-        sequences,
-      );
-    }
-    this.credential.policy.keyLog?.(keyLogLines(summary).join("\n"));
-    this.snapshot = {
+    const snapshot: EstablishedSnapshot = {
       summary: { ...summary, secrets: undefined },
       suite,
       packageInfo: this.packageInfo,
-      exporter: {
-        ...(secrets.exporterSecret && { exporterSecret: copyBytes(secrets.exporterSecret) }),
-        ...(secrets.masterSecret && { masterSecret: copyBytes(secrets.masterSecret) }),
-        clientRandom: copyBytes(secrets.clientRandom),
-        serverRandom: copyBytes(secrets.serverRandom),
-      },
+      streamSizes: records.streamSizes,
+      exportKeyingMaterial: (label, context, length) => records.exportKeyingMaterial(label, context, length),
       keyingMaterialInfo: null,
     };
-    for (const s of Object.values(secrets)) if (s instanceof Uint8Array) s.fill(0);
-    this.phase = "established";
-    if (this.ticketFeed === null) void this.releaseEngineLater();
-    else this.armTicketTimer(10 * TICKET_GRACE_MS);
+    this.state = { phase: "established", engineId: engineId!, connection: { records, snapshot } };
     return { status: SEC_E_OK };
   }
 
-  /**
-   * DecryptMessage found TLS 1.3 tickets: hand them to the engine so OpenSSL stores the session.
-   * A ticket message larger than a record (legal: the ticket alone may be 64 KiB) is re-sealed in
-   * several records, as the server fragmented it. Never throws: a ticket that cannot be re-sealed
-   * is dropped (the connection itself is unaffected; only that resumption is lost).
-   */
-  deliverTickets(tickets: Uint8Array[]): void {
-    if (this.ticketFeed === null || this.engineId === null) return;
-    const engineId = this.engineId;
-    const records: Uint8Array[] = [];
-    try {
-      for (const ticket of tickets) {
-        for (let offset = 0; offset < ticket.byteLength; offset += MAX_PLAINTEXT_LENGTH)
-          records.push(
-            this.ticketFeed.seal(CONTENT_HANDSHAKE, ticket.subarray(offset, offset + MAX_PLAINTEXT_LENGTH)),
-          );
-      }
-    } catch {
-      return;
-    }
-    const bytes = Buffer.concat(records);
-    const blocking = blockingFaceOf(this.credential.host);
-    if (blocking?.inThread === true && this.pendingDeliveries === 0) {
-      // Nothing else queued on the engine and no thread to wait for: deliver now, so the
-      // session is there when DecryptMessage returns.
-      this.receiveSessions(blocking.deliverPostHandshake(engineId, bytes).sessions);
-    } else {
-      this.pendingDeliveries++;
-      this.deliveries = this.deliveries
-        .then(() => this.credential.host.deliverPostHandshake(engineId, bytes))
-        .then((r) => this.receiveSessions(r.sessions))
-        .catch(() => {})
-        .finally(() => this.pendingDeliveries--);
-    }
-    this.armTicketTimer(TICKET_GRACE_MS);
+  /** After EncryptMessage/DecryptMessage: a fatal error on either side ends the context both ways. */
+  afterRecords(): void {
+    const state = this.state;
+    if ((state.phase === "established" || state.phase === "closing") && state.connection?.records.failed)
+      this.state = {
+        phase: "dead",
+        engineId: state.engineId,
+        connection: state.connection,
+        reason: "a fatal alert was sent or received",
+      };
   }
 
   /** Client: keeps the newest exported session the engine produced. */
@@ -378,80 +363,60 @@ export class SchannelContext {
     };
   }
 
-  private armTicketTimer(ms: number): void {
-    if (this.ticketTimer) clearTimeout(this.ticketTimer);
-    this.ticketTimer = setTimeout(() => void this.releaseEngineLater(), ms);
-    this.ticketTimer.unref();
-  }
-
-  /** Releases the engine in the background (asynchronous host), whatever face the call used. */
-  private releaseEngineLater(): Promise<void> {
-    return runTask(this.releaseEngine(this.credential.host));
-  }
-
   private *releaseEngine(host: AnyEngineHost): HostTask<void> {
-    if (this.ticketTimer) clearTimeout(this.ticketTimer);
-    this.ticketTimer = null;
-    this.ticketFeed?.destroy();
-    this.ticketFeed = null;
     const id = this.engineId;
-    this.engineId = null;
-    if (id !== null) {
-      // The asynchronous face waits for ticket deliveries in flight. The blocking face cannot
-      // (they need this thread's event loop); the pool keeps one context's requests in order, so
-      // the delete still follows every delivery already sent.
-      if (host === this.credential.host) yield* reply(this.deliveries);
-      yield* reply(host.deleteContext(id));
-    }
+    if (id === null) return;
+    const state = this.state;
+    this.state =
+      state.phase === "established"
+        ? { phase: "dead", engineId: null, connection: state.connection, reason: "the context was deleted" }
+        : { ...state, engineId: null };
+    yield* reply(host.deleteContext(id));
   }
 
   /** ApplyControlToken. */
   applyControl(token: ControlToken): Outcome {
-    if (this.phase === "closed" || this.phase === "failed") {
-      return { status: SEC_E_OK };
-    }
+    const state = this.state;
+    if (state.phase === "closing" || state.phase === "dead") return { status: SEC_E_OK };
     if (token.type === "renegotiate")
       return { status: SEC_E_UNSUPPORTED_FUNCTION, reason: "renegotiation is not supported" };
     if (token.type === "session") return { status: SEC_E_OK };
-    if (this.phase === "handshake" || this.records === null) {
+    if (state.phase === "handshake") {
       if (token.type === "key-update")
         return {
           status: SEC_E_UNSUPPORTED_FUNCTION,
           reason: "KeyUpdate needs an established TLS 1.3 connection",
         };
-      this.handshakeControl = token;
+      this.state = { ...state, control: token };
       return { status: SEC_E_OK };
     }
-    const sealed =
+    const records = state.connection.records;
+    const done =
       token.type === "shutdown"
-        ? this.records.closeNotify()
+        ? records.closeNotify()
         : token.type === "alert"
-          ? this.records.alert(token.alertType, token.alertNumber)
-          : this.records.initiateKeyUpdate(token.requestPeerUpdate);
-    if (!sealed.ok) return { status: sealed.status, reason: sealed.reason };
-    this.control.push(sealed.record);
+          ? records.alert(token.alertType, token.alertNumber)
+          : records.keyUpdate(token.requestPeerUpdate);
+    if (!done.ok) return { status: done.status, reason: done.reason };
     if (token.type === "shutdown" || (token.type === "alert" && token.alertType === TLS1_ALERT_FATAL))
-      this.phase = "closed";
+      this.state = {
+        phase: "closing",
+        engineId: state.engineId,
+        connection: state.connection,
+        why: token.type === "shutdown" ? "close_notify was sent" : "a fatal alert was sent",
+      };
     return { status: SEC_E_OK };
   }
 
   /** A shutdown or alert requested before the handshake completed: the engine writes it. */
   private *handshakeControlStep(host: AnyEngineHost): HostTask<Outcome & { outputs: OutputData[] }> {
-    this.handshakeControl = null;
-    const bytes = this.engineId === null ? EMPTY : yield* reply(host.close(this.engineId));
-    this.engineId = null;
-    this.phase = "closed";
+    const id = this.engineId;
+    const bytes = id === null ? EMPTY : yield* reply(host.close(id));
+    this.state = { phase: "closing", engineId: null, connection: null, why: "close_notify was sent" };
     return {
       status: SEC_E_OK,
       outputs: bytes.byteLength > 0 ? [{ type: SECBUFFER_TOKEN, data: bytes }] : [],
     };
-  }
-
-  private takeControlOutput(): Uint8Array {
-    const parts = this.control.splice(0);
-    const pending = this.records?.takePendingOutput();
-    if (pending) parts.unshift(pending);
-    return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   private returnFlags(request: ContextRequest): number {
@@ -481,12 +446,8 @@ export class SchannelContext {
   *deleteTask(host: AnyEngineHost): HostTask<Outcome> {
     if (this.deleted) return { status: SEC_E_OK };
     this.deleted = true;
+    this.connection?.records.destroy();
     yield* this.releaseEngine(host);
-    this.records?.destroy();
-    this.records = null;
-    if (this.snapshot) {
-      for (const v of Object.values(this.snapshot.exporter)) if (v instanceof Uint8Array) v.fill(0);
-    }
     this.credential.liveContexts--;
     yield* releaseIfUnusedTask(this.credential, host);
     return { status: SEC_E_OK };

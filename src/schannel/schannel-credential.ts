@@ -39,7 +39,7 @@ export function engineConfig(policy: CredentialPolicy): EngineCredentialConfig {
     disableResumption: policy.disableResumption,
     sessionLifetimeSeconds: policy.sessionLifetimeSeconds,
     ...(policy.ticketKeys !== null && { ticketKeys: policy.ticketKeys }),
-    keylog: true,
+    keylog: policy.keyLog !== null,
   };
 }
 

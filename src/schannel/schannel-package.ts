@@ -9,7 +9,7 @@
 import { X509Certificate } from "node:crypto";
 import { type AnyEngineHost, blockingFaceOf } from "../service/blocking-host.js";
 import { type HostTask, reply, runTask, runTaskBlocking } from "../service/host-task.js";
-import { blockingSecurityService, securityService } from "../service/security-service.js";
+import { securityService } from "../service/security-service.js";
 import {
   SECPKG_ATTR_CIPHER_STRENGTHS,
   SECPKG_ATTR_KEYING_MATERIAL_INFO,
@@ -63,6 +63,7 @@ import {
 } from "../sspi/status.js";
 import { TIMESTAMP_NEVER, timeStampFromDate } from "../sspi/timestamp.js";
 import type { Box, SecBufferDesc, SecPkgInfo } from "../sspi/types.js";
+import { CIPHER_SUITES } from "./cipher-suites.js";
 import {
   parseKeyingMaterialInfo,
   queryEstablishedAttribute,
@@ -70,7 +71,6 @@ import {
 } from "./context-attributes.js";
 import { parseControlToken } from "./control-tokens.js";
 import { decryptMessage, encryptMessage } from "./message-protection.js";
-import { CIPHER_SUITES } from "./record/cipher-suites.js";
 import {
   type CredentialPolicy,
   credentialPolicy,
@@ -127,11 +127,10 @@ export class SchannelPackage implements SecurityPackage {
   }
 
   /**
-   * The blocking establishing operations: the calling thread blocks (`Atomics.wait`) on a worker
-   * of the security service. Credentials they acquire live on a worker pool (the service, or a
-   * one-worker pool when the service is the in-thread host), so their contexts can also be
-   * continued asynchronously. A credential acquired asynchronously on the in-thread host cannot
-   * be used by them (`SEC_E_UNSUPPORTED_FUNCTION`): its engines run on this very thread.
+   * The blocking establishing operations: the native host runs the handshake step synchronously
+   * on the calling thread (its blocking face). Credentials and contexts are the same objects as
+   * the asynchronous calls', so a context can be continued either way. A custom host without a
+   * blocking face (set with `setSecurityService`) cannot be used by them (`SEC_E_UNSUPPORTED_FUNCTION`).
    */
   readonly blocking: BlockingPackageOperations = {
     acquireCredentials: (request) => runTaskBlocking(this.acquireTask(request, true)),
@@ -149,10 +148,17 @@ export class SchannelPackage implements SecurityPackage {
     blocking: boolean,
   ): HostTask<AcquireCredentialsResult> {
     const policy = request.authData as CredentialPolicy;
-    // Blocking calls always run on a worker: the service when it is a pool, else a one-worker pool.
-    const pool = blocking ? blockingSecurityService() : null;
-    const host = pool ?? securityService();
-    const face: AnyEngineHost = pool?.blocking ?? host;
+    // Blocking calls run the host's steps on the calling thread (its blocking face).
+    const host = securityService();
+    const face: AnyEngineHost | null = blocking ? blockingFaceOf(host) : host;
+    if (face === null) {
+      zeroKeyMaterial(policy.certificates);
+      return {
+        status: SEC_E_UNSUPPORTED_FUNCTION,
+        reason: "the security service in use has no blocking face",
+        expiry: 0n,
+      };
+    }
     const acquired = yield* reply(face.acquireCredential(engineConfig(policy)));
     // The security service has its own copy now (or refused it): none stays on this thread.
     zeroKeyMaterial(policy.certificates);
@@ -188,7 +194,7 @@ export class SchannelPackage implements SecurityPackage {
     const c = credential as SchannelCredential;
     c.freed = true;
     const face = blocking ? blockingFaceOf(c.host) : c.host;
-    // A credential on a host without a blocking face (in-thread) is released in the background.
+    // A credential on a host without a blocking face (a custom host) is released in the background.
     if (face === null) void releaseIfUnused(c);
     else yield* releaseIfUnusedTask(c, face);
     return { status: SEC_E_OK };
@@ -224,7 +230,7 @@ export class SchannelPackage implements SecurityPackage {
         return {
           status: SEC_E_UNSUPPORTED_FUNCTION,
           reason:
-            "this credential was acquired on the in-thread security service (workers: 0), whose engines run on this thread: use the asynchronous calls with it, or acquire the credential with the blocking AcquireCredentialsHandle",
+            "this credential's security service has no blocking face: use the asynchronous calls with it",
           outputs: [],
           extra: 0,
           missing: 0,
@@ -246,7 +252,7 @@ export class SchannelPackage implements SecurityPackage {
     const ctx = context as SchannelContext;
     const face = blocking ? blockingFaceOf(ctx.credential.host) : ctx.credential.host;
     if (face === null) {
-      // No blocking face (in-thread host): release in the background, answer at once.
+      // No blocking face (a custom host): release in the background, answer at once.
       void ctx.delete();
       return { status: SEC_E_OK };
     }
@@ -370,8 +376,11 @@ export class SchannelPackage implements SecurityPackage {
     const ctx = context as SchannelContext;
     if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
     if (fQOP !== 0) return { status: SEC_E_QOP_NOT_SUPPORTED, reason: "fQOP must be 0" };
-    if (ctx.records === null) return notEstablished(ctx);
-    return encryptMessage(ctx.records, message);
+    const connection = ctx.connection;
+    if (connection === null) return notEstablished(ctx);
+    const outcome = encryptMessage(connection.records, message);
+    ctx.afterRecords();
+    return outcome;
   }
 
   decryptMessage(
@@ -382,12 +391,11 @@ export class SchannelPackage implements SecurityPackage {
   ): Outcome {
     const ctx = context as SchannelContext;
     if (messageSeqNo !== 0) return SEQ_NO_NOT_ZERO;
-    if (ctx.records === null) return notEstablished(ctx);
-    const events = { tickets: [] as Uint8Array[] };
-    const outcome = decryptMessage(ctx.records, message, events);
-    if (events.tickets.length > 0) ctx.deliverTickets(events.tickets);
+    const connection = ctx.connection;
+    if (connection === null) return notEstablished(ctx);
+    const outcome = decryptMessage(connection.records, message);
     // A fatal error or the peer's fatal alert ends the context in both directions.
-    if (ctx.records.failed && ctx.phase === "established") ctx.phase = "failed";
+    ctx.afterRecords();
     if (pfQOP) pfQOP.value = 0;
     return outcome;
   }
@@ -399,7 +407,10 @@ const SEQ_NO_NOT_ZERO: Outcome = { status: SEC_E_QOP_NOT_SUPPORTED, reason: "Mes
 function notEstablished(ctx: SchannelContext): Outcome {
   return ctx.phase === "handshake"
     ? { status: SEC_E_INCOMPLETE_MESSAGE, reason: "the handshake has not completed" }
-    : { status: SEC_E_CONTEXT_EXPIRED, reason: `the connection is ${ctx.phase}` };
+    : {
+        status: SEC_E_CONTEXT_EXPIRED,
+        reason: `the connection is ${ctx.phase === "closing" ? "closed" : "dead"}`,
+      };
 }
 
 function credentialExpiry(credential: SchannelCredential): bigint {

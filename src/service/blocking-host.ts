@@ -1,8 +1,8 @@
 /**
- * The blocking face of an engine host: the {@link EngineHost} methods answering in the call,
- * with the calling thread blocked (`Atomics.wait`) while a worker does the work. Only a host whose
- * engines run on other threads can offer it: a host running engines on the caller's own thread
- * would wait for itself.
+ * The blocking face of an engine host: the {@link EngineHost} methods answering in the call. The
+ * native host runs a TLS step synchronously on the calling thread; a host whose step waits on the
+ * network blocks the caller (`Atomics.wait`) while a worker does the work. Code written as a host
+ * task (`host-task.ts`) runs over either face.
  *
  * @module
  */
@@ -14,7 +14,6 @@ import type {
   EngineCredentialConfig,
   EngineHost,
   EngineStepResult,
-  PostHandshakeResult,
 } from "./engine-host.js";
 
 /** {@link EngineHost} with every method answering synchronously; statuses as there. */
@@ -27,8 +26,6 @@ export interface BlockingEngineHost {
   createContext(credentialId: number, options: EngineContextOptions): CreateContextResult;
   /** As {@link EngineHost.step}. */
   step(contextId: number, input: Uint8Array): EngineStepResult;
-  /** As {@link EngineHost.deliverPostHandshake}. */
-  deliverPostHandshake(contextId: number, records: Uint8Array): PostHandshakeResult;
   /** As {@link EngineHost.close}. */
   close(contextId: number): Uint8Array;
   /** As {@link EngineHost.deleteContext}. */
@@ -43,7 +40,7 @@ export interface BlockingEngineHost {
 /** Either face of a host: code written as a host task (`host-task.ts`) runs over both. */
 export type AnyEngineHost = EngineHost | BlockingEngineHost;
 
-/** An engine host that also answers blocking calls (the worker pool). */
+/** An engine host that also answers blocking calls (the native host). */
 export interface BlockingCapableHost extends EngineHost {
   /** The same host (same credentials and contexts) answering synchronously. */
   readonly blocking: BlockingEngineHost;
@@ -52,7 +49,7 @@ export interface BlockingCapableHost extends EngineHost {
 /**
  * The blocking face of `host`, if it has one.
  *
- * @returns the {@link BlockingEngineHost}, or null (for example for the in-thread host).
+ * @returns the {@link BlockingEngineHost}, or null (a custom host without one).
  */
 export function blockingFaceOf(host: EngineHost): BlockingEngineHost | null {
   const face = (host as Partial<BlockingCapableHost>).blocking;

@@ -1,11 +1,11 @@
 /**
  * The interface between the Schannel package (caller's thread) and the TLS engines (the security
  * service). Message-shaped: every argument and result is plain structured-clone data and every
- * handle is a number, so the in-thread host and a worker-pool host implement the same contract.
+ * handle is a number; the native host implements it (and tests may put another host behind it).
  *
  * Credentials (private keys) and engines live behind the host; the caller's side only sees ids,
- * statuses, tokens and, at `SEC_E_OK`, the handshake summary (including the traffic secrets for the
- * direct record layer; the package zeroes them when the context is deleted).
+ * statuses, tokens and, at `SEC_E_OK`, the handshake summary (traffic secrets only when the
+ * credential asked for a key log) and the context's record layer (OpenSSL's).
  *
  * @module
  */
@@ -15,8 +15,8 @@ import type {
   EngineCredentialConfig,
   EngineCredentialSummary,
   EngineStepResult,
-  PostHandshakeResult,
 } from "../schannel/engine/engine-types.js";
+import type { NativeRecordLayer } from "../schannel/native/native-records.js";
 import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import type { SECURITY_STATUS } from "../sspi/status.js";
 
@@ -103,11 +103,12 @@ export interface EngineHost {
   step(contextId: number, input: Uint8Array): Promise<EngineStepResult>;
 
   /**
-   * Client: delivers post-handshake records (re-sealed tickets) to a living engine.
+   * The record layer of an established context (OpenSSL's, used synchronously on the caller's
+   * thread by EncryptMessage/DecryptMessage until the context is deleted).
    *
-   * @returns the sessions produced; `SEC_E_INVALID_HANDLE` for an unknown or non-client context.
+   * @returns the layer, or null for an unknown context or one whose handshake has not completed.
    */
-  deliverPostHandshake(contextId: number, records: Uint8Array): Promise<PostHandshakeResult>;
+  recordLayer?(contextId: number): NativeRecordLayer | null;
 
   /**
    * Produces close_notify through the engine (only while no record-layer record was written) and

@@ -5,7 +5,8 @@
  * thread (no worker, no `Atomics.wait`). Steps of one context run in call order; a context is
  * never touched by two threads at once.
  *
- * Selected with `configureSecurityService({ engine: "native" })` or `ASYNC_SSPI_ENGINE=native`.
+ * The one engine host (`security-service.ts`). Established contexts hand their records to
+ * {@link NativeEngineHost.recordLayer}: OpenSSL's, used synchronously on the caller's thread.
  * Where the addon cannot load, every credential fails with `SEC_E_SECPKG_NOT_FOUND` and the
  * loader's reason.
  *
@@ -15,6 +16,7 @@ import type { NativeAddon, NativeContext, NativeStepResult } from "../schannel/n
 import { loadNativeEngine } from "../schannel/native/load-native-engine.js";
 import { NativeEngineCredential } from "../schannel/native/native-credential.js";
 import { NativeTlsEngine } from "../schannel/native/native-engine.js";
+import type { NativeRecordLayer } from "../schannel/native/native-records.js";
 import type { TicketKeyMaterial } from "../schannel/session-ticket-keys.js";
 import {
   SEC_E_INSUFFICIENT_MEMORY,
@@ -34,7 +36,6 @@ import type {
   EngineContextOptions,
   EngineCredentialConfig,
   EngineStepResult,
-  PostHandshakeResult,
 } from "./engine-host.js";
 
 interface ContextEntry {
@@ -101,7 +102,6 @@ export class NativeEngineHost implements BlockingCapableHost {
       freeCredential: (id) => this.freeCredentialNow(id),
       createContext: (id, options) => this.createContextNow(id, options),
       step: (id, input) => this.stepNow(id, input),
-      deliverPostHandshake: (id, records) => this.deliverNow(id, records),
       close: (id) => this.closeNow(id),
       deleteContext: (id) => this.deleteNow(id),
       inThread: true,
@@ -154,13 +154,11 @@ export class NativeEngineHost implements BlockingCapableHost {
     return this.pendingSteps;
   }
 
-  /** {@inheritDoc EngineHost.deliverPostHandshake} */
-  async deliverPostHandshake(contextId: number, records: Uint8Array): Promise<PostHandshakeResult> {
+  /** {@inheritDoc EngineHost.recordLayer} */
+  recordLayer(contextId: number): NativeRecordLayer | null {
     const entry = this.contexts.get(contextId);
-    if (entry === undefined)
-      return { status: SEC_E_INVALID_HANDLE, sessions: [], consumed: 0, reason: "unknown context" };
-    const copy = records.slice();
-    return this.enqueue(entry, async () => entry.engine.deliverPostHandshake(copy));
+    if (entry === undefined || entry.engine.native.isBusy()) return null;
+    return entry.engine.recordLayer();
   }
 
   /** {@inheritDoc EngineHost.close} */
@@ -285,13 +283,6 @@ export class NativeEngineHost implements BlockingCapableHost {
     const plan = entry.engine.plan(input);
     if (!plan.run) return plan.result;
     return entry.engine.finish(entry.engine.native.stepSync(plan.input));
-  }
-
-  private deliverNow(contextId: number, records: Uint8Array): PostHandshakeResult {
-    const entry = this.contexts.get(contextId);
-    if (entry === undefined || entry.engine.native.isBusy())
-      return { status: SEC_E_INVALID_HANDLE, sessions: [], consumed: 0, reason: "unknown context" };
-    return entry.engine.deliverPostHandshake(records);
   }
 
   private closeNow(contextId: number): Uint8Array {

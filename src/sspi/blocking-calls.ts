@@ -10,20 +10,18 @@
  *
  * **On a server's event loop use the asynchronous functions** (`Sspi*Async` or `promises.*`):
  * while a blocking call waits, this thread runs nothing else — no timers, no I/O, no other
- * connection — for the whole engine step (about 1–1.5 ms per RSA handshake step, plus the queue
- * of the worker). The asynchronous functions give the same results without stopping the loop.
+ * connection — for the whole engine step (about 1–1.5 ms per RSA handshake step). The
+ * asynchronous functions give the same results without stopping the loop.
  *
  * Behaviour (Schannel; Kerberos uses its own KDC worker, bounded by the KDC timeouts; NTLM needs no
  * worker and its blocking AcceptSecurityContext refuses a user store answering with a Promise,
  * `SEC_E_UNSUPPORTED_FUNCTION`):
- * - They always run on a worker: on the security service's pool, or, when it was configured with
- *   `workers: 0` (in-thread host), on a one-worker pool started on first use. The worker never
- *   needs the blocked thread, so this cannot deadlock.
+ * - Schannel runs the handshake step (`SSL_do_handshake`) synchronously on the calling thread;
+ *   packages whose step waits on the network (Kerberos) run it on a worker the caller waits for
+ *   with `Atomics.wait`, which never needs the blocked thread, so this cannot deadlock.
  * - Handles are shared with the asynchronous API: a context started by the blocking
  *   `InitializeSecurityContext` can be continued by `SspiInitializeSecurityContextAsync` and the
- *   reverse, and either `DeleteSecurityContext` frees either. A credential acquired asynchronously
- *   on the in-thread host (`workers: 0`) cannot be used by the blocking functions: its engines run
- *   on this thread (`SEC_E_UNSUPPORTED_FUNCTION`).
+ *   reverse, and either `DeleteSecurityContext` frees either.
  * - A blocking call on a context with an asynchronous call in flight returns
  *   `SEC_E_INVALID_PARAMETER` (as two overlapping asynchronous calls do); the blocking
  *   `DeleteSecurityContext` of such a context returns `SEC_E_OK` at once and the context is
@@ -116,8 +114,8 @@ export function AcquireCredentialsHandle(
  *   with an asynchronous call in flight); the package's failure (`SEC_E_UNTRUSTED_ROOT`,
  *   `SEC_E_WRONG_PRINCIPAL`, `SEC_E_CERT_EXPIRED`, `SEC_E_ILLEGAL_MESSAGE`,
  *   `SEC_E_ALGORITHM_MISMATCH`, `SEC_E_APPLICATION_PROTOCOL_MISMATCH`, …);
- *   `SEC_E_UNSUPPORTED_FUNCTION` (credential on the in-thread host); `SEC_E_INSUFFICIENT_MEMORY`
- *   (worker queue full); `SEC_E_INTERNAL_ERROR` (worker died).
+ *   `SEC_E_UNSUPPORTED_FUNCTION` (a custom security service without a blocking face);
+ *   `SEC_E_INTERNAL_ERROR` (a waited-for worker died).
  */
 export function InitializeSecurityContext(
   phCredential: SecHandle | null,

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { CertificateKeyType } from "../../src/devcert/certificates.js";
 import { kill, type RunningServe, startServe, tempDir } from "../cli/serve-support.js";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { type Chromium, launchChromium } from "../support/chromium.js";
 import { TempFiles } from "../support/peers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 import { KnownGap, Matrix, type Negotiated } from "./results.js";
 
 const matrix = new Matrix(import.meta.filename ?? "chromium.test.js");

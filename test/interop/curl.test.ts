@@ -15,8 +15,8 @@ import {
   tempDir,
   waitFor,
 } from "../cli/serve-support.js";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles } from "../support/peers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 import { Matrix, type Negotiated } from "./results.js";
 import { ECDSA12, TLS13 } from "./tls-tables.js";
 

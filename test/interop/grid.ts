@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import type { CertificateKeyType } from "../../src/devcert/certificates.js";
 import { promises as sspi } from "../../src/index.js";
-import type { Fixtures } from "../schannel/engine/fixtures.js";
 import type { Listener } from "../support/sspi-driver.js";
+import type { Fixtures } from "../support/tls-fixtures.js";
 import { OurEnd, ourCredential, sha256 } from "./our-side.js";
 import type { PeerEnd } from "./peer-ends.js";
 import type { Matrix, Negotiated } from "./results.js";

@@ -3,8 +3,8 @@
  * server); TLS 1.3 and 1.2 × suites × groups (+ HRR) × key types (see grid.ts).
  */
 import { after, before, test } from "node:test";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { leakCheck, listen } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 import { clientGroups, type GridPeer, gridOurClient, gridOurServer, serverGroups } from "./grid.js";
 import { nodeClient, nodeServer } from "./peer-ends.js";
 import { Matrix } from "./results.js";

@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { peerCertificateOf } from "../../src/api/tls-attributes.js";
 import { promises as sspi } from "../../src/index.js";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles, waitForOutput } from "../support/peers.js";
 import { type Listener, leakCheck, listen, requireBinary } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 import {
   cuttingProxy,
   dataAndClose,

@@ -3,9 +3,9 @@
  * server; TLS 1.3 and 1.2 × suites × groups (+ HRR) × key types (see grid.ts).
  */
 import { after, before, test } from "node:test";
-import { type Fixtures, fixtures } from "../schannel/engine/fixtures.js";
 import { TempFiles } from "../support/peers.js";
 import { leakCheck, listen, requireBinary } from "../support/sspi-driver.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 import {
   clientGroups,
   type GridCell,

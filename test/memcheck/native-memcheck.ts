@@ -297,6 +297,71 @@ async function main(): Promise<void> {
       assert.throws(bad);
   });
 
+  for (const [name, version] of [
+    ["tls1.3", TLS13],
+    ["tls1.2", TLS12],
+  ] as const) {
+    await phase(`records in place, alerts ${name}`, () => {
+      const versioned = credential({
+        role: "client",
+        roots: [Buffer.from(pki.ca.certificate)],
+        groups: GROUPS,
+        maxVersion: version,
+        minVersion: version,
+      });
+      const c = context(versioned, clientOptions);
+      const s = context(server);
+      const { last, toClient } = handshake(c, s);
+      assert.equal(last.outcome, "done", last.reason);
+      // One record per decrypt: the tickets (TLS 1.3), each on its own.
+      let rest = toClient;
+      while (rest.length >= 5) {
+        const length = 5 + ((rest[3]! << 8) | rest[4]!);
+        assert.equal(c.decrypt(rest.subarray(0, length), new Uint8Array(64)), -1, "a ticket");
+        rest = rest.subarray(length);
+      }
+      for (const x of c.takeSessions()) x.free();
+      const { header, trailer } = c.streamSizes()!;
+      for (const size of [1, 100, 16384]) {
+        const record = new Uint8Array(header + size + trailer);
+        record.fill(9, header, header + size);
+        const used = c.seal(
+          record.subarray(0, header),
+          record.subarray(header, header + size),
+          record.subarray(header + size),
+        );
+        assert.ok(used > 0 && used <= trailer, `seal ${size}: ${used}`);
+        const n = s.decrypt(record.subarray(0, header + size + used), record.subarray(header));
+        assert.equal(n, size, "decrypted in place");
+        assert.ok(record.subarray(header, header + size).every((b) => b === 9));
+      }
+      assert.equal(c.seal(new Uint8Array(header), new Uint8Array(0), new Uint8Array(trailer)), -6);
+      assert.equal(c.seal(new Uint8Array(header - 1), new Uint8Array(10), new Uint8Array(trailer)), -3);
+      // A warning alert (the connection lives on), then a fatal one (dead both ways).
+      assert.equal(c.sendAlert(1, 90), true);
+      const warning = new Uint8Array(c.pendingOutput());
+      c.takeOutput(warning);
+      const atServer = s.decrypt(warning, new Uint8Array(64));
+      assert.ok(atServer === -1 || atServer === -2, `warning: ${atServer}`);
+      s.takeAlerts();
+      assert.equal(c.sendAlert(2, 49), true);
+      assert.equal(c.isDead(), true, "dead after sending a fatal alert");
+      assert.equal(c.sendAlert(2, 49), false, "nothing after it");
+      assert.equal(c.seal(new Uint8Array(header), new Uint8Array(1), new Uint8Array(trailer)), -2);
+      const fatal = new Uint8Array(c.pendingOutput());
+      c.takeOutput(fatal);
+      const s2 = context(server);
+      const c2 = context(versioned, clientOptions);
+      handshake(c2, s2);
+      assert.equal(s2.decrypt(fatal, new Uint8Array(64)), -2, "another connection's record fails");
+      assert.equal(c.takeAlerts().at(-1)?.description, 49);
+      c.free();
+      s.free();
+      c2.free();
+      s2.free();
+    });
+  }
+
   await phase("server certificate by SNI", () => {
     const alternative = new addon.Credential({
       role: "server",

@@ -59,6 +59,8 @@ const hostileValue = fc.oneof(
 const METHODS = [
   "stepSync",
   "encrypt",
+  "seal",
+  "sendAlert",
   "decrypt",
   "takeOutput",
   "keyUpdate",
@@ -121,6 +123,7 @@ test("every Context method with hostile arguments, on a live, an established and
             survives(() => call.apply(context, args));
             survives(() => call.apply(context, [new Uint8Array(0), detached(8)]));
             survives(() => call.apply(context, [detached(8), new Uint8Array(1)]));
+            survives(() => call.apply(context, [new Uint8Array(13), new Uint8Array(4), detached(8)]));
           }
           for (const c of contexts) survives(() => c.free());
         },
@@ -147,6 +150,22 @@ test("records into undersized buffers return a status; random bytes as TLS input
     handshakeInMemory(client, server);
     assert.equal(client.encrypt(new Uint8Array(100), new Uint8Array(50)), -3, "out too small: nothing done");
     assert.equal(client.decrypt(new Uint8Array(10), new Uint8Array(0)), -3);
+    // seal (EncryptMessage in place) with any header, data and trailer sizes: a status, and
+    // nothing written unless all three fit (-3).
+    const sizes = client.streamSizes()!;
+    fc.assert(
+      fc.property(fc.nat(40), fc.nat(17000), fc.nat(40), (h, d, t) => {
+        const r = client.seal(new Uint8Array(h), new Uint8Array(d), new Uint8Array(t));
+        if (h < sizes.header || t < sizes.trailer || d > 16384) assert.equal(r, -3, `${h}/${d}/${t}`);
+        else if (d === 0) assert.equal(r, -6, "empty data: nothing to send");
+        else assert.ok(r >= 0 && r <= t, `${h}/${d}/${t}: ${r}`);
+        assert.equal(client.pendingOutput(), 0, "everything went into the caller's buffers");
+      }),
+      { numRuns: RUNS },
+    );
+    assert.throws(() => client.sendAlert(3, 0), RangeError);
+    assert.throws(() => client.sendAlert(2, 256), RangeError);
+    assert.throws(() => client.sendAlert("2" as never, 0), TypeError);
     client.free();
     server.free();
     fc.assert(

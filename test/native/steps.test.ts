@@ -211,7 +211,7 @@ for (const [name, version] of [
   });
 }
 
-test("an invalid record header behind which OpenSSL would wait fails at once (never CONTINUE_NEEDED with nothing consumed)", async () => {
+test("a first record longer than TLS 1.3 allows but within TLS 1.2's 2^14 + 2048 is waited for (SEC_E_INCOMPLETE_MESSAGE with the exact count), then answered with OpenSSL's alert — never CONTINUE_NEEDED with nothing consumed", async () => {
   const pki = await nativePki();
   const host = new NativeEngineHost();
   try {
@@ -222,15 +222,20 @@ test("an invalid record header behind which OpenSSL would wait fails at once (ne
       minVersion: "TLSv1.2",
       maxVersion: "TLSv1.3",
     });
-    for (const header of [
-      [22, 3, 1, 0x41, 0x01], // 2^14 + 257 bytes announced, only a few present
-      [23, 3, 3, 0x48, 0x00], // 2^14 + 2048: OpenSSL would wait for it
-    ]) {
+    for (const [type, length] of [
+      [22, 16384 + 257], // a ClientHello record over TLS 1.3's limit: legal until TLS 1.3 is negotiated
+      [23, 16384 + 2048], // TLS 1.2's own limit
+    ] as const) {
       const s = host.blocking.createContext(server.credentialId!, {
         role: "server",
         requestClientCertificate: false,
       });
-      const r = await host.step(s.contextId!, Uint8Array.from([...header, 1, 2, 3]));
+      const header = [type, 3, 1, length >> 8, length & 0xff];
+      const partial = await host.step(s.contextId!, Uint8Array.from([...header, 1, 2, 3]));
+      assert.equal(partial.status, SEC_E_INCOMPLETE_MESSAGE, `${type}: waits`);
+      assert.equal(partial.missing, length - 3, `${type}: the bytes still missing`);
+      const whole = Buffer.concat([Buffer.from(header), Buffer.alloc(length, 1)]);
+      const r = await host.step(s.contextId!, whole);
       assert.ok(
         r.status < 0 && r.status !== SEC_E_INCOMPLETE_MESSAGE,
         `status 0x${(r.status >>> 0).toString(16)}`,

@@ -70,7 +70,7 @@ import {
   receive,
   type SocketReader,
 } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

@@ -1,39 +1,44 @@
 /**
- * Private-key material (issue 10, item 10): the library's own copies of a credential's private
- * key do not outlive their use on the caller's thread — in particular nothing of it stays
- * referenced after FreeCredentialsHandle while a context of the credential lives on — and the
- * engine zeroes the key bytes it owns when the credential is released. Checked with heap
- * snapshots of this thread, for the worker-pool service and the in-thread one.
+ * Key material (issue 10, item 10; issue 11): private keys and traffic secrets live in OpenSSL's
+ * memory (the addon's SSL_CTX and SSL objects), not on the JavaScript heap. The library's own
+ * copies of a credential's private key do not outlive their use on the caller's thread — nothing
+ * of it stays referenced after FreeCredentialsHandle while a context of the credential lives on
+ * (heap snapshots) — and the bytes it copied are zeroed when the credential is released. Records
+ * are OpenSSL's, so no traffic secret ever reaches JavaScript unless the credential has a keyLog
+ * callback.
  */
 import assert from "node:assert/strict";
 import { createPrivateKey } from "node:crypto";
 import { after, before, test } from "node:test";
 import { issueCertificate } from "../../src/devcert/certificates.js";
 import {
-  configureSecurityService,
   SCH_CREDENTIALS_VERSION,
   SEC_E_OK,
   SECPKG_CRED_INBOUND,
   SECPKG_CRED_OUTBOUND,
-  securityServiceConfiguration,
   promises as sspi,
   statusName,
 } from "../../src/index.js";
-import { EngineCredential } from "../../src/schannel/engine/engine-credential.js";
-import { acquire, memoryHandshake, pki } from "../blocking/memory-handshake.js";
 import { heapContainsText } from "../support/gc.js";
+import {
+  clientOptions,
+  handshakeInMemory,
+  nativeAddon,
+  nativePki,
+  serverOptions,
+  TLS12,
+  TLS13,
+} from "../support/native-addon.js";
+import { closeTlsServer, nodeTlsServer } from "../support/node-tls-peers.js";
 import { acquireOk, connectReader, encrypt, handshake, leakCheck, receive } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures, serverConfig } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsServer } from "./engine/interop-helpers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 let f: Fixtures;
 const leaks = leakCheck();
-const configured = securityServiceConfiguration();
 before(async () => {
   f = await fixtures();
 });
 after(async () => {
-  configureSecurityService({ workers: configured.workers });
   await leaks.verify();
 });
 
@@ -57,54 +62,36 @@ async function freshClientAuth(): Promise<{
   };
 }
 
-for (const workers of [1, 0]) {
-  test(`private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on (workers: ${workers})`, async () => {
-    assert.equal(configureSecurityService({ workers }), SEC_E_OK);
-    const cert = f.servers["ecdsa-p256"];
-    const peer = await nodeTlsServer({
-      cert: cert.certificate,
-      key: cert.privateKey,
-      ca: f.ca.certificate,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    try {
-      let fresh: Awaited<ReturnType<typeof freshClientAuth>> | null = await freshClientAuth();
-      const needle = fresh.needle;
-      const cred = await acquireOk(SECPKG_CRED_OUTBOUND, fresh.auth);
-      fresh = null;
-      const reader = await connectReader(peer.port);
-      try {
-        const hs = await handshake("initiator", reader, cred, { target: "localhost" });
-        assert.equal(statusName(hs.status), "SEC_E_OK");
-        assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
-        assert.equal(await heapContainsText(needle), false, "the private key is still on this thread's heap");
-        // The context outlives its credential and still works.
-        reader.socket.write(encrypt(hs.handle, Buffer.from("ping")));
-        assert.equal((await receive(hs.handle, reader, 4, hs.leftover)).plaintext.toString(), "ping");
-        assert.equal(await sspi.DeleteSecurityContext(hs.handle), SEC_E_OK);
-      } finally {
-        reader.socket.destroy();
-      }
-    } finally {
-      await closeTlsServer(peer.server, peer.log);
-    }
-  });
-}
-
-test("the engine credential zeroes and drops the private-key bytes it owns when it is released", () => {
+test("private key material not retained on the caller's thread after FreeCredentialsHandle while a context lives on", async () => {
   const cert = f.servers["ecdsa-p256"];
-  const { credential } = EngineCredential.acquire(serverConfig([cert], "both"));
-  assert.ok(credential);
-  const key = credential.materials[0]!.key;
-  assert.ok(key instanceof Uint8Array, "the key is held as bytes (a string cannot be zeroed)");
-  assert.ok(key.some((b) => b !== 0));
-  credential.dispose();
-  assert.ok(
-    key.every((b) => b === 0),
-    "key bytes zeroed",
-  );
-  assert.equal(credential.materials[0]!.key, null, "key reference dropped");
+  const peer = await nodeTlsServer({
+    cert: cert.certificate,
+    key: cert.privateKey,
+    ca: f.ca.certificate,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  try {
+    let fresh: Awaited<ReturnType<typeof freshClientAuth>> | null = await freshClientAuth();
+    const needle = fresh.needle;
+    const cred = await acquireOk(SECPKG_CRED_OUTBOUND, fresh.auth);
+    fresh = null;
+    const reader = await connectReader(peer.port);
+    try {
+      const hs = await handshake("initiator", reader, cred, { target: "localhost" });
+      assert.equal(statusName(hs.status), "SEC_E_OK");
+      assert.equal(await sspi.FreeCredentialsHandle(cred), SEC_E_OK);
+      assert.equal(await heapContainsText(needle), false, "the private key is still on this thread's heap");
+      // The context outlives its credential and still works.
+      reader.socket.write(encrypt(hs.handle, Buffer.from("ping")));
+      assert.equal((await receive(hs.handle, reader, 4, hs.leftover)).plaintext.toString(), "ping");
+      assert.equal(await sspi.DeleteSecurityContext(hs.handle), SEC_E_OK);
+    } finally {
+      reader.socket.destroy();
+    }
+  } finally {
+    await closeTlsServer(peer.server, peer.log);
+  }
 });
 
 test("keys copied as bytes still load in every form: PEM text (with text before the armor, as openssl pkcs12 writes it), PEM bytes, PKCS#8 DER", async () => {
@@ -123,23 +110,31 @@ test("keys copied as bytes still load in every form: PEM text (with text before 
   }
 });
 
-test("the worker pool keeps its own copy of the key: a server credential still builds in a second worker after the caller's copy was zeroed (workers: 2)", async () => {
-  assert.equal(configureSecurityService({ workers: 2 }), SEC_E_OK);
-  const keys = await pki();
-  const server = await acquire("async", SECPKG_CRED_INBOUND, keys.server);
-  const clients = await Promise.all(
-    [0, 1, 2, 3].map(() => acquire("async", SECPKG_CRED_OUTBOUND, keys.client)),
-  );
-  try {
-    // Concurrent server contexts spread over both workers (least loaded first).
-    const done = await Promise.all(clients.map((c) => memoryHandshake(c, server, () => "async")));
-    for (const h of done) {
-      assert.equal(h.trace.at(-1), "server:0x0");
-      await sspi.DeleteSecurityContext(h.client);
-      await sspi.DeleteSecurityContext(h.server);
+test("traffic secrets stay in OpenSSL: without a key log no secret reaches JavaScript, with one the NSS lines do", async () => {
+  const addon = nativeAddon();
+  const keys = await nativePki();
+  for (const keylog of [false, true]) {
+    for (const maxVersion of [TLS12, TLS13]) {
+      const server = new addon.Credential(serverOptions(keys.server, { keylog, maxVersion }));
+      const client = new addon.Credential(clientOptions(keys.ca, { keylog, maxVersion }));
+      const c = new addon.Context(client, { serverName: "server.test", verifyHost: "server.test" });
+      const s = new addon.Context(server, {});
+      try {
+        const { steps } = handshakeInMemory(c, s);
+        assert.ok(
+          steps.some((step) => step.result.outcome === "done"),
+          "the handshake completed",
+        );
+        assert.ok(steps.at(-1)!.result.keysDerived, "OpenSSL derived the traffic secrets");
+        const lines = steps.flatMap((step) => step.result.keylog);
+        if (keylog) assert.ok(lines.length >= (maxVersion === TLS13 ? 8 : 2), `${maxVersion}: key log lines`);
+        else assert.deepEqual(lines, [], `${maxVersion}: no key log line crossed into JavaScript`);
+      } finally {
+        c.free();
+        s.free();
+        client.free();
+        server.free();
+      }
     }
-  } finally {
-    for (const c of clients) await sspi.FreeCredentialsHandle(c);
-    await sspi.FreeCredentialsHandle(server);
   }
 });

@@ -57,7 +57,7 @@ import {
   type SocketReader,
   sendCloseNotify,
 } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 interface Cell {
   keyType: CertificateKeyType;

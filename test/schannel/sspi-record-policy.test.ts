@@ -34,7 +34,7 @@ import {
   type SocketReader,
   tryEncrypt,
 } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 

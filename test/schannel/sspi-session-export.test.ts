@@ -29,7 +29,7 @@ import {
   promises as sspi,
 } from "../../src/index.js";
 import { acquireOk } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 const FLAGS = ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM | ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY;
 

@@ -29,10 +29,10 @@ import {
   promises as sspi,
   statusName,
 } from "../../src/index.js";
+import { closeTlsServer, nodeTlsServer } from "../support/node-tls-peers.js";
 import { withTimeout } from "../support/peers.js";
 import { acquireOk, connectReader, encrypt, handshake, leakCheck, receive } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsServer } from "./engine/interop-helpers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

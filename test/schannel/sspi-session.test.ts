@@ -34,6 +34,7 @@ import {
   statusName,
   TLS1_ALERT_FATAL,
 } from "../../src/index.js";
+import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "../support/node-tls-peers.js";
 import { freePort, spawnOpenssl, TempFiles, waitForOutput, withTimeout } from "../support/peers.js";
 import {
   acquireOk,
@@ -50,8 +51,7 @@ import {
   type SocketReader,
   sendCloseNotify,
 } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

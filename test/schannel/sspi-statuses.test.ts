@@ -73,6 +73,7 @@ import {
   statusName,
 } from "../../src/index.js";
 import { includesNodeAlertCode } from "../support/node-alerts.js";
+import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "../support/node-tls-peers.js";
 import { TempFiles, withTimeout } from "../support/peers.js";
 import {
   acquireCredential,
@@ -91,8 +92,7 @@ import {
   requireBinary,
   type SocketReader,
 } from "../support/sspi-driver.js";
-import { type Fixtures, fixtures } from "./engine/fixtures.js";
-import { closeTlsServer, nodeTlsClient, nodeTlsServer, type PeerLog } from "./engine/interop-helpers.js";
+import { type Fixtures, fixtures } from "../support/tls-fixtures.js";
 
 type Version = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: Version[] = ["TLSv1.3", "TLSv1.2"];

@@ -16,16 +16,16 @@ import { type CipherGCMTypes, createCipheriv } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { createSecureContext, TLSSocket } from "node:tls";
-import { type CipherSuite, cipherSuiteByOpensslName } from "../../src/schannel/record/cipher-suites.js";
-import { tls13TrafficKeys } from "../../src/schannel/record/key-schedule.js";
+import { type CipherSuite, cipherSuiteByOpensslName } from "../../src/schannel/cipher-suites.js";
+import { splitRecords } from "../../src/schannel/records/record-header.js";
+import { findServerRandom } from "../../src/schannel/records/server-hello.js";
+import { withTimeout } from "./peers.js";
+import { tls13TrafficKeys } from "./tls-sealing/key-schedule.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
   type RecordProtection,
-} from "../../src/schannel/record/record-protection.js";
-import { splitRecords } from "../../src/schannel/records/record-header.js";
-import { findServerRandom } from "../../src/schannel/records/server-hello.js";
-import { withTimeout } from "./peers.js";
+} from "./tls-sealing/record-protection.js";
 
 /**
  * Seals one TLS 1.3 record whose TLSInnerPlaintext is `inner` (content || type || zeros), under

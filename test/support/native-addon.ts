@@ -14,6 +14,7 @@ import type {
   NativeStepResult,
 } from "../../src/schannel/native/addon-types.js";
 import { loadNativeEngine } from "../../src/schannel/native/load-native-engine.js";
+import { splitRecords } from "../../src/schannel/records/record-header.js";
 import type { EngineHost, EngineStepResult } from "../../src/service/engine-host.js";
 import { SEC_E_OK, SEC_I_CONTINUE_NEEDED } from "../../src/sspi/status.js";
 import type { SocketReader } from "./peers.js";
@@ -242,6 +243,16 @@ export async function handshakeThroughHost(
   }
   if (client.status === SEC_E_OK && server.status === SEC_I_CONTINUE_NEEDED && toServer.length > 0)
     server = await host.step(serverId, toServer);
-  if (client.status === SEC_E_OK && toClient.length > 0) await host.deliverPostHandshake(clientId, toClient);
+  if (client.status === SEC_E_OK && toClient.length > 0) readTickets(host, clientId, toClient);
   return { client, server };
+}
+
+/** The client reads what followed the handshake (TLS 1.3 tickets) with OpenSSL's record layer: sessions reach the cache. */
+function readTickets(host: EngineHost, clientId: number, bytes: Uint8Array): void {
+  const records = host.recordLayer?.(clientId);
+  if (!records) return;
+  for (const r of splitRecords(bytes).records) {
+    const record = bytes.slice(r.offset, r.offset + r.length);
+    records.decryptRecord(record, record.subarray(records.streamSizes.cbHeader));
+  }
 }

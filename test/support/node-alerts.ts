@@ -12,6 +12,7 @@
 const ALERTS: Readonly<Record<number, { family: "sslv3" | "tlsv1" | "tlsv13"; name: string }>> = {
   10: { family: "sslv3", name: "UNEXPECTED_MESSAGE" },
   20: { family: "sslv3", name: "BAD_RECORD_MAC" },
+  22: { family: "tlsv1", name: "RECORD_OVERFLOW" },
   30: { family: "sslv3", name: "DECOMPRESSION_FAILURE" },
   40: { family: "sslv3", name: "HANDSHAKE_FAILURE" },
   41: { family: "sslv3", name: "NO_CERTIFICATE" },

@@ -7,7 +7,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { ReplyChannel } from "../../service/host-protocol.js";
+import { ReplyChannel } from "../../service/reply-channel.js";
 import { KerberosError } from "../errors.js";
 import type { KdcAddress, KdcSend } from "./kdc-transport.js";
 import type { KdcWorkerRequest } from "./kdc-worker.js";

@@ -6,7 +6,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { ReplyChannel } from "../../service/host-protocol.js";
+import { ReplyChannel } from "../../service/reply-channel.js";
 import type { KdcAddress } from "./kdc-transport.js";
 import { sendToKdc } from "./kdc-transport.js";
 

@@ -14,6 +14,7 @@
  *
  * @module
  */
+
 import {
   alertName,
   TLS1_ALERT_BAD_CERTIFICATE,
@@ -46,12 +47,13 @@ import {
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
 import type { RecordHeaderError } from "../records/record-header.js";
+import type { AlertRef } from "../tls-alert.js";
 
 /** A failure translated to SSPI terms. */
 export interface EngineFailure {
   status: SECURITY_STATUS;
   /** The alert the local side sends (or OpenSSL sent), or the one received. */
-  alert?: { description: number; direction: "sent" | "received" };
+  alert?: AlertRef;
   reason: string;
 }
 

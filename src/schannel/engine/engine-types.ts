@@ -8,8 +8,10 @@
  *
  * @module
  */
+
 import type { SECURITY_STATUS } from "../../sspi/status.js";
 import type { RevocationPolicy } from "../revocation.js";
+import type { AlertEvent } from "../tls-alert.js";
 
 /** TLS protocol versions the engine negotiates. */
 export type EngineTlsVersion = "TLSv1.2" | "TLSv1.3";
@@ -119,15 +121,9 @@ export interface ServerContextOptions {
 export type EngineContextOptions = ClientContextOptions | ServerContextOptions;
 
 /** A TLS alert the engine sent or received. */
-export interface EngineAlert {
-  /** 1 warning, 2 fatal. */
-  level: number;
-  /** Alert description (`TLS1_ALERT_*`). */
-  description: number;
-  direction: "sent" | "received";
-}
+export type EngineAlert = AlertEvent;
 
-/** Traffic secrets and key schedule inputs for the direct record layer (hex-free raw bytes). */
+/** Traffic secrets and randoms from the key log (raw bytes), for a keyLog callback. */
 export interface HandshakeSecrets {
   /** 32 bytes, from the key log. */
   clientRandom: Uint8Array;
@@ -180,9 +176,9 @@ export interface HandshakeSummary {
   clientCertificateRequested: boolean;
   /** Client: distinguished names (DER) from the CertificateRequest (TLS 1.2 only; empty otherwise). */
   acceptableIssuers: Uint8Array[];
-  /** Key material (absent when the credential set `keylog: false`). Zero it after use. */
+  /** Key material for the key log (absent when the credential set `keylog: false`). Zero it after use. */
   secrets?: HandshakeSecrets;
-  /** Sequence number of the next record this side writes (TLS 1.3 server: tickets already written). */
+  /** Sequence number of the next record this side writes (TLS 1.3 server: tickets already written); for test peers that seal with the key log's secrets. */
   writeSequence: number;
   /** Sequence number of the next record this side reads. */
   readSequence: number;

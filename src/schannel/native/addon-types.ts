@@ -73,6 +73,8 @@ export interface NativeCredentialOptions {
    * certificate, the first alternative whose certificate matches it serves the connection.
    */
   alternatives?: NativeCredential[];
+  /** Hand NSS key log lines to JavaScript with each step (default true); false keeps the secrets in OpenSSL. */
+  keylog?: boolean;
   /** Server: use these ticket keys (replaceable with `setTicketKeys`) instead of OpenSSL's own. */
   ticketKeys?: NativeTicketKey[];
 }
@@ -145,6 +147,8 @@ export interface NativeStepResult {
   verifyDepth: number;
   /** Client: the server sent a CertificateRequest. */
   certificateRequested: boolean;
+  /** OpenSSL derived a traffic secret by the end of the step (whether or not `keylog` carries it). */
+  keysDerived: boolean;
 }
 
 /** What the SSL negotiated. */
@@ -173,7 +177,15 @@ export interface NativeContext {
   stepSync(input: Uint8Array): NativeStepResult;
   /** One record of `min(plaintext.length, 16384)` bytes into `out`: bytes written, or -1/-2/-3. */
   encrypt(plaintext: Uint8Array, out: Uint8Array): number;
-  /** Plaintext bytes of one record into `out`, or -1 (need more), -2 (dead), -3, -4 (close_notify). */
+  /**
+   * EncryptMessage in place: one record of `data` (≤ 16384 bytes): header into `header`, ciphertext
+   * over `data`, the rest into `trailer`. The trailer bytes used, or -1 (not established or closed
+   * for writing), -2 (dead), -3 (a buffer too small), -4 (output waiting to be taken).
+   */
+  seal(header: Uint8Array, data: Uint8Array, trailer: Uint8Array): number;
+  /** One alert record (`level` 1 or 2) into the output; false when it cannot be sent. A fatal one kills the context. */
+  sendAlert(level: number, description: number): boolean;
+  /** Plaintext bytes of one record into `out`, or -1 (no application data), -2 (dead), -3, -4 (close_notify). */
   decrypt(input: Uint8Array, out: Uint8Array): number;
   /** Input bytes the last `decrypt` used. */
   consumed(): number;
@@ -195,7 +207,7 @@ export interface NativeContext {
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array;
   session(): NativeSession | null;
   checkPeerName(name: string, isIp: boolean): boolean;
-  streamSizes(): { header: number; trailer: number; maximumMessage: number } | null;
+  streamSizes(): { header: number; trailer: number; maximumMessage: number; blockSize: number } | null;
   isDead(): boolean;
   isBusy(): boolean;
   free(): void;

@@ -24,7 +24,6 @@ import {
   credentialSummary,
   loadCertificate,
 } from "../engine/certificate-material.js";
-import { DEFAULT_CIPHER_SUITES_13, DEFAULT_CIPHERS_12, DEFAULT_GROUPS } from "../engine/engine-credential.js";
 import type { EngineCredentialConfig, EngineCredentialResult } from "../engine/engine-types.js";
 import type {
   NativeAddon,
@@ -36,6 +35,23 @@ import type {
 } from "./addon-types.js";
 import { revocationOptions } from "./revocation-options.js";
 
+/** Default TLS 1.3 suites (all three AEAD suites). */
+export const DEFAULT_CIPHER_SUITES_13 = [
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_128_GCM_SHA256",
+];
+/** Default TLS 1.2 suites: ECDHE with AES-GCM or ChaCha20-Poly1305 only. */
+export const DEFAULT_CIPHERS_12 = [
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+];
+/** Default key exchange groups. */
+export const DEFAULT_GROUPS = ["X25519", "P-256", "P-384"];
 /** How a client context validates the server: part of the session cache key. */
 export type ValidationMode = "full" | "no-name-check";
 
@@ -121,9 +137,13 @@ export class NativeEngineCredential {
       const selection = defaultSelection(materials);
       for (const m of materials) {
         if (selection.includes(m) || m.leaf === null) continue;
-        // `m` with the first certificate of every other key type; loaded last, so it is the
-        // certificate the SNI is matched against.
-        const others = defaultSelection(materials).filter((x) => x.keyType !== m.keyType);
+        // `m` with one certificate of every other key type — one of the same name first (so the
+        // client's algorithms choose among the certificates of the name it asked for), else the
+        // default one; `m` is loaded last, so it is the certificate the SNI is matched against.
+        const sameName = materials.filter(
+          (x) => x !== m && x.keyType !== m.keyType && x.names.some((n) => m.names.includes(n)),
+        );
+        const others = defaultSelection([...sameName, ...selection]).filter((x) => x.keyType !== m.keyType);
         alternatives.push(
           new addon.Credential(nativeOptions(config, [...others, m], materials, staples, roots, min, max)),
         );
@@ -132,6 +152,7 @@ export class NativeEngineCredential {
       if (alternatives.length > 0) options.alternatives = alternatives;
       native = new addon.Credential(options);
     } catch (error) {
+      zeroKeys(materials);
       for (const a of alternatives) a.free();
       const message = (error as Error).message;
       const status = /cipher|curve|group/i.test(message)
@@ -139,11 +160,11 @@ export class NativeEngineCredential {
         : SEC_E_UNKNOWN_CREDENTIALS;
       return fail(status, `OpenSSL rejected the configuration: ${message}`);
     }
+    const summary = credentialSummary(config, materials);
+    // OpenSSL holds the keys now: the copies this side made are zeroed.
+    zeroKeys(materials);
     return {
-      result: {
-        status: SEC_E_OK,
-        summary: credentialSummary(config, materials),
-      },
+      result: { status: SEC_E_OK, summary },
       credential: new NativeEngineCredential(config, native, alternatives, trustIdOf(roots)),
     };
   }
@@ -179,6 +200,14 @@ export class NativeEngineCredential {
     this.sessions.clear();
     this.native.free();
     for (const a of this.alternatives) a.free();
+  }
+}
+
+/** Zeroes the private-key bytes (PEM or PKCS#12) of `materials`. */
+function zeroKeys(materials: readonly CertificateMaterial[]): void {
+  for (const m of materials) {
+    m.key?.fill(0);
+    m.pfx?.fill(0);
   }
 }
 
@@ -242,6 +271,8 @@ function nativeOptions(
     ciphersuites: (config.cipherSuites13 ?? DEFAULT_CIPHER_SUITES_13).join(":"),
     groups: (config.groups ?? DEFAULT_GROUPS).join(":"),
     serverPreference: server,
+    // Traffic secrets reach JavaScript only for a keyLog callback; otherwise they stay in OpenSSL.
+    keylog: config.keylog !== false,
   };
   const alpn = server ? alpnWire(config.alpn) : undefined;
   if (alpn !== undefined) options.alpn = alpn;

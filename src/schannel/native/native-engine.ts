@@ -20,7 +20,6 @@ import {
   SEC_E_CONTEXT_EXPIRED,
   SEC_E_INCOMPLETE_MESSAGE,
   SEC_E_INTERNAL_ERROR,
-  SEC_E_INVALID_HANDLE,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_E_WRONG_PRINCIPAL,
@@ -37,13 +36,14 @@ import type {
   EngineStepResult,
   EngineTlsVersion,
   HandshakeSummary,
-  PostHandshakeResult,
   ServerContextOptions,
 } from "../engine/engine-types.js";
 import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
   CONTENT_TYPE_HANDSHAKE,
+  MAX_CIPHERTEXT_LENGTH,
+  parseRecordHeader,
   RECORD_HEADER_LENGTH,
   type RecordHeaderError,
   splitRecords,
@@ -57,6 +57,7 @@ import type {
 } from "./addon-types.js";
 import { handshakeSecrets, recordKeylog } from "./engine-secrets.js";
 import { alpnWire, type NativeEngineCredential, type ValidationMode } from "./native-credential.js";
+import { NativeRecordLayer } from "./native-records.js";
 import { decodeSessionBlob, encodeSessionBlob, openSession } from "./session-blob.js";
 import { failureOfStep } from "./step-failure.js";
 import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
@@ -67,8 +68,6 @@ export type StepPlan = { run: false; result: EngineStepResult } | { run: true; i
 type Phase = "new" | "handshake" | "established" | "failed" | "closed";
 
 const EMPTY = new Uint8Array(0);
-/** Plaintext of post-handshake records is never application data here; one scratch buffer. */
-const SCRATCH = new Uint8Array(16 * 1024 + 256);
 
 /** A TLS engine for one security context on the native addon. */
 export class NativeTlsEngine {
@@ -77,6 +76,8 @@ export class NativeTlsEngine {
   private readonly secrets: KeylogSecrets = {};
   private lastFailure: EngineStepResult | undefined;
   private headerError: RecordHeaderError | undefined;
+  /** The planned step holds one incomplete record whose length only TLS 1.2 allows: its missing bytes. */
+  private waitingFor = 0;
   /** Client: the target the session cache is keyed by, and how the server is validated. */
   private readonly target: string;
   private readonly mode: ValidationMode | null;
@@ -163,16 +164,23 @@ export class NativeTlsEngine {
       this.phase = "handshake";
       return { run: true, input: EMPTY };
     }
+    this.waitingFor = 0;
     const split = splitRecords(input);
     if (split.records.length === 0) {
       if (split.error === undefined) {
         const missing = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
-        return {
-          run: false,
-          result: { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing },
-        };
+        const header = parseRecordHeader(input);
+        if (header === null || header.length <= MAX_CIPHERTEXT_LENGTH)
+          return {
+            run: false,
+            result: { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing },
+          };
+        // Beyond TLS 1.3's limit but within TLS 1.2's: OpenSSL decides by the version it
+        // negotiated (record_overflow from the header, or nothing read: wait for the body).
+        this.waitingFor = missing;
+      } else {
+        this.headerError = split.error;
       }
-      this.headerError = split.error;
     }
     this.phase = "handshake";
     return { run: true, input };
@@ -184,6 +192,8 @@ export class NativeTlsEngine {
     switch (raw.outcome) {
       case "want-read":
         this.dropSessions(raw);
+        if (this.waitingFor > 0 && raw.consumed === 0 && raw.output.byteLength === 0)
+          return { status: SEC_E_INCOMPLETE_MESSAGE, output: EMPTY, consumed: 0, missing: this.waitingFor };
         if (this.headerError !== undefined && raw.consumed === 0)
           // An invalid header OpenSSL waits behind (a length it would still accept): refuse it
           // here, or the caller would call again with the same bytes forever.
@@ -209,52 +219,33 @@ export class NativeTlsEngine {
   }
 
   /**
-   * Client: post-handshake records (TLS 1.3 tickets, re-sealed under the engine's read key) read
-   * by OpenSSL; the sessions they carry go to the cache when this handshake was validated.
+   * The record layer of the established connection: OpenSSL's, on the caller's thread. Sessions
+   * from TLS 1.3 tickets read by it go to the session cache when this handshake was validated.
    *
-   * @returns `SEC_E_OK` with the records consumed; `SEC_E_INVALID_HANDLE` when this is not an
-   *   established client engine; `SEC_E_INCOMPLETE_MESSAGE` without a complete record; the
-   *   failure status when OpenSSL rejects them.
+   * @returns the layer, or null when the handshake has not completed (or the engine failed).
    */
-  deliverPostHandshake(records: Uint8Array): PostHandshakeResult {
-    if (this.options.role !== "client" || this.phase !== "established" || this.native.isDead())
-      return {
-        status: SEC_E_INVALID_HANDLE,
-        sessions: [],
-        consumed: 0,
-        reason: "not an established client engine",
-      };
-    const split = splitRecords(records);
-    if (split.records.length === 0) return { status: SEC_E_INCOMPLETE_MESSAGE, sessions: [], consumed: 0 };
-    let offset = 0;
-    let status: SECURITY_STATUS = SEC_E_OK;
-    while (offset < split.consumed) {
-      const r = this.native.decrypt(records.subarray(offset, split.consumed), SCRATCH);
-      const used = this.native.consumed();
-      offset += used;
-      if (r === -2) {
-        status = failureOfStep(
-          {
-            ...emptyRaw(),
-            outcome: "error",
-            reason: this.native.lastError()?.reason ?? "TLS failure",
-            alerts: this.native.takeAlerts(),
-          },
-          "server",
-          undefined,
-        ).status;
-        break;
-      }
-      if (used === 0) break;
-    }
-    SCRATCH.fill(0);
-    const sessions = this.keepSessions(this.native.takeSessions());
-    return { status, sessions, consumed: offset };
+  recordLayer(): NativeRecordLayer | null {
+    if (this.phase !== "established") return null;
+    const sizes = this.native.streamSizes();
+    if (sizes === null) return null;
+    const tls13 = this.native.info().versionNumber === 0x0304;
+    return new NativeRecordLayer(
+      this.native,
+      {
+        cbHeader: sizes.header,
+        cbTrailer: sizes.trailer,
+        cbMaximumMessage: sizes.maximumMessage,
+        cBuffers: 4,
+        cbBlockSize: sizes.blockSize,
+      },
+      tls13,
+      () => (this.options.role === "client" ? this.keepSessions(this.native.takeSessions()) : NO_SESSIONS),
+    );
   }
 
   /**
-   * Ends the connection through OpenSSL: close_notify under its current write key (valid while
-   * the TypeScript record layer has written nothing), then releases the engine.
+   * Ends the connection through OpenSSL: close_notify under its current write key, then releases
+   * the engine.
    *
    * @returns the close_notify record, or an empty array when the engine is not established.
    */
@@ -280,7 +271,7 @@ export class NativeTlsEngine {
     const protocol = info.version as EngineTlsVersion;
     const tls13 = protocol === "TLSv1.3";
     const role = this.options.role;
-    const peerCertificates = this.native.peerChain();
+    const peerCertificates = this.native.peerChain().map(plainBytes);
     let check: CertificateCheck;
     if (role === "client") {
       const options = this.options as ClientContextOptions;
@@ -328,7 +319,7 @@ export class NativeTlsEngine {
       alpn: info.alpn,
       serverName: role === "client" ? (this.options as ClientContextOptions).serverName : info.serverName,
       peerCertificates,
-      localCertificate: this.native.localCertificate(),
+      localCertificate: plainBytesOrNull(this.native.localCertificate()),
       resumed: info.resumed,
       sessionId: info.sessionId,
       certificateCheck: check,
@@ -390,7 +381,7 @@ export class NativeTlsEngine {
       failure.alert = { description, direction: "sent" };
       output = plaintextAlertRecord(description);
     } else if (failure.alert?.direction === "sent" && !openSslSent && !alertBuilt) {
-      if (output.length === 0 && Object.keys(this.secrets).length === 0) {
+      if (output.length === 0 && !raw.keysDerived) {
         // OpenSSL sends no alert for this error: before any key exists a plaintext alert is
         // exact, so the peer never waits.
         output = plaintextAlertRecord(failure.alert.description);
@@ -474,24 +465,20 @@ function holdsPlaintextHandshake(output: Uint8Array): boolean {
   return splitRecords(output).records.some((r) => r.contentType === CONTENT_TYPE_HANDSHAKE);
 }
 
+/** A plain Uint8Array view of the addon's bytes (what the summary's consumers compare against). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function plainBytesOrNull(bytes: Uint8Array | null): Uint8Array | null {
+  return bytes === null ? null : plainBytes(bytes);
+}
+
 function simple(status: SECURITY_STATUS, reason: string): EngineStepResult {
   return { status, output: EMPTY, consumed: 0, missing: 0, reason };
 }
 
-function emptyRaw(): NativeStepResult {
-  return {
-    outcome: "error",
-    output: EMPTY,
-    consumed: 0,
-    alerts: [],
-    keylog: [],
-    sessions: [],
-    errorReason: 0,
-    verifyResult: 0,
-    verifyDepth: -1,
-    certificateRequested: false,
-  };
-}
+const NO_SESSIONS: Uint8Array[] = [];
 
 /** @returns a status result for a step that cannot run (a step of this context already runs). */
 export function busyResult(): EngineStepResult {

@@ -15,21 +15,13 @@ import {
   failureFromRecordHeader,
 } from "../engine/engine-errors.js";
 import type { RecordHeaderError } from "../records/record-header.js";
-import type { NativeAlert, NativeStepResult } from "./addon-types.js";
+import { alertOfDirection } from "../tls-alert.js";
+import type { NativeStepResult } from "./addon-types.js";
 import { certificateVerdict, settledVerifyResult } from "./verify-codes.js";
 
 /** @returns Node's `ERR_SSL_*` code for an OpenSSL reason string (`"no shared cipher"` → `ERR_SSL_NO_SHARED_CIPHER`). */
 export function nodeCodeOf(reason: string): string {
   return `ERR_SSL_${reason.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
-}
-
-/** @returns the first fatal alert of `direction` (or the first of any level). */
-export function alertOf(
-  alerts: readonly NativeAlert[],
-  direction: "sent" | "received",
-): NativeAlert | undefined {
-  const ofDirection = alerts.filter((a) => a.direction === direction);
-  return ofDirection.find((a) => a.level === 2) ?? ofDirection[0];
 }
 
 /**
@@ -48,8 +40,8 @@ export function failureOfStep(
   headerError: RecordHeaderError | undefined,
 ): EngineFailure {
   const reason = raw.reason ?? (raw.outcome === "closed" ? "the peer closed the connection" : "TLS failure");
-  const sent = alertOf(raw.alerts, "sent");
-  const received = alertOf(raw.alerts, "received");
+  const sent = alertOfDirection(raw.alerts, "sent");
+  const received = alertOfDirection(raw.alerts, "received");
   let failure: EngineFailure;
   // A certificate rejected by the verify callback, or by the stapled-OCSP check (OpenSSL's
   // "invalid status response", bad_certificate_status_response sent).

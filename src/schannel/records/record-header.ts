@@ -24,11 +24,11 @@ export const RECORD_HEADER_LENGTH = 5;
 /** Largest plaintext fragment: 2^14 (`SecPkgContext_StreamSizes.cbMaximumMessage`). */
 export const MAX_PLAINTEXT_LENGTH = 16384;
 /**
- * Largest TLSCiphertext fragment: 2^14 + 256 (RFC 8446 §5.2). RFC 5246 allows 2^14 + 2048
- * ({@link MAX_CIPHERTEXT_LENGTH_TLS12}); record headers are not accepted above this limit.
+ * Largest TLS 1.3 TLSCiphertext fragment: 2^14 + 256 (RFC 8446 §5.2). RFC 5246 allows 2^14 + 2048
+ * ({@link MAX_CIPHERTEXT_LENGTH_TLS12}), and that is the limit until TLS 1.3 is negotiated.
  */
 export const MAX_CIPHERTEXT_LENGTH = 16384 + 256;
-/** Largest TLS 1.2 TLSCiphertext fragment: 2^14 + 2048 (RFC 5246 §6.2.3), for TLS 1.2 record protection. */
+/** Largest TLS 1.2 TLSCiphertext fragment: 2^14 + 2048 (RFC 5246 §6.2.3): the default limit of the header checks. */
 export const MAX_CIPHERTEXT_LENGTH_TLS12 = 16384 + 2048;
 
 /** A parsed record header. */
@@ -97,12 +97,16 @@ export function parseRecordHeader(bytes: Uint8Array, offset = 0): RecordHeader |
  *
  * @returns `undefined` when valid; `'bad_content_type'` for a type outside 20–24,
  *   `'bad_version'` when the version major byte is not 3, `'record_overflow'` when the fragment is
- *   longer than {@link MAX_CIPHERTEXT_LENGTH}.
+ *   longer than `maxLength` (default {@link MAX_CIPHERTEXT_LENGTH_TLS12}: TLS 1.2's limit, which
+ *   holds until TLS 1.3 is negotiated; pass {@link MAX_CIPHERTEXT_LENGTH} after that).
  */
-export function validateRecordHeader(header: RecordHeader): RecordHeaderError | undefined {
+export function validateRecordHeader(
+  header: RecordHeader,
+  maxLength = MAX_CIPHERTEXT_LENGTH_TLS12,
+): RecordHeaderError | undefined {
   if (!isKnownContentType(header.contentType)) return "bad_content_type";
   if (header.versionMajor !== 3) return "bad_version";
-  if (header.length > MAX_CIPHERTEXT_LENGTH) return "record_overflow";
+  if (header.length > maxLength) return "record_overflow";
   return undefined;
 }
 
@@ -113,10 +117,11 @@ export function validateRecordHeader(header: RecordHeader): RecordHeaderError | 
  * reported even when its fragment is incomplete. Partial bytes before the header is complete are
  * also checked byte by byte (an HTTP request fails on its first byte).
  *
+ * @param maxLength - the longest fragment accepted (as {@link validateRecordHeader}).
  * @returns the complete records, the number of bytes they cover, the bytes missing to complete the
  *   next record, and an `error` for an invalid header (records before it are still returned).
  */
-export function splitRecords(bytes: Uint8Array): SplitRecords {
+export function splitRecords(bytes: Uint8Array, maxLength = MAX_CIPHERTEXT_LENGTH_TLS12): SplitRecords {
   const records: RecordSpan[] = [];
   let offset = 0;
   for (;;) {
@@ -126,7 +131,7 @@ export function splitRecords(bytes: Uint8Array): SplitRecords {
     if (early !== undefined) return { records, consumed: offset, missing: 0, error: early };
     const header = parseRecordHeader(bytes, offset);
     if (header === null) return { records, consumed: offset, missing: RECORD_HEADER_LENGTH - have };
-    const error = validateRecordHeader(header);
+    const error = validateRecordHeader(header, maxLength);
     if (error !== undefined) return { records, consumed: offset, missing: 0, error };
     const total = RECORD_HEADER_LENGTH + header.length;
     if (have < total) return { records, consumed: offset, missing: total - have };

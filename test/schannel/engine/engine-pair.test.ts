@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { EngineStepResult } from "../../../src/schannel/engine/engine-types.js";
-import { InThreadEngineHost } from "../../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../../src/service/native-host.js";
 import { formatStatus, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from "../../../src/sspi/status.js";
-import { clientConfig, fixtures, serverConfig } from "./fixtures.js";
+import { clientConfig, fixtures, serverConfig } from "../../support/tls-fixtures.js";
 
-const host = new InThreadEngineHost();
+const host = new NativeEngineHost();
 after(() => host.dispose());
 
 async function ok<T extends { status: number; reason?: string }>(p: Promise<T>): Promise<T> {
@@ -35,7 +35,7 @@ async function pair(clientCtx: number, serverCtx: number) {
   return { client: client!, server: server! };
 }
 
-test("engine ↔ engine through the in-thread host: TLS 1.3 and 1.2", async () => {
+test("engine ↔ engine through the native host: TLS 1.3 and 1.2", async () => {
   const f = await fixtures();
   for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
     const sc = await ok(host.acquireCredential(serverConfig([f.servers["ecdsa-p256"]], version)));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { splitRecords } from "../../../src/schannel/records/record-header.js";
-import { InThreadEngineHost } from "../../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../../src/service/native-host.js";
 import {
   TLS1_ALERT_CLOSE_NOTIFY,
   TLS1_ALERT_DECODE_ERROR,
@@ -24,10 +24,10 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTINUE_NEEDED,
 } from "../../../src/sspi/status.js";
-import { clientConfig, type Fixtures, fixtures, serverConfig } from "./fixtures.js";
-import { protectionFrom } from "./interop-helpers.js";
+import { protectionFrom } from "../../support/node-tls-peers.js";
+import { clientConfig, type Fixtures, fixtures, serverConfig } from "../../support/tls-fixtures.js";
 
-const host = new InThreadEngineHost();
+const host = new NativeEngineHost();
 let f: Fixtures;
 let clientCred: number;
 let serverCred: number;

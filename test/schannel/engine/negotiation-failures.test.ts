@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { EngineCredentialConfig } from "../../../src/schannel/engine/engine-types.js";
-import { InThreadEngineHost } from "../../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../../src/service/native-host.js";
 import {
   TLS1_ALERT_BAD_RECORD_MAC,
   TLS1_ALERT_HANDSHAKE_FAILURE,
@@ -19,9 +19,9 @@ import {
   SEC_E_MESSAGE_ALTERED,
   SEC_I_CONTINUE_NEEDED,
 } from "../../../src/sspi/status.js";
-import { clientConfig, type Fixtures, fixtures, serverConfig } from "./fixtures.js";
+import { clientConfig, type Fixtures, fixtures, serverConfig } from "../../support/tls-fixtures.js";
 
-const host = new InThreadEngineHost();
+const host = new NativeEngineHost();
 let f: Fixtures;
 before(async () => {
   f = await fixtures();

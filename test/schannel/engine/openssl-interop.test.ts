@@ -7,13 +7,14 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import type { CertificateKeyType } from "../../../src/devcert/certificates.js";
-import { InThreadEngineHost } from "../../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../../src/service/native-host.js";
 import {
   formatStatus,
   SEC_E_MUTUAL_AUTH_FAILED,
   SEC_E_OK,
   SEC_E_UNTRUSTED_ROOT,
 } from "../../../src/sspi/status.js";
+import { protectionFrom, readApplicationRecord, serverEngineListener } from "../../support/node-tls-peers.js";
 import {
   closeServer,
   driveEngine,
@@ -24,10 +25,9 @@ import {
   waitForOutput,
   withTimeout,
 } from "../../support/peers.js";
-import { clientConfig, type Fixtures, fixtures, serverConfig } from "./fixtures.js";
-import { protectionFrom, readApplicationRecord, serverEngineListener } from "./interop-helpers.js";
+import { clientConfig, type Fixtures, fixtures, serverConfig } from "../../support/tls-fixtures.js";
 
-const host = new InThreadEngineHost();
+const host = new NativeEngineHost();
 const files = new TempFiles();
 let f: Fixtures;
 before(async () => {

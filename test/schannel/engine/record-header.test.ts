@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   MAX_CIPHERTEXT_LENGTH,
+  MAX_CIPHERTEXT_LENGTH_TLS12,
   parseRecordHeader,
   splitRecords,
 } from "../../../src/schannel/records/record-header.js";
@@ -53,16 +54,16 @@ test("splitRecords rejects HTTP, bad versions and oversize records", () => {
   assert.equal(splitRecords(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")).error, "bad_content_type");
   assert.equal(splitRecords(new Uint8Array([71])).error, "bad_content_type");
   assert.equal(splitRecords(new Uint8Array([22, 4])).error, "bad_version");
-  const big = new Uint8Array([
-    23,
-    3,
-    3,
-    (MAX_CIPHERTEXT_LENGTH + 1) >> 8,
-    (MAX_CIPHERTEXT_LENGTH + 1) & 0xff,
-  ]);
-  assert.equal(splitRecords(big).error, "record_overflow");
-  const max = new Uint8Array([23, 3, 3, MAX_CIPHERTEXT_LENGTH >> 8, MAX_CIPHERTEXT_LENGTH & 0xff]);
-  assert.equal(splitRecords(max).error, undefined);
+  const header = (length: number) => new Uint8Array([23, 3, 3, length >> 8, length & 0xff]);
+  // Until TLS 1.3 is negotiated the limit is TLS 1.2's, 2^14 + 2048; after it, 2^14 + 256.
+  assert.equal(splitRecords(header(MAX_CIPHERTEXT_LENGTH_TLS12 + 1)).error, "record_overflow");
+  assert.equal(splitRecords(header(MAX_CIPHERTEXT_LENGTH_TLS12)).error, undefined);
+  assert.equal(splitRecords(header(MAX_CIPHERTEXT_LENGTH + 1)).error, undefined);
+  assert.equal(
+    splitRecords(header(MAX_CIPHERTEXT_LENGTH + 1), MAX_CIPHERTEXT_LENGTH).error,
+    "record_overflow",
+  );
+  assert.equal(splitRecords(header(MAX_CIPHERTEXT_LENGTH), MAX_CIPHERTEXT_LENGTH).error, undefined);
   const afterGood = splitRecords(concat(record(22, 1), new Uint8Array([99, 3, 3, 0, 1, 0])));
   assert.equal(afterGood.records.length, 1);
   assert.equal(afterGood.consumed, 6);

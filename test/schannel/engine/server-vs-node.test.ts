@@ -12,7 +12,7 @@ import type {
   EngineCredentialConfig,
   ServerContextOptions,
 } from "../../../src/schannel/engine/engine-types.js";
-import { InThreadEngineHost } from "../../../src/service/in-thread-host.js";
+import { NativeEngineHost } from "../../../src/service/native-host.js";
 import {
   TLS1_ALERT_CERTIFICATE_REQUIRED,
   TLS1_ALERT_HANDSHAKE_FAILURE,
@@ -26,16 +26,16 @@ import {
   SEC_E_OK,
   SEC_E_UNTRUSTED_ROOT,
 } from "../../../src/sspi/status.js";
-import { closeServer, type DriveResult, type SocketReader } from "../../support/peers.js";
-import { type Fixtures, fixtures } from "./fixtures.js";
 import {
   nodeTlsClient,
   protectionFrom,
   readApplicationRecord,
   serverEngineListener,
-} from "./interop-helpers.js";
+} from "../../support/node-tls-peers.js";
+import { closeServer, type DriveResult, type SocketReader } from "../../support/peers.js";
+import { type Fixtures, fixtures } from "../../support/tls-fixtures.js";
 
-const host = new InThreadEngineHost();
+const host = new NativeEngineHost();
 let f: Fixtures;
 before(async () => {
   f = await fixtures();

@@ -1,55 +1,12 @@
 /**
- * The messages between a {@link WorkerPoolHost} and its engine workers, and the shared-memory
- * reply channel of blocking calls.
- *
- * Requests go over the worker's MessagePort (in order with every other request to that worker).
- * An asynchronous request is answered on the port. A blocking request is answered in the
- * {@link ReplyChannel}, a `SharedArrayBuffer` the caller waits on with `Atomics.wait`: a thread
- * blocked there receives no messages, so the worker writes the serialized reply into shared
- * memory and wakes it.
+ * The shared-memory reply channel of the generic blocking path: a blocking SSPI call whose step
+ * waits on the network (Kerberos' KDC exchange) hands the work to a worker and waits for its reply
+ * here with `Atomics.wait`. A thread blocked there receives no messages, so the worker writes the
+ * serialized reply into a `SharedArrayBuffer` and wakes it.
  *
  * @module
  */
 import { deserialize, serialize } from "node:v8";
-
-/** The {@link EngineHost} methods a worker serves. */
-export type HostMethod =
-  | "acquireCredential"
-  | "freeCredential"
-  | "createContext"
-  | "step"
-  | "deliverPostHandshake"
-  | "close"
-  | "deleteContext";
-
-/** Test-only ways to kill a worker: an uncaught exception, `process.exit`, or heap exhaustion. */
-export type CrashKind = "throw" | "exit" | "oom";
-
-/** A request to a worker. */
-export type WorkerRequest =
-  | {
-      kind: "call";
-      /** Positive request id, unique per pool. */
-      id: number;
-      method: HostMethod;
-      args: unknown[];
-      /** Answer in the reply channel instead of on the port. */
-      blocking: boolean;
-    }
-  | { kind: "crash"; id: number; how: CrashKind };
-
-/** A worker's answer on the port. */
-export type WorkerResponse =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string };
-
-/** What the worker receives as `workerData`. */
-export interface EngineWorkerData {
-  /** The pool's blocking reply channel. */
-  replyBuffer: SharedArrayBuffer;
-  /** One Int32 the worker sets to 1 when it exits (read by a caller blocked on it). */
-  lifeBuffer: SharedArrayBuffer;
-}
 
 /** Bytes of the reply channel (header included); a reply that does not fit is an error. */
 export const REPLY_CHANNEL_BYTES = 1 << 20;

@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash, createHmac } from "node:crypto";
-import type { CipherSuite, SuiteHash } from "./cipher-suites.js";
+import type { CipherSuite, SuiteHash } from "../../../src/schannel/cipher-suites.js";
 
 const HASH_LENGTH: Record<SuiteHash, number> = { sha256: 32, sha384: 48 };
 const LABEL_PREFIX = Buffer.from("tls13 ", "latin1");

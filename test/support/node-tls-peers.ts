@@ -11,16 +11,16 @@ import {
   connect as tlsConnect,
   createServer as tlsCreateServer,
 } from "node:tls";
-import type { HandshakeSummary } from "../../../src/schannel/engine/engine-types.js";
-import { cipherSuiteById } from "../../../src/schannel/record/cipher-suites.js";
+import { cipherSuiteById } from "../../src/schannel/cipher-suites.js";
+import type { HandshakeSummary } from "../../src/schannel/engine/engine-types.js";
+import { splitRecords } from "../../src/schannel/records/record-header.js";
+import type { EngineHost } from "../../src/service/engine-host.js";
+import { type DriveResult, driveEngine, rawServer, SocketReader, withTimeout } from "./peers.js";
 import {
   fromTls12KeyBlock,
   fromTls13TrafficSecret,
   type RecordProtection,
-} from "../../../src/schannel/record/record-protection.js";
-import { splitRecords } from "../../../src/schannel/records/record-header.js";
-import type { EngineHost } from "../../../src/service/engine-host.js";
-import { type DriveResult, driveEngine, rawServer, SocketReader, withTimeout } from "../../support/peers.js";
+} from "./tls-sealing/record-protection.js";
 
 /** Errors and sockets a Node TLS peer saw. */
 export class PeerLog {

@@ -17,6 +17,14 @@
  * @module
  */
 import { type CipherGCMTypes, createCipheriv, createDecipheriv } from "node:crypto";
+import type { CipherSuite, TlsVersion } from "../../../src/schannel/cipher-suites.js";
+import {
+  CONTENT_TYPE_APPLICATION_DATA,
+  MAX_CIPHERTEXT_LENGTH,
+  MAX_CIPHERTEXT_LENGTH_TLS12,
+  MAX_PLAINTEXT_LENGTH,
+  RECORD_HEADER_LENGTH,
+} from "../../../src/schannel/records/record-header.js";
 import {
   TLS1_ALERT_BAD_RECORD_MAC,
   TLS1_ALERT_DECODE_ERROR,
@@ -24,7 +32,7 @@ import {
   TLS1_ALERT_PROTOCOL_VERSION,
   TLS1_ALERT_RECORD_OVERFLOW,
   TLS1_ALERT_UNEXPECTED_MESSAGE,
-} from "../../sspi/schannel-constants.js";
+} from "../../../src/sspi/schannel-constants.js";
 import {
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_CONTEXT_EXPIRED,
@@ -33,15 +41,7 @@ import {
   SEC_E_INVALID_PARAMETER,
   SEC_E_MESSAGE_ALTERED,
   type SECURITY_STATUS,
-} from "../../sspi/status.js";
-import {
-  CONTENT_TYPE_APPLICATION_DATA,
-  MAX_CIPHERTEXT_LENGTH,
-  MAX_CIPHERTEXT_LENGTH_TLS12,
-  MAX_PLAINTEXT_LENGTH,
-  RECORD_HEADER_LENGTH,
-} from "../records/record-header.js";
-import type { CipherSuite, TlsVersion } from "./cipher-suites.js";
+} from "../../../src/sspi/status.js";
 import { nextTrafficSecret, tls12KeyBlock, tls13TrafficKeys } from "./key-schedule.js";
 
 /** Why a record could not be sealed or opened. */

@@ -8,8 +8,8 @@ import {
   createCertificateAuthority,
   type IssuedCertificate,
   issueCertificate,
-} from "../../../src/devcert/certificates.js";
-import type { EngineCredentialConfig, EngineTlsVersion } from "../../../src/schannel/engine/engine-types.js";
+} from "../../src/devcert/certificates.js";
+import type { EngineCredentialConfig, EngineTlsVersion } from "../../src/schannel/engine/engine-types.js";
 
 export interface Fixtures {
   ca: CertificateAuthority;
