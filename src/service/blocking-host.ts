@@ -30,11 +30,6 @@ export interface BlockingEngineHost {
   close(contextId: number): Uint8Array;
   /** As {@link EngineHost.deleteContext}. */
   deleteContext(contextId: number): SECURITY_STATUS;
-  /**
-   * True when these calls run on the calling thread without waiting for another one (the native
-   * host): cheap enough to make inside a synchronous call such as DecryptMessage.
-   */
-  readonly inThread?: boolean;
 }
 
 /** Either face of a host: code written as a host task (`host-task.ts`) runs over both. */

@@ -104,7 +104,6 @@ export class NativeEngineHost implements BlockingCapableHost {
       step: (id, input) => this.stepNow(id, input),
       close: (id) => this.closeNow(id),
       deleteContext: (id) => this.deleteNow(id),
-      inThread: true,
     };
   }
 
