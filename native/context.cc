@@ -711,9 +711,13 @@ Napi::Value Context::Info(const Napi::CallbackInfo& info) {
   int group = SSL_get_session(ssl_) != nullptr && SSL_get_current_cipher(ssl_) != nullptr
                   ? SSL_get_negotiated_group(ssl_)
                   : 0;
-  const char* groupName = group > 0 ? OBJ_nid2sn(group & ~TLSEXT_nid_unknown) : nullptr;
-  if (group > 0 && (group & TLSEXT_nid_unknown) == 0 && groupName != nullptr) o.Set("group", groupName);
+  // A group without a NID (OpenSSL 3.5's X25519MLKEM768, provider groups) comes back as
+  // TLSEXT_nid_unknown | its TLS codepoint: the codepoint is reported and TypeScript names it.
+  const bool unknownNid = group > 0 && (group & TLSEXT_nid_unknown) != 0;
+  const char* groupName = group > 0 && !unknownNid ? OBJ_nid2sn(group) : nullptr;
+  if (groupName != nullptr) o.Set("group", groupName);
   else o.Set("group", env.Null());
+  if (unknownNid) o.Set("groupCodepoint", group & 0xffff);
   const unsigned char* alpn = nullptr;
   unsigned int alpnLength = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpnLength);

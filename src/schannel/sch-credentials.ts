@@ -140,8 +140,21 @@ function cngView(suite: CipherSuite) {
   };
 }
 
-/** The groups this package supports, in default preference order, with their CNG names. */
+/** OpenSSL 3.5 and later implement the hybrid post-quantum group X25519MLKEM768 (codepoint 0x11ec). */
+function hasHybridGroup(openssl: string): boolean {
+  const [major = 0, minor = 0] = openssl.split(".").map(Number);
+  return major > 3 || (major === 3 && minor >= 5);
+}
+
+/**
+ * The groups this package supports, in default preference order, with their CNG names. On OpenSSL
+ * 3.5 and later X25519MLKEM768 comes first, as in Node's own defaults and browsers; it contains an
+ * X25519 exchange, so disabling `CURVE25519` (or ECDH at 255 bits) removes it too.
+ */
 export const SUPPORTED_GROUPS: ReadonlyArray<{ name: string; cng: string; bits: number }> = [
+  ...(hasHybridGroup(process.versions.openssl ?? "")
+    ? [{ name: "X25519MLKEM768", cng: "CURVE25519", bits: 255 }]
+    : []),
   { name: "X25519", cng: "CURVE25519", bits: 255 },
   { name: "P-256", cng: "ECDH_P256", bits: 256 },
   { name: "P-384", cng: "ECDH_P384", bits: 384 },

@@ -1,8 +1,9 @@
 /**
  * Headless Chromium (Debian's binary through playwright-core, as test/cli/serve-chromium.test.ts
  * does) against `async-sspi serve --http`, one factor at a time: the default, TLS 1.2 only,
- * ECDSA / RSA / Ed25519 server certificates, serve accepting h2 and http/1.1. The page reports
- * our side's parameters; Chromium's own view is the navigation's security details.
+ * ECDSA / RSA / Ed25519 server certificates, the key exchange group (X25519MLKEM768 where OpenSSL is
+ * 3.5 or later), serve accepting h2 and http/1.1. The page reports our side's parameters; Chromium's
+ * own view is the navigation's security details (and, for the group, the DevTools protocol's).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -77,12 +78,28 @@ const CELLS: Cell[] = [
     expect: { protocol: "TLSv1.2" },
   },
   {
+    name: "key exchange group: X25519MLKEM768 on OpenSSL ≥ 3.5, X25519 before",
+    area: "group",
+    serve: [],
+    expect: { protocol: "TLSv1.3", group: expectedGroup() },
+  },
+  {
     name: "serve --alpn http/1.1,h2 (server prefers http/1.1): Chromium offers h2 and http/1.1",
     area: "alpn",
     serve: ["--alpn", "http/1.1,h2"],
     expect: { alpn: "http/1.1" },
   },
 ];
+
+/**
+ * The group our server (and Chromium) should settle on: OpenSSL 3.5 (Node 24) adds the hybrid
+ * X25519MLKEM768, which Chromium offers first with a key share; OpenSSL 3.0 (Node 20) lacks it, so
+ * X25519 (the key share Chromium sends beside it).
+ */
+function expectedGroup(): string {
+  const [major = 0, minor = 0] = process.versions.openssl.split(".").map(Number);
+  return major > 3 || (major === 3 && minor >= 5) ? "X25519MLKEM768" : "X25519";
+}
 
 function rowOf(text: string, label: string): string | undefined {
   return text.match(new RegExp(`${label}\\s*([^\\n]+?)\\s*(?:\\n|$)`))?.[1]?.trim();
@@ -116,6 +133,13 @@ test("headless Chromium against serve --http, one factor at a time", { timeout: 
           const page = await b.newPage();
           try {
             serve = await startServe(["--http", ...certArgs, ...cell.serve], dir.path);
+            // Chromium's own view of the group: the DevTools protocol's security details.
+            const cdp = await b.newCDPSession(page);
+            await cdp.send("Network.enable");
+            let chromiumGroup: string | undefined;
+            cdp.on("Network.responseReceived", (event) => {
+              if (event.type === "Document") chromiumGroup = event.response.securityDetails?.keyExchangeGroup;
+            });
             let response: Awaited<ReturnType<typeof page.goto>>;
             try {
               response = await page.goto(`https://localhost:${serve.port}/`, { timeout: 15_000 });
@@ -140,12 +164,16 @@ test("headless Chromium against serve --http, one factor at a time", { timeout: 
             const n: Negotiated = {
               protocol: rowOf(text, "Protocol"),
               suite: rowOf(text, "Cipher suite"),
+              group: rowOf(text, "Key exchange group"),
               alpn: rowOf(text, "ALPN") ?? null,
-              note: `Chromium: ${details?.protocol ?? "?"}${cell.keyType ? `, certificate ${details?.subjectName}` : ""}`,
+              note: `Chromium: ${details?.protocol ?? "?"}, ${chromiumGroup ?? "no group"}${cell.keyType ? `, certificate ${details?.subjectName}` : ""}`,
             };
             for (const [k, v] of Object.entries(cell.expect))
               assert.equal(n[k as keyof Negotiated], v, `${k} (page)`);
             assert.equal(details?.protocol?.replace(/^TLS /, "TLSv"), n.protocol, "Chromium's protocol");
+            // TLS 1.3 names the group Chromium and we agreed on; Chromium spells X25519 the same way.
+            if (n.protocol === "TLSv1.3")
+              assert.equal(chromiumGroup, n.group, "Chromium's key exchange group");
             // serve logs a connection when it closes; the browser keeps it open, so the page is the record.
             return n;
           } finally {

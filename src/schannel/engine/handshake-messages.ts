@@ -91,6 +91,13 @@ const GROUP_NAMES: ReadonlyMap<number, string> = new Map([
   [0x0100, "ffdhe2048"],
   [0x0101, "ffdhe3072"],
   [0x0102, "ffdhe4096"],
+  // OpenSSL 3.5's post-quantum groups have no NID: the native engine reports their codepoint.
+  [0x0200, "MLKEM512"],
+  [0x0201, "MLKEM768"],
+  [0x0202, "MLKEM1024"],
+  [0x11eb, "SecP256r1MLKEM768"],
+  [0x11ec, "X25519MLKEM768"],
+  [0x11ed, "SecP384r1MLKEM1024"],
 ]);
 
 /** @returns the OpenSSL-style name of a named group (`X25519`, `prime256v1`), or `group(0x…)`. */

@@ -161,6 +161,8 @@ export interface NativeInfo {
   cipherId?: number;
   /** OpenSSL short name of the group (`X25519`, `prime256v1`), or null. */
   group: string | null;
+  /** TLS codepoint of a group OpenSSL has no NID for (`0x11ec` X25519MLKEM768); absent otherwise. */
+  groupCodepoint?: number;
   alpn: string | null;
   serverName: string | null;
   resumed: boolean;

@@ -52,6 +52,16 @@ export const DEFAULT_CIPHERS_12 = [
 ];
 /** Default key exchange groups. */
 export const DEFAULT_GROUPS = ["X25519", "P-256", "P-384"];
+/**
+ * The OpenSSL group list. A client sends a key share for the first group only, so when a hybrid
+ * ML-KEM group leads, the first classical group gets one too (OpenSSL 3.5's `*` marks, as Node's
+ * default list does): a server without ML-KEM then needs no HelloRetryRequest.
+ */
+export function groupList(groups: readonly string[]): string {
+  const classical = groups.findIndex((g) => !g.includes("MLKEM"));
+  if (!groups[0]?.includes("MLKEM") || classical < 0) return groups.join(":");
+  return groups.map((g, i) => (i === 0 || i === classical ? `*${g}` : g)).join(":");
+}
 /** How a client context validates the server: part of the session cache key. */
 export type ValidationMode = "full" | "no-name-check";
 
@@ -269,7 +279,7 @@ function nativeOptions(
     maxVersion,
     ciphers: (config.ciphers12 ?? DEFAULT_CIPHERS_12).join(":"),
     ciphersuites: (config.cipherSuites13 ?? DEFAULT_CIPHER_SUITES_13).join(":"),
-    groups: (config.groups ?? DEFAULT_GROUPS).join(":"),
+    groups: groupList(config.groups ?? DEFAULT_GROUPS),
     serverPreference: server,
     // Traffic secrets reach JavaScript only for a keyLog callback; otherwise they stay in OpenSSL.
     keylog: config.keylog !== false,

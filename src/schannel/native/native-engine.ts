@@ -38,6 +38,7 @@ import type {
   HandshakeSummary,
   ServerContextOptions,
 } from "../engine/engine-types.js";
+import { groupName } from "../engine/handshake-messages.js";
 import { type KeylogSecrets, zeroKeylogSecrets } from "../engine/keylog.js";
 import {
   CONTENT_TYPE_APPLICATION_DATA,
@@ -315,7 +316,7 @@ export class NativeTlsEngine {
       cipher: info.cipher ?? "",
       cipherStandardName: info.cipherStandardName ?? info.cipher ?? "",
       cipherSuite: info.cipherId ?? 0,
-      group: info.group,
+      group: info.group ?? (info.groupCodepoint !== undefined ? groupName(info.groupCodepoint) : null),
       alpn: info.alpn,
       serverName: role === "client" ? (this.options as ClientContextOptions).serverName : info.serverName,
       peerCertificates,
