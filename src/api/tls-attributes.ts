@@ -84,6 +84,14 @@ export function cipherSuiteOf(handle: SecHandle): string {
   return query<{ szCipherSuite: string }>(handle, SECPKG_ATTR_CIPHER_INFO).szCipherSuite;
 }
 
+/**
+ * The key exchange group's name, e.g. `X25519`, `X25519MLKEM768`, `prime256v1`
+ * (`SECPKG_ATTR_CIPHER_INFO.szExchangeGroup`).
+ */
+export function keyExchangeGroupOf(handle: SecHandle): string {
+  return query<{ szExchangeGroup: string }>(handle, SECPKG_ATTR_CIPHER_INFO).szExchangeGroup;
+}
+
 /** The ALPN id agreed on, or null (`SECPKG_ATTR_APPLICATION_PROTOCOL`). */
 export function alpnProtocolOf(handle: SecHandle): string | null {
   return query<{ protocol: string | null }>(handle, SECPKG_ATTR_APPLICATION_PROTOCOL).protocol;

@@ -50,6 +50,7 @@ import {
   certificateCheckOf,
   cipherSuiteOf,
   exportKeyingMaterialOf,
+  keyExchangeGroupOf,
   peerCertificateOf,
   protocolOf,
   resumedOf,
@@ -512,6 +513,17 @@ export class TlsContext {
   get cipherSuite(): string {
     this.#assertEstablished("QueryContextAttributes");
     return cipherSuiteOf(this.handle);
+  }
+
+  /**
+   * The key exchange group agreed on, as OpenSSL names it: `X25519`, `prime256v1`, `secp384r1`,
+   * or on OpenSSL 3.5 and later (Node 24) the hybrid `X25519MLKEM768` Chromium and Node offer first.
+   *
+   * @throws {SspiError} as {@link protocol}.
+   */
+  get keyExchangeGroup(): string {
+    this.#assertEstablished("QueryContextAttributes");
+    return keyExchangeGroupOf(this.handle);
   }
 
   /**

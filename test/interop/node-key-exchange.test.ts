@@ -10,6 +10,7 @@ import { before, test } from "node:test";
 import tls from "node:tls";
 import {
   box,
+  connectTls,
   DeleteSecurityContext,
   FreeCredentialsHandle,
   QueryContextAttributes,
@@ -70,4 +71,29 @@ test("our client's defaults → a server with X25519 only: X25519 in one round t
   const { group, calls } = await connectWith("X25519");
   assert.equal(group, "X25519");
   assert.equal(calls, 2, "the ClientHello already carried an X25519 key share");
+});
+
+test(`the idiomatic API reports the group: connectTls → Node's default server gives ${hybrid ? "X25519MLKEM768" : "X25519"}`, async () => {
+  const server = tls.createServer({
+    cert: f.servers["ecdsa-p256"].certificate,
+    key: f.servers["ecdsa-p256"].privateKey,
+    minVersion: "TLSv1.3",
+  });
+  server.on("secureConnection", (socket) => socket.on("error", () => {}));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const stream = await connectTls({
+      host: "127.0.0.1",
+      port: (server.address() as { port: number }).port,
+      servername: "localhost",
+      ca: f.ca.certificate,
+    });
+    try {
+      assert.equal(stream.context.keyExchangeGroup, hybrid ? "X25519MLKEM768" : "X25519");
+    } finally {
+      stream.destroy();
+    }
+  } finally {
+    await closeServer(server as never);
+  }
 });
