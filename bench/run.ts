@@ -193,7 +193,11 @@ async function stormOf(side: Side, ctx: Context, round: number): Promise<Record<
       );
     storms.set(key, result);
     ctx.notes[`storm.${side}`] =
-      `${result.handshakes} handshakes in ${result.elapsedMs!.toFixed(0)} ms; immediate-gap max ${result.immediateGapMaxMs!.toFixed(1)} ms, histogram max ${result.histogramMaxMs!.toFixed(1)} ms`;
+      `${result.handshakes} handshakes in ${result.elapsedMs!.toFixed(0)} ms; immediate-gap max ${result.immediateGapMaxMs!.toFixed(1)} ms, histogram max ${result.histogramMaxMs!.toFixed(1)} ms` +
+      (result.worstGapWaitMs === undefined
+        ? ""
+        : ` (longest gap: ${result.worstGapRunMs!.toFixed(1)} ms on CPU, ${result.worstGapWaitMs.toFixed(1)} ms waiting for one)`) +
+      `; longest GC ${result.gcMaxMs!.toFixed(1)} ms`;
   }
   return result;
 }

@@ -10,13 +10,17 @@
  *
  *   node dist/bench/storm.js FIXTURES ours|native COUNT
  *
- * Prints one JSON line: `{ maxStallMs, p99DelayMs, handshakes, failed, elapsedMs }`.
+ * Prints one JSON line: `{ maxStallMs, p99DelayMs, handshakes, failed, elapsedMs, … }`. The
+ * longest `setImmediate` gap is attributed (Linux): `worstGapRunMs` is the time this thread was
+ * on a CPU during it, `worstGapWaitMs` the time it was runnable but waiting for a CPU (both from
+ * `/proc/self/task/<tid>/schedstat`); `gcMaxMs` is the longest GC pause of the storm.
  *
  * @module
  */
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer as netCreateServer, type Server, type Socket } from "node:net";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { createServer as tlsCreateServer } from "node:tls";
 import { Worker } from "node:worker_threads";
 import { acquireTlsCredentials, TlsContext, type TlsCredentials } from "../src/api/index.js";
@@ -28,6 +32,18 @@ const [fixturesPath, side, countArg] = process.argv.slice(2);
 const count = Number(countArg ?? 500);
 const fixtures = loadFixtures(fixturesPath!);
 const id = fixtures.rsa;
+
+/** This thread's CPU time and run-queue wait so far, in ms (Linux `schedstat`), or null elsewhere. */
+function schedstat(): { runMs: number; waitMs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8")
+      .split(" ")
+      .map(Number);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return null;
+  }
+}
 
 /** Receives what a socket delivers, one chunk per `receive()`, null at the end. */
 function socketIo(socket: Socket) {
@@ -139,23 +155,39 @@ async function main(): Promise<void> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   let maxGap = 0;
   let last = performance.now();
+  let lastSched = schedstat();
+  let worstGap = { runMs: 0, waitMs: 0 };
   let sampling = true;
   const sample = () => {
     const t = performance.now();
-    if (t - last > maxGap) maxGap = t - last;
+    const sched = lastSched && schedstat();
+    if (t - last > maxGap) {
+      maxGap = t - last;
+      if (sched && lastSched)
+        worstGap = { runMs: sched.runMs - lastSched.runMs, waitMs: sched.waitMs - lastSched.waitMs };
+    }
     last = t;
+    lastSched = sched;
     if (sampling) setImmediate(sample);
   };
+  let gcMaxMs = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  });
+  gcs.observe({ entryTypes: ["gc"] });
   histogram.enable();
   setImmediate(sample);
   const result = await storm(port, count);
   sampling = false;
   histogram.disable();
+  gcs.disconnect();
   const out = {
     maxStallMs: Math.max(maxGap, histogram.max / 1e6),
     immediateGapMaxMs: maxGap,
     histogramMaxMs: histogram.max / 1e6,
     p99DelayMs: histogram.percentile(99) / 1e6,
+    ...(lastSched && { worstGapRunMs: worstGap.runMs, worstGapWaitMs: worstGap.waitMs }),
+    gcMaxMs,
     handshakes,
     failed: failed + result.failed,
     clientsOk: result.ok,
