@@ -476,6 +476,15 @@ Napi::Value Context::Encrypt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, read > 0 ? read : 0);
 }
 
+namespace {
+// ERR_clear_error walks every slot of the thread's error queue: on the record path, where the
+// queue is almost always empty, only clear when something is there (SSL_get_error looks at
+// ERR_peek_error too, so an empty queue needs no clearing).
+inline void ClearErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+}  // namespace
+
 // seal(header, data, trailer): EncryptMessage in place — SSL_write of `data` as one record; the
 // record's header goes into `header`, its ciphertext replaces `data`, the rest (tag, inner content
 // type, MAC, padding) goes into `trailer`. Returns the trailer bytes used, or -1 not established
@@ -499,7 +508,7 @@ Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, -3);
   // OpenSSL never writes an empty record: nothing to send.
   if (data.length == 0) return Napi::Number::New(env, -6);
-  ERR_clear_error();
+  ClearErrors();
   size_t written = 0;
   int r = SSL_write_ex(ssl_, data.data, data.length, &written);
   if (r != 1) {
@@ -513,7 +522,7 @@ Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
     Fail(e, ignored);
     return Napi::Number::New(env, -2);
   }
-  ERR_clear_error();
+  ClearErrors();
   size_t record = BIO_ctrl_pending(wbio_);
   if (record < headerLength + data.length || record - headerLength - data.length > trailer.length) {
     // Not one record of the expected shape (cannot happen with the suites allowed): drop it, and
@@ -599,7 +608,7 @@ int Context::ReadRecord(const uint8_t* input, size_t inputLength, uint8_t* out, 
   if (dead_) return -2;
   if (outLength == 0) return -3;
   if (!established_) return -1;
-  ERR_clear_error();
+  ClearErrors();
   size_t fed = Feed(input, inputLength);
   int r = SSL_read(ssl_, out, static_cast<int>(std::min(outLength, static_cast<size_t>(INT32_MAX))));
   int status = r;
@@ -619,7 +628,7 @@ int Context::ReadRecord(const uint8_t* input, size_t inputLength, uint8_t* out, 
   if (!dead_ && SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE && SSL_is_init_finished(ssl_)) {
     if (SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 || SSL_do_handshake(ssl_) != 1) ERR_clear_error();
   }
-  ERR_clear_error();
+  ClearErrors();
   consumed_ = fed - Unfeed();
   return status;
 }
