@@ -62,6 +62,11 @@ function find(buffers: readonly SecBuffer[], type: number): SecBuffer | undefine
   return undefined;
 }
 
+/** The first `length` bytes of `bytes` (`bytes` itself when that is all of it: no new view). */
+function prefix(bytes: Uint8Array, length: number): Uint8Array {
+  return bytes.byteLength === length ? bytes : bytes.subarray(0, length);
+}
+
 /** The `cBuffers` buffers of `message` (the array itself when it holds exactly those). */
 function buffersOf(message: SecBufferDesc): readonly SecBuffer[] {
   return message.pBuffers.length === message.cBuffers
@@ -113,11 +118,11 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
   }
   // The record layer checks, in this order, what the size checks above come after: a dead
   // connection, then output from SEC_I_RENEGOTIATE still waiting (one native call in all).
-  const plaintext = data.pvBuffer?.subarray(0, data.cbBuffer) ?? EMPTY;
+  const plaintext = data.pvBuffer ? prefix(data.pvBuffer, data.cbBuffer) : EMPTY;
   const result = layer.encryptInPlace(
-    header.pvBuffer.subarray(0, sizes.cbHeader),
+    prefix(header.pvBuffer, sizes.cbHeader),
     plaintext,
-    trailer.pvBuffer.subarray(0, trailer.cbBuffer),
+    prefix(trailer.pvBuffer, trailer.cbBuffer),
   );
   if (!result.ok) return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
   header.cbBuffer = result.headerLength;
@@ -196,7 +201,7 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
       status: SEC_E_INVALID_TOKEN,
       reason: "DecryptMessage needs three SECBUFFER_EMPTY buffers after the DATA buffer",
     };
-  const bytes = data.pvBuffer.subarray(0, data.cbBuffer);
+  const bytes = prefix(data.pvBuffer, data.cbBuffer);
   const limit = layer.tls13 ? MAX_CIPHERTEXT_LENGTH : MAX_CIPHERTEXT_LENGTH_TLS12;
   let recordLength = completeRecordLength(bytes, limit);
   if (recordLength < 0) {
@@ -235,7 +240,7 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
     );
     return { status: refused.status, reason: refused.reason, ...alertFields(refused.alerts) };
   }
-  const record = bytes.subarray(0, recordLength);
+  const record = prefix(bytes, recordLength);
   const headerLength = Math.min(layer.streamSizes.cbHeader, recordLength);
   const result = layer.decryptRecord(record, record.subarray(headerLength));
   const alerts = result.alerts;
