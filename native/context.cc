@@ -124,6 +124,7 @@ Napi::Function Context::Define(Napi::Env env) {
           InstanceMethod("seal", &Context::Seal),
           InstanceMethod("sendAlert", &Context::SendAlert),
           InstanceMethod("decrypt", &Context::Decrypt),
+          InstanceMethod("open", &Context::Open),
           InstanceMethod("takeOutput", &Context::TakeOutput),
           InstanceMethod("pendingOutput", &Context::PendingOutput),
           InstanceMethod("takeAlerts", &Context::TakeAlerts),
@@ -475,29 +476,39 @@ Napi::Value Context::Encrypt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, read > 0 ? read : 0);
 }
 
+namespace {
+// ERR_clear_error walks every slot of the thread's error queue: on the record path, where the
+// queue is almost always empty, only clear when something is there (SSL_get_error looks at
+// ERR_peek_error too, so an empty queue needs no clearing).
+inline void ClearErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+}  // namespace
+
 // seal(header, data, trailer): EncryptMessage in place — SSL_write of `data` as one record; the
 // record's header goes into `header`, its ciphertext replaces `data`, the rest (tag, inner content
 // type, MAC, padding) goes into `trailer`. Returns the trailer bytes used, or -1 not established
 // or close_notify/fatal alert sent, -2 dead (fatal error), -3 a buffer too small or `data` longer
 // than 16384 bytes (nothing done), -4 output is waiting to be taken first (nothing done), -5 a
 // post-handshake message is only partly received (nothing done), -6 `data` is empty (OpenSSL
-// writes no empty record: nothing to send).
+// writes no empty record: nothing to send), -7 dead before the call (nothing done). The checks
+// run in that order: dead, output waiting, write side closed.
 Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View header = RequireBytes(info[0], "header");
   View data = RequireBytes(info[1], "data");
   View trailer = RequireBytes(info[2], "trailer");
   Enter(env, false);
-  if (dead_) return Napi::Number::New(env, -2);
-  if (!established_ || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return Napi::Number::New(env, -1);
+  if (dead_) return Napi::Number::New(env, -7);
   if (BIO_ctrl_pending(wbio_) != 0) return Napi::Number::New(env, -4);
+  if (!established_ || (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return Napi::Number::New(env, -1);
   size_t headerLength = 0, trailerLength = 0;
   if (!RecordSizes(headerLength, trailerLength)) return Napi::Number::New(env, -1);
   if (data.length > kMaxFragment || header.length < headerLength || trailer.length < trailerLength)
     return Napi::Number::New(env, -3);
   // OpenSSL never writes an empty record: nothing to send.
   if (data.length == 0) return Napi::Number::New(env, -6);
-  ERR_clear_error();
+  ClearErrors();
   size_t written = 0;
   int r = SSL_write_ex(ssl_, data.data, data.length, &written);
   if (r != 1) {
@@ -511,7 +522,7 @@ Napi::Value Context::Seal(const Napi::CallbackInfo& info) {
     Fail(e, ignored);
     return Napi::Number::New(env, -2);
   }
-  ERR_clear_error();
+  ClearErrors();
   size_t record = BIO_ctrl_pending(wbio_);
   if (record < headerLength + data.length || record - headerLength - data.length > trailer.length) {
     // Not one record of the expected shape (cannot happen with the suites allowed): drop it, and
@@ -575,13 +586,31 @@ Napi::Value Context::Decrypt(const Napi::CallbackInfo& info) {
   View input = RequireBytes(info[0], "input");
   View out = RequireBytes(info[1], "out");
   Enter(env, false);
+  return Napi::Number::New(env, ReadRecord(input.data, input.length, out.data, out.length));
+}
+
+// open(record, out): DecryptMessage's one call per record — decrypt's read, with what the caller
+// would otherwise ask in further calls packed into the answer: `status * 8 + flags`, status as
+// decrypt's or -5 dead before the call (nothing done); flags 1 alerts to take, 2 sessions to take,
+// 4 output waiting (an answer OpenSSL wrote). Decode: status = v >> 3, flags = v & 7.
+Napi::Value Context::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  View input = RequireBytes(info[0], "input");
+  View out = RequireBytes(info[1], "out");
+  Enter(env, false);
+  int status = dead_ ? -5 : ReadRecord(input.data, input.length, out.data, out.length);
+  int flags = (alerts_.empty() ? 0 : 1) | (sessions_.empty() ? 0 : 2) | (BIO_ctrl_pending(wbio_) > 0 ? 4 : 0);
+  return Napi::Number::New(env, static_cast<double>(status) * 8 + flags);
+}
+
+int Context::ReadRecord(const uint8_t* input, size_t inputLength, uint8_t* out, size_t outLength) {
   consumed_ = 0;
-  if (dead_) return Napi::Number::New(env, -2);
-  if (out.length == 0) return Napi::Number::New(env, -3);
-  if (!established_) return Napi::Number::New(env, -1);
-  ERR_clear_error();
-  size_t fed = Feed(input.data, input.length);
-  int r = SSL_read(ssl_, out.data, static_cast<int>(std::min(out.length, static_cast<size_t>(INT32_MAX))));
+  if (dead_) return -2;
+  if (outLength == 0) return -3;
+  if (!established_) return -1;
+  ClearErrors();
+  size_t fed = Feed(input, inputLength);
+  int r = SSL_read(ssl_, out, static_cast<int>(std::min(outLength, static_cast<size_t>(INT32_MAX))));
   int status = r;
   if (r <= 0) {
     int e = SSL_get_error(ssl_, r);
@@ -599,9 +628,9 @@ Napi::Value Context::Decrypt(const Napi::CallbackInfo& info) {
   if (!dead_ && SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE && SSL_is_init_finished(ssl_)) {
     if (SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 || SSL_do_handshake(ssl_) != 1) ERR_clear_error();
   }
-  ERR_clear_error();
+  ClearErrors();
   consumed_ = fed - Unfeed();
-  return Napi::Number::New(env, status);
+  return status;
 }
 
 Napi::Value Context::TakeOutput(const Napi::CallbackInfo& info) {

@@ -70,6 +70,8 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Seal(const Napi::CallbackInfo& info);
   Napi::Value SendAlert(const Napi::CallbackInfo& info);
   Napi::Value Decrypt(const Napi::CallbackInfo& info);
+  Napi::Value Open(const Napi::CallbackInfo& info);
+  int ReadRecord(const uint8_t* input, size_t inputLength, uint8_t* out, size_t outLength);
   Napi::Value TakeOutput(const Napi::CallbackInfo& info);
   Napi::Value PendingOutput(const Napi::CallbackInfo& info);
   Napi::Value TakeAlerts(const Napi::CallbackInfo& info);

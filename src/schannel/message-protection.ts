@@ -41,6 +41,7 @@ import {
 import type { SecBuffer, SecBufferDesc } from "../sspi/types.js";
 import type { NativeRecordLayer } from "./native/native-records.js";
 import {
+  isKnownContentType,
   MAX_CIPHERTEXT_LENGTH,
   MAX_CIPHERTEXT_LENGTH_TLS12,
   RECORD_HEADER_LENGTH,
@@ -51,8 +52,38 @@ import { alertFields } from "./tls-alert.js";
 /** Largest TLSInnerPlaintext (RFC 8446 §5.4): 2^14 of content plus the content type; padding counts. */
 const MAX_INNER_PLAINTEXT = 16384 + 1;
 
-function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
-  return buffers.find((b) => bufferKind(b.BufferType) === type);
+const EMPTY = new Uint8Array(0);
+
+function find(buffers: readonly SecBuffer[], type: number): SecBuffer | undefined {
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    if (bufferKind(b.BufferType) === type) return b;
+  }
+  return undefined;
+}
+
+/** The first `length` bytes of `bytes` (`bytes` itself when that is all of it: no new view). */
+function prefix(bytes: Uint8Array, length: number): Uint8Array {
+  return bytes.byteLength === length ? bytes : bytes.subarray(0, length);
+}
+
+/** The `cBuffers` buffers of `message` (the array itself when it holds exactly those). */
+function buffersOf(message: SecBufferDesc): readonly SecBuffer[] {
+  return message.pBuffers.length === message.cBuffers
+    ? message.pBuffers
+    : message.pBuffers.slice(0, message.cBuffers);
+}
+
+/**
+ * Length of the first record of `bytes` when it is complete and its header valid under `limit`
+ * (the common case, without allocating), else -1: {@link splitRecords} then says why.
+ */
+function completeRecordLength(bytes: Uint8Array, limit: number): number {
+  if (bytes.length < RECORD_HEADER_LENGTH) return -1;
+  if (!isKnownContentType(bytes[0]!) || bytes[1] !== 3) return -1;
+  const length = (bytes[3]! << 8) | bytes[4]!;
+  if (length > limit || bytes.length < RECORD_HEADER_LENGTH + length) return -1;
+  return RECORD_HEADER_LENGTH + length;
 }
 
 /**
@@ -67,7 +98,7 @@ function find(buffers: SecBuffer[], type: number): SecBuffer | undefined {
  *   DecryptMessage's `SEC_I_RENEGOTIATE` has not been taken by ISC/ASC yet).
  */
 export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc): Outcome {
-  const buffers = message.pBuffers.slice(0, message.cBuffers);
+  const buffers = buffersOf(message);
   const header = find(buffers, SECBUFFER_STREAM_HEADER);
   const data = find(buffers, SECBUFFER_DATA);
   const trailer = find(buffers, SECBUFFER_STREAM_TRAILER);
@@ -77,6 +108,34 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
       reason: "EncryptMessage needs STREAM_HEADER, DATA and STREAM_TRAILER buffers",
     };
   }
+  const sizes = layer.streamSizes;
+  if (
+    data.cbBuffer > sizes.cbMaximumMessage ||
+    header.cbBuffer < sizes.cbHeader ||
+    trailer.cbBuffer < sizes.cbTrailer
+  ) {
+    return refuseEncrypt(layer, data.cbBuffer, sizes);
+  }
+  // The record layer checks, in this order, what the size checks above come after: a dead
+  // connection, then output from SEC_I_RENEGOTIATE still waiting (one native call in all).
+  const plaintext = data.pvBuffer ? prefix(data.pvBuffer, data.cbBuffer) : EMPTY;
+  const result = layer.encryptInPlace(
+    prefix(header.pvBuffer, sizes.cbHeader),
+    plaintext,
+    prefix(trailer.pvBuffer, trailer.cbBuffer),
+  );
+  if (!result.ok) return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
+  header.cbBuffer = result.headerLength;
+  trailer.cbBuffer = result.trailerLength;
+  return { status: SEC_E_OK };
+}
+
+/** EncryptMessage with buffers of the wrong size: a dead or waiting connection says so first. */
+function refuseEncrypt(
+  layer: NativeRecordLayer,
+  dataLength: number,
+  sizes: NativeRecordLayer["streamSizes"],
+): Outcome {
   if (layer.failed) {
     return {
       status: SEC_E_CONTEXT_EXPIRED,
@@ -90,29 +149,16 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
         "DecryptMessage returned SEC_I_RENEGOTIATE: call InitializeSecurityContext/AcceptSecurityContext to send its output first",
     };
   }
-  const sizes = layer.streamSizes;
-  if (data.cbBuffer > sizes.cbMaximumMessage) {
+  if (dataLength > sizes.cbMaximumMessage) {
     return {
       status: SEC_E_INVALID_PARAMETER,
-      reason: `DATA holds ${data.cbBuffer} bytes; at most ${sizes.cbMaximumMessage} per record`,
+      reason: `DATA holds ${dataLength} bytes; at most ${sizes.cbMaximumMessage} per record`,
     };
   }
-  if (header.cbBuffer < sizes.cbHeader || trailer.cbBuffer < sizes.cbTrailer) {
-    return {
-      status: SEC_E_BUFFER_TOO_SMALL,
-      reason: `STREAM_HEADER needs ${sizes.cbHeader} bytes and STREAM_TRAILER ${sizes.cbTrailer}`,
-    };
-  }
-  const plaintext = data.pvBuffer?.subarray(0, data.cbBuffer) ?? new Uint8Array(0);
-  const result = layer.encryptInPlace(
-    header.pvBuffer.subarray(0, sizes.cbHeader),
-    plaintext,
-    trailer.pvBuffer.subarray(0, trailer.cbBuffer),
-  );
-  if (!result.ok) return { status: result.status, reason: result.reason, ...alertFields(result.alerts) };
-  header.cbBuffer = result.headerLength;
-  trailer.cbBuffer = result.trailerLength;
-  return { status: SEC_E_OK };
+  return {
+    status: SEC_E_BUFFER_TOO_SMALL,
+    reason: `STREAM_HEADER needs ${sizes.cbHeader} bytes and STREAM_TRAILER ${sizes.cbTrailer}`,
+  };
 }
 
 /**
@@ -130,41 +176,55 @@ export function encryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
  *   `SEC_E_CONTEXT_EXPIRED` (after close_notify was received, or after a failure).
  */
 export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc): Outcome {
-  const buffers = message.pBuffers.slice(0, message.cBuffers);
-  const data = find(buffers, SECBUFFER_DATA);
-  const empties = buffers.filter((b) => bufferKind(b.BufferType) === SECBUFFER_EMPTY);
+  const buffers = buffersOf(message);
+  let data: SecBuffer | undefined;
+  let plain: SecBuffer | undefined;
+  let trail: SecBuffer | undefined;
+  let extra: SecBuffer | undefined;
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    const kind = bufferKind(b.BufferType);
+    if (kind === SECBUFFER_DATA) data ??= b;
+    else if (kind === SECBUFFER_EMPTY) {
+      if (plain === undefined) plain = b;
+      else if (trail === undefined) trail = b;
+      else extra ??= b;
+    }
+  }
   if (!data?.pvBuffer)
     return {
       status: SEC_E_INVALID_TOKEN,
       reason: "DecryptMessage needs a SECBUFFER_DATA buffer with the received bytes",
     };
-  if (empties.length < 3)
+  if (plain === undefined || trail === undefined || extra === undefined)
     return {
       status: SEC_E_INVALID_TOKEN,
       reason: "DecryptMessage needs three SECBUFFER_EMPTY buffers after the DATA buffer",
     };
-  const bytes = data.pvBuffer.subarray(0, data.cbBuffer);
+  const bytes = prefix(data.pvBuffer, data.cbBuffer);
   const limit = layer.tls13 ? MAX_CIPHERTEXT_LENGTH : MAX_CIPHERTEXT_LENGTH_TLS12;
-  const split = splitRecords(bytes, limit);
-  const first = split.records[0];
-  let recordLength: number;
-  if (first !== undefined) {
-    recordLength = first.length;
-  } else if (split.error === "record_overflow") {
-    // OpenSSL answers a length beyond the version's limit from the header: record_overflow.
-    recordLength = RECORD_HEADER_LENGTH;
-  } else if (split.error !== undefined) {
-    return { status: SEC_E_INVALID_TOKEN, reason: `not a TLS record (${split.error})` };
-  } else {
-    const count = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
-    const missing = empties[0]!;
-    missing.BufferType = SECBUFFER_MISSING;
-    missing.cbBuffer = count;
-    missing.pvBuffer = null;
-    return {
-      status: SEC_E_INCOMPLETE_MESSAGE,
-      reason: `${count} more bytes are needed to complete the record`,
-    };
+  let recordLength = completeRecordLength(bytes, limit);
+  if (recordLength < 0) {
+    // Not a whole first record (the common case is): splitRecords says what is wrong or missing.
+    const split = splitRecords(bytes, limit);
+    const first = split.records[0];
+    if (first !== undefined) {
+      recordLength = first.length;
+    } else if (split.error === "record_overflow") {
+      // OpenSSL answers a length beyond the version's limit from the header: record_overflow.
+      recordLength = RECORD_HEADER_LENGTH;
+    } else if (split.error !== undefined) {
+      return { status: SEC_E_INVALID_TOKEN, reason: `not a TLS record (${split.error})` };
+    } else {
+      const count = split.missing > 0 ? split.missing : RECORD_HEADER_LENGTH;
+      plain.BufferType = SECBUFFER_MISSING;
+      plain.cbBuffer = count;
+      plain.pvBuffer = null;
+      return {
+        status: SEC_E_INCOMPLETE_MESSAGE,
+        reason: `${count} more bytes are needed to complete the record`,
+      };
+    }
   }
   if (
     layer.tls13 &&
@@ -180,15 +240,14 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
     );
     return { status: refused.status, reason: refused.reason, ...alertFields(refused.alerts) };
   }
-  const record = bytes.subarray(0, recordLength);
+  const record = prefix(bytes, recordLength);
   const headerLength = Math.min(layer.streamSizes.cbHeader, recordLength);
   const result = layer.decryptRecord(record, record.subarray(headerLength));
-  const alerts = result.alerts ?? [];
+  const alerts = result.alerts;
   if (!result.ok) {
     return { status: result.status, reason: result.reason, ...alertFields(alerts) };
   }
   const plaintextLength = result.kind === "data" ? result.length : 0;
-  const [plain, trail, extra] = empties as [SecBuffer, SecBuffer, SecBuffer];
   data.BufferType = SECBUFFER_STREAM_HEADER;
   data.cbBuffer = headerLength;
   data.pvBuffer = record.subarray(0, headerLength);
@@ -203,9 +262,10 @@ export function decryptMessage(layer: NativeRecordLayer, message: SecBufferDesc)
     extra.cbBuffer = bytes.byteLength - record.byteLength;
     extra.pvBuffer = bytes.subarray(record.byteLength);
   }
+  if (alerts.length === 0 && result.kind === "data" && !result.pendingOutput) return { status: SEC_E_OK };
   const fields = alertFields(alerts);
   if (result.kind === "closed")
     return { status: SEC_I_CONTEXT_EXPIRED, reason: "the peer sent close_notify", ...fields };
-  if (layer.hasPendingOutput) return { status: SEC_I_RENEGOTIATE, ...fields };
+  if (result.pendingOutput) return { status: SEC_I_RENEGOTIATE, ...fields };
   return { status: SEC_E_OK, ...fields };
 }

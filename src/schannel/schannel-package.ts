@@ -379,7 +379,8 @@ export class SchannelPackage implements SecurityPackage {
     const connection = ctx.connection;
     if (connection === null) return notEstablished(ctx);
     const outcome = encryptMessage(connection.records, message);
-    ctx.afterRecords();
+    // SEC_E_OK means OpenSSL wrote the record: the connection is alive.
+    if (outcome.status !== SEC_E_OK) ctx.afterRecords();
     return outcome;
   }
 
@@ -394,8 +395,9 @@ export class SchannelPackage implements SecurityPackage {
     const connection = ctx.connection;
     if (connection === null) return notEstablished(ctx);
     const outcome = decryptMessage(connection.records, message);
-    // A fatal error or the peer's fatal alert ends the context in both directions.
-    ctx.afterRecords();
+    // A fatal error or the peer's fatal alert ends the context in both directions (SEC_E_OK:
+    // OpenSSL read the record, the connection is alive).
+    if (outcome.status !== SEC_E_OK) ctx.afterRecords();
     if (pfQOP) pfQOP.value = 0;
     return outcome;
   }

@@ -50,8 +50,8 @@ export function validateBufferDesc(desc: unknown, direction: "input" | "output")
     );
   }
   if (cBuffers > MAX_BUFFERS) return fail(`more than ${MAX_BUFFERS} buffers`, SEC_E_INVALID_PARAMETER);
-  const buffers = pBuffers.slice(0, cBuffers);
-  for (const [i, b] of buffers.entries()) {
+  for (let i = 0; i < cBuffers; i++) {
+    const b = pBuffers[i] as SecBuffer | null | undefined;
     if (typeof b !== "object" || b === null) return fail(`pBuffers[${i}] is not an object`);
     const { BufferType, cbBuffer, pvBuffer } = b;
     if (typeof BufferType !== "number" || !Number.isInteger(BufferType)) {
@@ -78,7 +78,7 @@ export function validateBufferDesc(desc: unknown, direction: "input" | "output")
       );
     }
   }
-  return { status: SEC_E_OK, buffers };
+  return { status: SEC_E_OK, buffers: pBuffers.slice(0, cBuffers) };
 }
 
 /** The input of an ISC/ASC call as copied at queue time. */

@@ -69,6 +69,9 @@ function exchange(a: NativeContext, b: NativeContext, size: number): void {
   assert.ok(n > Math.min(size, 16384), `encrypt ${n}`);
   const m = b.decrypt(sealed.subarray(0, n), opened);
   assert.equal(m, Math.min(size, 16384));
+  // DecryptMessage's one call: the plaintext length with no flags for a plain record.
+  const again = a.encrypt(plain, sealed);
+  assert.equal(b.open(sealed.subarray(0, again), opened), Math.min(size, 16384) * 8);
 }
 
 async function main(): Promise<void> {
@@ -347,7 +350,11 @@ async function main(): Promise<void> {
       assert.equal(c.sendAlert(2, 49), true);
       assert.equal(c.isDead(), true, "dead after sending a fatal alert");
       assert.equal(c.sendAlert(2, 49), false, "nothing after it");
-      assert.equal(c.seal(new Uint8Array(header), new Uint8Array(1), new Uint8Array(trailer)), -2);
+      assert.equal(
+        c.seal(new Uint8Array(header), new Uint8Array(1), new Uint8Array(trailer)),
+        -7,
+        "dead before",
+      );
       const fatal = new Uint8Array(c.pendingOutput());
       c.takeOutput(fatal);
       const s2 = context(server);

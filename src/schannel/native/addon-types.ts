@@ -182,11 +182,19 @@ export interface NativeContext {
   /**
    * EncryptMessage in place: one record of `data` (≤ 16384 bytes): header into `header`, ciphertext
    * over `data`, the rest into `trailer`. The trailer bytes used, or -1 (not established or closed
-   * for writing), -2 (dead), -3 (a buffer too small), -4 (output waiting to be taken).
+   * for writing), -2 (died writing), -3 (a buffer too small), -4 (output waiting to be taken), -5 (a
+   * post-handshake message partly received), -6 (empty `data`), -7 (dead before the call); checked
+   * in the order dead, output waiting, closed for writing.
    */
   seal(header: Uint8Array, data: Uint8Array, trailer: Uint8Array): number;
   /** One alert record (`level` 1 or 2) into the output; false when it cannot be sent. A fatal one kills the context. */
   sendAlert(level: number, description: number): boolean;
+  /**
+   * DecryptMessage's one call per record: `decrypt`'s read with the rest packed in the answer,
+   * `status * 8 + flags` — status as `decrypt`'s, or -5 dead before the call (nothing done);
+   * flags 1 alerts to take, 2 sessions to take, 4 output waiting. Decode with `>> 3` and `& 7`.
+   */
+  open(record: Uint8Array, out: Uint8Array): number;
   /** Plaintext bytes of one record into `out`, or -1 (no application data), -2 (dead), -3, -4 (close_notify). */
   decrypt(input: Uint8Array, out: Uint8Array): number;
   /** Input bytes the last `decrypt` used. */

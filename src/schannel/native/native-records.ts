@@ -58,9 +58,15 @@ export type DecryptResult =
       readonly kind: "data";
       readonly length: number;
       readonly alerts: readonly AlertEvent[];
+      /** OpenSSL wrote an answer (KeyUpdate, no_renegotiation) that must reach the peer. */
+      readonly pendingOutput: boolean;
     }
-  | { readonly ok: true; readonly kind: "control"; readonly alerts: readonly AlertEvent[] }
-  | { readonly ok: true; readonly kind: "closed"; readonly alerts: readonly AlertEvent[] }
+  | {
+      readonly ok: true;
+      readonly kind: "control" | "closed";
+      readonly alerts: readonly AlertEvent[];
+      readonly pendingOutput: boolean;
+    }
   | RecordFailure;
 
 /** Result of {@link NativeRecordLayer.encryptInPlace}. */
@@ -72,6 +78,7 @@ export type SealResult =
 export type ControlResult = { readonly ok: true } | RecordFailure;
 
 const EMPTY = new Uint8Array(0);
+const NO_ALERTS: readonly AlertEvent[] = Object.freeze([]);
 
 function failure(status: SECURITY_STATUS, reason: string, alerts: readonly AlertEvent[] = []): RecordFailure {
   return { ok: false, status, reason, alerts };
@@ -123,6 +130,11 @@ export class NativeRecordLayer {
     if (r >= 0) return { ok: true, headerLength: header.byteLength, trailerLength: r };
     if (r === -6) return { ok: true, headerLength: 0, trailerLength: 0 };
     switch (r) {
+      case -7:
+        return failure(
+          SEC_E_CONTEXT_EXPIRED,
+          "the connection failed (a fatal alert was sent or received): it is closed in both directions",
+        );
       case -1:
         return failure(
           SEC_E_CONTEXT_EXPIRED,
@@ -156,23 +168,36 @@ export class NativeRecordLayer {
    */
   decryptRecord(record: Uint8Array, plaintext: Uint8Array): DecryptResult {
     if (this.#destroyed) return failure(SEC_E_CONTEXT_EXPIRED, "the context was deleted");
-    if (this.native.isDead())
-      return failure(
-        SEC_E_CONTEXT_EXPIRED,
-        `the connection failed: ${this.native.lastError()?.reason ?? "TLS failure"}`,
-      );
-    if (this.#readClosed) return failure(SEC_E_CONTEXT_EXPIRED, "the peer already sent close_notify");
-    const r = this.native.decrypt(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
-    const alerts = alertEventsOf(this.native.takeAlerts());
-    const sessions = this.keepSessions();
-    if (sessions.length > 0) this.sessionListener?.(sessions);
-    if (r >= 0) return { ok: true, kind: "data", length: r, alerts };
-    if (r === -1) return { ok: true, kind: "control", alerts };
+    if (this.#readClosed)
+      return this.native.isDead()
+        ? this.#deadBefore()
+        : failure(SEC_E_CONTEXT_EXPIRED, "the peer already sent close_notify");
+    // One native call: the status, with whether alerts, sessions or output wait (no array
+    // crosses for the common record that has none).
+    const v = this.native.open(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
+    const r = v >> 3;
+    const flags = v & 7;
+    if (r === -5) return this.#deadBefore();
+    const alerts = (flags & 1) !== 0 ? alertEventsOf(this.native.takeAlerts()) : NO_ALERTS;
+    if ((flags & 2) !== 0) {
+      const sessions = this.keepSessions();
+      if (sessions.length > 0) this.sessionListener?.(sessions);
+    }
+    const pendingOutput = (flags & 4) !== 0;
+    if (r >= 0) return { ok: true, kind: "data", length: r, alerts, pendingOutput };
+    if (r === -1) return { ok: true, kind: "control", alerts, pendingOutput };
     if (r === -4) {
       this.#readClosed = true;
-      return { ok: true, kind: "closed", alerts };
+      return { ok: true, kind: "closed", alerts, pendingOutput };
     }
     return this.#dead(alerts);
+  }
+
+  #deadBefore(): RecordFailure {
+    return failure(
+      SEC_E_CONTEXT_EXPIRED,
+      `the connection failed: ${this.native.lastError()?.reason ?? "TLS failure"}`,
+    );
   }
 
   /**
