@@ -174,6 +174,31 @@ export interface NativeInfo {
 }
 
 /** An SSL over two memory BIOs. Every method throws when a step is running or after `free()`. */
+/** The negative answers of {@link NativeContext.seal} (as `native/context.cc` defines them). */
+export const SEAL = {
+  CLOSED_FOR_WRITING: -1,
+  DIED_WRITING: -2,
+  BUFFER_TOO_SMALL: -3,
+  OUTPUT_WAITING: -4,
+  PARTIAL_POST_HANDSHAKE: -5,
+  EMPTY_DATA: -6,
+  DEAD: -7,
+} as const;
+
+/**
+ * {@link NativeContext.open}'s answer, `status * 8 + flags`: the status (as `decrypt`'s, or
+ * `DEAD_BEFORE`) and what waits to be taken.
+ */
+export const OPEN = {
+  NO_APPLICATION_DATA: -1,
+  CLOSE_NOTIFY: -4,
+  DEAD_BEFORE: -5,
+  STATUS_SHIFT: 3,
+  FLAG_ALERTS: 1,
+  FLAG_SESSIONS: 2,
+  FLAG_OUTPUT: 4,
+} as const;
+
 export interface NativeContext {
   step(input: Uint8Array, callback: (error: Error | null, result: NativeStepResult) => void): void;
   stepSync(input: Uint8Array): NativeStepResult;

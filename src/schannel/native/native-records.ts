@@ -32,7 +32,7 @@ import {
   type SECURITY_STATUS,
 } from "../../sspi/status.js";
 import { type AlertEvent, alertEventsOf, failureStatusOf } from "../tls-alert.js";
-import type { NativeContext } from "./addon-types.js";
+import { type NativeContext, OPEN, SEAL } from "./addon-types.js";
 
 /** SecPkgContext_StreamSizes of the connection. */
 export interface StreamSizes {
@@ -128,26 +128,26 @@ export class NativeRecordLayer {
     if (this.#destroyed) return failure(SEC_E_CONTEXT_EXPIRED, "the context was deleted");
     const r = this.native.seal(header, data, trailer);
     if (r >= 0) return { ok: true, headerLength: header.byteLength, trailerLength: r };
-    if (r === -6) return { ok: true, headerLength: 0, trailerLength: 0 };
+    if (r === SEAL.EMPTY_DATA) return { ok: true, headerLength: 0, trailerLength: 0 };
     switch (r) {
-      case -7:
+      case SEAL.DEAD:
         return failure(
           SEC_E_CONTEXT_EXPIRED,
           "the connection failed (a fatal alert was sent or received): it is closed in both directions",
         );
-      case -1:
+      case SEAL.CLOSED_FOR_WRITING:
         return failure(
           SEC_E_CONTEXT_EXPIRED,
           "close_notify or a fatal alert was sent: the context is closed for writing",
         );
-      case -2:
+      case SEAL.DIED_WRITING:
         return this.#dead();
-      case -5:
+      case SEAL.PARTIAL_POST_HANDSHAKE:
         return failure(
           SEC_E_INCOMPLETE_MESSAGE,
           "a post-handshake message from the peer is only partly received: DecryptMessage the rest first",
         );
-      case -4:
+      case SEAL.OUTPUT_WAITING:
         return failure(
           SEC_E_CONTEXT_EXPIRED,
           "DecryptMessage returned SEC_I_RENEGOTIATE: call InitializeSecurityContext/AcceptSecurityContext to send its output first",
@@ -175,18 +175,17 @@ export class NativeRecordLayer {
     // One native call: the status, with whether alerts, sessions or output wait (no array
     // crosses for the common record that has none).
     const v = this.native.open(record, plaintext.byteLength > 0 ? plaintext : SCRATCH);
-    const r = v >> 3;
-    const flags = v & 7;
-    if (r === -5) return this.#deadBefore();
-    const alerts = (flags & 1) !== 0 ? alertEventsOf(this.native.takeAlerts()) : NO_ALERTS;
-    if ((flags & 2) !== 0) {
+    const r = v >> OPEN.STATUS_SHIFT;
+    if (r === OPEN.DEAD_BEFORE) return this.#deadBefore();
+    const alerts = (v & OPEN.FLAG_ALERTS) !== 0 ? alertEventsOf(this.native.takeAlerts()) : NO_ALERTS;
+    if ((v & OPEN.FLAG_SESSIONS) !== 0) {
       const sessions = this.keepSessions();
       if (sessions.length > 0) this.sessionListener?.(sessions);
     }
-    const pendingOutput = (flags & 4) !== 0;
+    const pendingOutput = (v & OPEN.FLAG_OUTPUT) !== 0;
     if (r >= 0) return { ok: true, kind: "data", length: r, alerts, pendingOutput };
-    if (r === -1) return { ok: true, kind: "control", alerts, pendingOutput };
-    if (r === -4) {
+    if (r === OPEN.NO_APPLICATION_DATA) return { ok: true, kind: "control", alerts, pendingOutput };
+    if (r === OPEN.CLOSE_NOTIFY) {
       this.#readClosed = true;
       return { ok: true, kind: "closed", alerts, pendingOutput };
     }
