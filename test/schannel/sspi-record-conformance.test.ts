@@ -47,12 +47,12 @@ import {
   acquireOk,
   connectReader,
   contextCall,
-  decryptOnce,
   encrypt,
   handshake,
   leakCheck,
   listen,
   receive,
+  recordByRecord,
   type SocketReader,
 } from "../support/sspi-driver.js";
 import { fromTls12KeyBlock, type RecordProtection } from "../support/tls-sealing/record-protection.js";
@@ -104,18 +104,7 @@ async function withForgedPeer(version: Version, body: (c: Connected) => Promise<
     const hs = await handshake("initiator", reader, cred, { target: "server.test" });
     assert.equal(statusName(hs.status), "SEC_E_OK");
     const peer = await server.connection();
-    let pending: Uint8Array = hs.leftover;
-    const next = async () => {
-      for (;;) {
-        if (pending.byteLength >= 5 && pending.byteLength >= 5 + ((pending[3]! << 8) | pending[4]!)) {
-          const r = decryptOnce(hs.handle, pending);
-          pending = r.rest;
-          return { status: statusName(r.status) ?? String(r.status), plaintext: Buffer.from(r.plaintext) };
-        }
-        assert.ok(await reader.more(), "the server closed the connection");
-        pending = Buffer.concat([pending, reader.take()]);
-      }
-    };
+    const next = recordByRecord(hs.handle, reader, hs.leftover);
     if (version === "TLSv1.3")
       for (let i = 0; i < 2; i++) assert.equal((await next()).status, "SEC_E_OK", "Node's tickets");
     try {

@@ -27,10 +27,10 @@ import {
   acquireOk,
   connectReader,
   contextCall,
-  decryptOnce,
   encrypt,
   handshake,
   leakCheck,
+  recordByRecord,
   type SocketReader,
   tryEncrypt,
 } from "../support/sspi-driver.js";
@@ -72,18 +72,7 @@ async function connect(server: ForgingServer, version: Version): Promise<Connect
   const hs = await handshake("initiator", reader, cred, { target: "localhost" });
   assert.equal(statusName(hs.status), "SEC_E_OK");
   const peer = await server.connection();
-  let pending: Uint8Array = hs.leftover;
-  const next = async () => {
-    for (;;) {
-      if (pending.byteLength >= 5 && pending.byteLength >= 5 + ((pending[3]! << 8) | pending[4]!)) {
-        const r = decryptOnce(hs.handle, pending);
-        pending = r.rest;
-        return { status: statusName(r.status) ?? String(r.status), plaintext: Buffer.from(r.plaintext) };
-      }
-      assert.ok(await reader.more(), "the server closed the connection");
-      pending = Buffer.concat([pending, reader.take()]);
-    }
-  };
+  const next = recordByRecord(hs.handle, reader, hs.leftover);
   if (version === "TLSv1.3") {
     // Node's two NewSessionTickets come first.
     for (let i = 0; i < 2; i++)

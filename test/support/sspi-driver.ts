@@ -53,6 +53,7 @@ import {
   secBufferDesc,
   shutdownToken,
   promises as sspi,
+  statusName,
 } from "../../src/index.js";
 
 /** Buffers what a socket receives; `more()` waits for the next chunk (false at end). */
@@ -317,6 +318,27 @@ export async function receive(
     buffer = r.rest;
   }
   return { plaintext: Buffer.concat(parts), statuses, rest: buffer };
+}
+
+/**
+ * DecryptMessage one whole record at a time: each `next()` reads from the socket until a whole
+ * record is buffered (after `leftover`), decrypts it and returns its status name and plaintext.
+ */
+export function recordByRecord(
+  handle: SecHandle,
+  reader: SocketReader,
+  leftover: Uint8Array,
+): () => Promise<{ status: string; plaintext: Buffer }> {
+  let pending = leftover;
+  return async () => {
+    while (decryptIncomplete(pending)) {
+      assert.ok(await reader.more(), "the server closed the connection");
+      pending = concat(pending, reader.take());
+    }
+    const r = decryptOnce(handle, pending);
+    pending = r.rest;
+    return { status: statusName(r.status) ?? String(r.status), plaintext: Buffer.from(r.plaintext) };
+  };
 }
 
 function decryptIncomplete(buffer: Uint8Array): boolean {
