@@ -339,8 +339,14 @@ misuse(
   },
 );
 
+/**
+ * Waits, turning the event loop, until `predicate` holds: a step runs on libuv's pool and its
+ * completion is delivered on this loop, so the bound is wall time (10 s), not a count of turns
+ * (2,000 turns can pass in a few milliseconds, before a loaded pool thread finishes a step).
+ */
 async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setImmediate(r));
+  const deadline = Date.now() + 10_000;
+  while (!predicate() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
   assert.ok(predicate(), "condition reached");
 }
 
